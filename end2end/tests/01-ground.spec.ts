@@ -1,0 +1,41 @@
+import { test, expect, open, screenshotDir } from "./fixtures";
+
+test("the home page renders on the server and hydrates", async ({ page }) => {
+  const response = await page.goto("/");
+  expect(response?.status()).toBe(200);
+  await expect(page.getByRole("heading", { level: 1 })).toContainText("Personal access tokens");
+  const toggle = page.getByRole("button", { name: "Show an example request" });
+  await expect(toggle).toBeVisible();
+  await expect(page.locator("#example-request")).toBeHidden();
+  // Server-rendered HTML has no listeners: only a hydrated page reacts to the click.
+  await expect(async () => {
+    await page.getByRole("button", { name: /example/ }).click();
+    await expect(page.locator("#example-request")).toBeVisible({ timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  await expect(page.getByRole("button", { name: "Hide the example" })).toHaveAttribute("aria-expanded", "true");
+  await expect(page.locator("#example-request")).toContainText("Authorization: Bearer");
+  await page.screenshot({ path: `${screenshotDir}/home.png`, fullPage: true });
+});
+
+test("an unknown address shows the 404 page", async ({ page }) => {
+  const response = await page.goto("/definitely/not/here");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+  await expect(page).toHaveTitle("Page not found · Patio");
+  await page.getByRole("link", { name: "Go to the home page" }).click();
+  await expect(page).toHaveURL(/\/$/);
+});
+
+test("assets are compressed and cached for a long time", async ({ page, request }) => {
+  // Once hydrated, the wasm has certainly been fetched (the load event can come before it).
+  await open(page, "/");
+  const wasm = await page.evaluate(() =>
+    performance.getEntriesByType("resource").map((e) => e.name).find((n) => n.endsWith(".wasm")),
+  );
+  expect(wasm, "the page loads a wasm bundle").toBeTruthy();
+  expect(wasm!).toMatch(/\/pkg\/patio\.[A-Za-z0-9_-]+\.wasm$/);
+  const response = await request.get(wasm!, { headers: { "accept-encoding": "br, gzip" } });
+  expect(response.status()).toBe(200);
+  expect(response.headers()["content-encoding"]).toMatch(/br|gzip/);
+  expect(response.headers()["cache-control"]).toContain("immutable");
+});

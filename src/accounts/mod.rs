@@ -1,0 +1,15 @@
+//! Accounts (SPEC §1–2): users, passwords, sessions, sign-in and the admin page.
+
+pub mod pages;
+pub mod rules;
+
+#[cfg(feature = "ssr")]
+pub mod http;
+#[cfg(feature = "ssr")]
+pub mod passwords;
+#[cfg(feature = "ssr")]
+pub mod principal;
+#[cfg(feature = "ssr")]
+pub mod service;
+#[cfg(feature = "ssr")]
+pub mod sessions;

@@ -1,0 +1,218 @@
+//! `/admin/users`: administrators list, create, (de)activate and change the role of users.
+//! Everyone else gets a 403 page.
+
+use crate::accounts::rules::Role;
+use crate::components::{field_error, FormAlert, TextField};
+use crate::errors::AppError;
+use crate::time::LocalTime;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub is_me: bool,
+}
+
+#[cfg(feature = "ssr")]
+fn row(user: crate::store::UserRecord, me: i64) -> UserRow {
+    UserRow {
+        is_me: user.id == me,
+        id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        role: user.role,
+        active: user.active,
+        created_at: user.created_at,
+    }
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_list_users")]
+pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
+    let admin = super::on_server::admin()?;
+    let users = super::on_server::state().store.list_users().await?;
+    Ok(users.into_iter().map(|u| row(u, admin.user.id)).collect())
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_create_user")]
+pub async fn create_user(
+    username: String,
+    display_name: String,
+    password: String,
+    role: String,
+) -> Result<UserRow, AppError> {
+    use crate::accounts::service::{self, AccountForm};
+    let admin = super::on_server::admin()?;
+    let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "Choose a role."))?;
+    let form = AccountForm {
+        username: &username,
+        display_name: &display_name,
+        password: &password,
+        role,
+    };
+    let user = service::create_user(&super::on_server::state(), form).await?;
+    Ok(row(user, admin.user.id))
+}
+
+#[server(prefix = "/rpc", endpoint = "admin_update_user")]
+pub async fn update_user(
+    id: i64,
+    active: Option<bool>,
+    role: Option<String>,
+) -> Result<UserRow, AppError> {
+    use crate::accounts::service;
+    use crate::store::AccessChange;
+    let admin = super::on_server::admin()?;
+    let role = match role.as_deref() {
+        None | Some("") => None,
+        Some(text) => {
+            Some(Role::parse(text).ok_or_else(|| AppError::Refused("Unknown role.".into()))?)
+        }
+    };
+    let user = service::change_access(
+        &super::on_server::state(),
+        id,
+        AccessChange { active, role },
+    )
+    .await?;
+    Ok(row(user, admin.user.id))
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if matches!(super::on_server::admin(), Err(AppError::Forbidden)) {
+        super::on_server::set_status(http::StatusCode::FORBIDDEN);
+    }
+    let create = ServerAction::<CreateUser>::new();
+    let created = Signal::derive(move || create.value().get());
+    let update = ServerAction::<UpdateUser>::new();
+    let updated = Signal::derive(move || update.value().get());
+    let users = Resource::new(
+        move || (create.version().get(), update.version().get()),
+        |_| list_users(),
+    );
+    view! {
+        <Title text="Users" />
+        <p class="eyebrow">"Admin"</p>
+        <h1>"Users"</h1>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Err(AppError::Forbidden) => view! {
+                        <div class="alert error" role="alert">
+                            "Only administrators can manage users."
+                        </div>
+                    }.into_any(),
+                    Err(error) => view! { <div class="alert error" role="alert">{error.to_string()}</div> }.into_any(),
+                    Ok(list) => view! {
+                        <FormAlert result=updated />
+                        <div class="table-wrap">
+                            <table class="data">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"User"</th>
+                                        <th scope="col">"Role"</th>
+                                        <th scope="col">"Status"</th>
+                                        <th scope="col">"Created"</th>
+                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {list.into_iter().map(|user| view! { <UserRowView user update /> }).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        <section class="card" aria-labelledby="new-user-heading">
+            <h2 id="new-user-heading">"Create a user"</h2>
+            <FormAlert result=created />
+            <div class="alert success" role="status" hidden=move || !matches!(created.get(), Some(Ok(_)))>
+                {move || match created.get() {
+                    Some(Ok(user)) => format!("Created {}.", user.username),
+                    _ => String::new(),
+                }}
+            </div>
+            <ActionForm action=create>
+                <div class="grid-2">
+                    <TextField label="Username" name="username" required=true maxlength=64
+                        autocomplete="off" error=field_error(created, "username") />
+                    <TextField label="Display name" name="display_name" maxlength=100
+                        autocomplete="off" error=field_error(created, "display_name") />
+                    <TextField label="Initial password" name="password" kind="password" required=true
+                        autocomplete="new-password" maxlength=256 help="At least 8 characters."
+                        error=field_error(created, "password") />
+                    <div class="field">
+                        <label for="field-role">"Role"</label>
+                        <select id="field-role" name="role">
+                            <option value="user" selected>"User"</option>
+                            <option value="admin">"Administrator"</option>
+                        </select>
+                    </div>
+                </div>
+                <div class="form-actions">
+                    <button type="submit" class="button">"Create user"</button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn UserRowView(user: UserRow, update: ServerAction<UpdateUser>) -> impl IntoView {
+    let (toggle_label, next_active) = if user.active {
+        ("Deactivate", "false")
+    } else {
+        ("Reactivate", "true")
+    };
+    let (role_label, next_role) = match user.role {
+        Role::Admin => ("Make user", "user"),
+        Role::User => ("Make admin", "admin"),
+    };
+    let id = user.id.to_string();
+    let id_again = id.clone();
+    let toggle_aria = format!("{toggle_label} {}", user.username);
+    let role_aria = format!("{role_label} {}", user.username);
+    view! {
+        <tr>
+            <td data-label="User">
+                <strong>{user.display_name.clone()}</strong>
+                <span class="muted">" @"{user.username.clone()}</span>
+                {user.is_me.then(|| view! { <span class="badge neutral">"You"</span> })}
+            </td>
+            <td data-label="Role">{match user.role { Role::Admin => "Administrator", Role::User => "User" }}</td>
+            <td data-label="Status">
+                {if user.active {
+                    view! { <span class="badge active">"Active"</span> }.into_any()
+                } else {
+                    view! { <span class="badge expired">"Deactivated"</span> }.into_any()
+                }}
+            </td>
+            <td data-label="Created"><LocalTime at=user.created_at /></td>
+            <td class="actions">
+                <ActionForm action=update>
+                    <input type="hidden" name="id" value=id.clone() />
+                    <input type="hidden" name="active" value=next_active />
+                    <button type="submit" class="button small secondary"
+                        aria-label=toggle_aria>{toggle_label}</button>
+                </ActionForm>
+                <ActionForm action=update>
+                    <input type="hidden" name="id" value=id_again />
+                    <input type="hidden" name="role" value=next_role />
+                    <button type="submit" class="button small secondary"
+                        aria-label=role_aria>{role_label}</button>
+                </ActionForm>
+            </td>
+        </tr>
+    }
+}

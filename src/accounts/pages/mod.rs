@@ -1,0 +1,211 @@
+//! The account pages — first-run setup, sign-in, profile, user administration — and the
+//! header's user menu. Each page file holds its server functions beside its components.
+
+mod admin;
+mod profile;
+mod sign_in;
+
+pub use admin::AdminUsersPage;
+pub use profile::{ProfilePage, SignedOutNotice};
+pub use sign_in::{LoginPage, SetupPage};
+
+use crate::accounts::rules::Role;
+use crate::errors::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The signed-in user, as pages need to know them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+impl Me {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// Who is signed in, if anyone.
+#[server(prefix = "/rpc", endpoint = "who_am_i")]
+pub async fn who_am_i() -> Result<Option<Me>, AppError> {
+    Ok(on_server::caller()
+        .ok()
+        .map(|principal| on_server::me(&principal)))
+}
+
+/// The signed-in user for the whole page, loaded once per page load.
+pub type MeResource = Resource<Result<Option<Me>, AppError>>;
+
+pub fn provide_me() {
+    let me: MeResource = Resource::new(|| (), |_| who_am_i());
+    provide_context(me);
+}
+
+/// The header's user menu: a disclosure that works without WebAssembly.
+#[component]
+pub fn UserMenu() -> impl IntoView {
+    let me = expect_context::<MeResource>();
+    let details = NodeRef::<leptos::html::Details>::new();
+    // In-app navigation keeps the page, so close the menu once a choice is made.
+    let close = move |_| {
+        if let Some(details) = details.get() {
+            let _ = details.remove_attribute("open");
+        }
+    };
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await {
+                    Ok(Some(me)) => {
+                        let admin = me.is_admin();
+                        view! {
+                            <details class="user-menu" node_ref=details>
+                                <summary>
+                                    <span class="avatar" aria-hidden="true">
+                                        {me.display_name.chars().next().unwrap_or('?').to_uppercase().to_string()}
+                                    </span>
+                                    <span class="user-name">{me.display_name.clone()}</span>
+                                </summary>
+                                <nav class="menu" aria-label="User menu" on:click=close>
+                                    <p class="menu-heading">"User Settings"</p>
+                                    <a href="/settings/profile">"Profile"</a>
+                                    <a href="/settings/tokens">"Tokens"</a>
+                                    {admin.then(|| view! {
+                                        <p class="menu-heading">"Admin"</p>
+                                        <a href="/admin/users">"Users"</a>
+                                    })}
+                                    <form method="post" action="/logout">
+                                        <button type="submit" class="menu-item">"Sign out"</button>
+                                    </form>
+                                </nav>
+                            </details>
+                        }
+                            .into_any()
+                    }
+                    _ => view! { <a class="button small secondary" href="/login">"Sign in"</a> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Tabs of User Settings.
+#[component]
+pub fn SettingsTabs(current: &'static str) -> impl IntoView {
+    let tab = move |href: &'static str, label: &'static str| {
+        view! {
+            <a href=href aria-current=(current == label).then_some("page")>{label}</a>
+        }
+    };
+    view! {
+        <p class="eyebrow">"User Settings"</p>
+        <nav class="tabs" aria-label="User Settings">
+            {tab("/settings/profile", "Profile")}
+            {tab("/settings/tokens", "Tokens")}
+        </nav>
+    }
+}
+
+/// Server-side helpers for server functions and server rendering.
+#[cfg(feature = "ssr")]
+pub mod on_server {
+    use super::Me;
+    use crate::accounts::http::Caller;
+    use crate::accounts::principal::Principal;
+    use crate::accounts::rules::Role;
+    use crate::errors::AppError;
+    use crate::server::AppState;
+    use leptos::prelude::*;
+
+    pub fn state() -> AppState {
+        expect_context::<AppState>()
+    }
+
+    fn parts() -> Option<http::request::Parts> {
+        use_context::<http::request::Parts>()
+    }
+
+    /// The caller the guard resolved for this request.
+    pub fn caller() -> Result<Principal, AppError> {
+        parts()
+            .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+            .and_then(|Caller(caller)| caller)
+            .ok_or(AppError::SignedOut)
+    }
+
+    pub fn admin() -> Result<Principal, AppError> {
+        let caller = caller()?;
+        if caller.user.role == Role::Admin {
+            Ok(caller)
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn me(principal: &Principal) -> Me {
+        Me {
+            id: principal.user.id,
+            username: principal.user.username.clone(),
+            display_name: principal.user.display_name.clone(),
+            role: principal.user.role,
+        }
+    }
+
+    /// The client's address, for the per-address sign-in limit.
+    pub fn client_address() -> String {
+        parts()
+            .and_then(|parts| {
+                parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|info| info.0.ip().to_string())
+            })
+            .unwrap_or_else(|| "unknown".to_owned())
+    }
+
+    /// Whether this request is a plain HTML form post (no WebAssembly), which expects a redirect.
+    pub fn is_plain_form_post() -> bool {
+        parts().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        })
+    }
+
+    /// Sets the status of the page being rendered.
+    pub fn set_status(status: http::StatusCode) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(status);
+        }
+    }
+
+    /// Signs `user_id` in: ends the session the browser had (a new id on every sign-in),
+    /// starts a new one in the response's cookie, and sends a plain form post on to `next`.
+    /// Returns `next` for the hydrated page to load.
+    pub async fn start_session(user_id: i64, next: String) -> Result<String, AppError> {
+        let state = state();
+        if let Some(old) = parts()
+            .as_ref()
+            .and_then(|p| crate::accounts::sessions::id_from(&p.headers))
+        {
+            state
+                .store
+                .delete_session(&crate::tokens::secret::digest(old))
+                .await?;
+        }
+        let cookie = crate::accounts::sessions::start(&state, user_id).await?;
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.append_header(http::header::SET_COOKIE, cookie);
+        }
+        if is_plain_form_post() {
+            leptos_axum::redirect(&next);
+        }
+        Ok(next)
+    }
+}

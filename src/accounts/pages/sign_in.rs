@@ -1,0 +1,104 @@
+//! `/setup` (first run: the first account, an administrator) and `/login`.
+
+use crate::components::{field_error, load_page, FormAlert, TextField};
+use crate::errors::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+#[server(prefix = "/rpc", endpoint = "setup")]
+pub async fn set_up(
+    username: String,
+    display_name: String,
+    password: String,
+) -> Result<String, AppError> {
+    use super::on_server;
+    use crate::accounts::rules::Role;
+    use crate::accounts::service::{self, AccountForm};
+    let state = on_server::state();
+    let form = AccountForm {
+        username: &username,
+        display_name: &display_name,
+        password: &password,
+        role: Role::Admin,
+    };
+    let admin = service::set_up(&state, form).await?;
+    state.mark_set_up();
+    on_server::start_session(admin.id, crate::accounts::http::DEFAULT_LANDING.to_owned()).await
+}
+
+#[server(prefix = "/rpc", endpoint = "login")]
+pub async fn log_in(username: String, password: String, next: String) -> Result<String, AppError> {
+    use super::on_server;
+    use crate::accounts::service;
+    let state = on_server::state();
+    let user = service::sign_in(&state, &username, &password, &on_server::client_address()).await?;
+    on_server::start_session(user.id, crate::accounts::http::safe_next(&next)).await
+}
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let action = ServerAction::<SetUp>::new();
+    let result = Signal::derive(move || action.value().get());
+    Effect::new(move |_| {
+        if let Some(Ok(next)) = action.value().get() {
+            load_page(&next);
+        }
+    });
+    view! {
+        <Title text="Set up Patio" />
+        <section class="card narrow">
+            <h1>"Welcome to Patio"</h1>
+            <p class="lead">"Create the first account. It will be the administrator."</p>
+            <FormAlert result />
+            <ActionForm action>
+                <TextField label="Username" name="username" autocomplete="username" required=true
+                    help="3–64 letters, digits, dots, underscores or hyphens."
+                    maxlength=64 error=field_error(result, "username") />
+                <TextField label="Display name" name="display_name" autocomplete="name"
+                    maxlength=100 error=field_error(result, "display_name") />
+                <TextField label="Password" name="password" kind="password" autocomplete="new-password"
+                    required=true help="At least 8 characters." maxlength=256
+                    error=field_error(result, "password") />
+                <div class="form-actions">
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        "Create administrator"
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<LogIn>::new();
+    let result = Signal::derive(move || action.value().get());
+    let query = use_query_map();
+    let next = move || query.with(|q| q.get("next").unwrap_or_default());
+    Effect::new(move |_| {
+        if let Some(Ok(next)) = action.value().get() {
+            load_page(&next);
+        }
+    });
+    view! {
+        <Title text="Sign in" />
+        <section class="card narrow">
+            <h1>"Sign in to Patio"</h1>
+            <FormAlert result />
+            <ActionForm action>
+                <input type="hidden" name="next" value=next />
+                <TextField label="Username" name="username" autocomplete="username" required=true
+                    error=field_error(result, "username") />
+                <TextField label="Password" name="password" kind="password"
+                    autocomplete="current-password" required=true
+                    error=field_error(result, "password") />
+                <div class="form-actions">
+                    <button type="submit" class="button" disabled=move || action.pending().get()>
+                        "Sign in"
+                    </button>
+                </div>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,165 @@
+//! Who is calling (SPEC §1, §5). One resolution for every route: a Bearer header (an access
+//! token or a PAT) or else the session cookie. Bearer requests never read cookies. The caller's
+//! role and active flag are read fresh on every request, so changes apply at once.
+
+use super::sessions;
+use crate::server::AppState;
+use crate::store::{StoreError, UserRecord};
+use crate::tokens::secret;
+use chrono::{DateTime, Duration, Utc};
+use http::header::{HeaderMap, AUTHORIZATION};
+
+#[derive(Clone, Debug)]
+pub struct Principal {
+    pub user: UserRecord,
+    pub credential: Credential,
+}
+
+#[derive(Clone, Debug)]
+pub enum Credential {
+    /// The digest of the session id, so the session can be ended or kept.
+    Session {
+        digest: String,
+    },
+    AccessToken,
+    Pat {
+        id: i64,
+        name: String,
+        expires_at: DateTime<Utc>,
+    },
+}
+
+impl Credential {
+    /// How the caller authenticated, as the API reports it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credential::Session { .. } => "session",
+            Credential::AccessToken => "access_token",
+            Credential::Pat { .. } => "pat",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthFailure {
+    /// A Bearer credential that is malformed, unknown, expired, deleted, or whose owner is
+    /// deactivated.
+    #[error("invalid token")]
+    InvalidToken,
+    #[error(transparent)]
+    Unavailable(#[from] StoreError),
+}
+
+/// `last_used_at` and `last_seen_at` are written at most this often.
+pub fn touch_interval() -> Duration {
+    Duration::minutes(1)
+}
+
+/// The caller of a request: `Ok(None)` when no credential was sent (or the session cookie is
+/// no longer valid, which is the same as being signed out).
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Principal>, AuthFailure> {
+    let mut authorization = headers.get_all(AUTHORIZATION).iter();
+    if let Some(value) = authorization.next() {
+        // Two Authorization headers are ambiguous: refuse rather than pick one.
+        if authorization.next().is_some() {
+            return Err(AuthFailure::InvalidToken);
+        }
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(bearer_token)
+            .ok_or(AuthFailure::InvalidToken)?;
+        return bearer(state, token).await.map(Some);
+    }
+    match sessions::id_from(headers) {
+        Some(id) => session(state, id).await,
+        None => Ok(None),
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+async fn bearer(state: &AppState, token: &str) -> Result<Principal, AuthFailure> {
+    let now = state.clock.now();
+    if secret::is_well_formed_pat(token) {
+        let (pat, user) = state
+            .store
+            .pat(&secret::digest(token))
+            .await?
+            .ok_or(AuthFailure::InvalidToken)?;
+        if pat.expires_at <= now || !user.active {
+            return Err(AuthFailure::InvalidToken);
+        }
+        let unless_used_after = now - touch_interval();
+        if pat.last_used_at.is_none_or(|at| at <= unless_used_after) {
+            state
+                .store
+                .touch_pat(pat.id, now, unless_used_after)
+                .await?;
+        }
+        let credential = Credential::Pat {
+            id: pat.id,
+            name: pat.name,
+            expires_at: pat.expires_at,
+        };
+        return Ok(Principal { user, credential });
+    }
+    if secret::is_well_formed_access_token(token) {
+        let (expires_at, user) = state
+            .store
+            .access_token(&secret::digest(token))
+            .await?
+            .ok_or(AuthFailure::InvalidToken)?;
+        if expires_at <= now || !user.active {
+            return Err(AuthFailure::InvalidToken);
+        }
+        return Ok(Principal {
+            user,
+            credential: Credential::AccessToken,
+        });
+    }
+    // Wrong prefix, length, alphabet or checksum: refused without a database query.
+    Err(AuthFailure::InvalidToken)
+}
+
+async fn session(state: &AppState, id: &str) -> Result<Option<Principal>, AuthFailure> {
+    let digest = secret::digest(id);
+    let Some((session, user)) = state.store.session(&digest).await? else {
+        return Ok(None);
+    };
+    let now = state.clock.now();
+    if !user.active || !sessions::is_live(session.created_at, session.last_seen_at, now) {
+        state.store.delete_session(&digest).await?;
+        return Ok(None);
+    }
+    if session.last_seen_at <= now - touch_interval() {
+        state.store.touch_session(&digest, now).await?;
+    }
+    Ok(Some(Principal {
+        user,
+        credential: Credential::Session { digest },
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_values_are_parsed_strictly() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer   abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token(""), None);
+    }
+}

@@ -1,0 +1,246 @@
+//! What people do with accounts, with no HTTP in it: first-run setup, signing in (with the
+//! brute-force limits), profile changes, administration, and password-grant access tokens.
+//! The pages' server functions, the REST API and the command line all call these.
+
+use super::rules::{username_key, DisplayName, NewPassword, Role, Username};
+use crate::server::AppState;
+use crate::store::{AccessChange, NewUser, StoreError, UserRecord};
+use crate::tokens::secret::{self, Secret};
+use chrono::{DateTime, Duration, Utc};
+
+/// Failed sign-ins allowed per username, and per client address, within the window.
+pub const MAX_FAILURES_PER_USERNAME: i64 = 5;
+pub const MAX_FAILURES_PER_CLIENT: i64 = 20;
+
+pub fn failure_window() -> Duration {
+    Duration::minutes(15)
+}
+
+pub fn access_token_lifetime() -> Duration {
+    Duration::hours(1)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("{message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("The username or password is incorrect.")]
+    BadCredentials,
+    #[error("Too many failed sign-in attempts. Try again in {} minute(s).", retry_after_secs.div_ceil(60))]
+    RateLimited { retry_after_secs: u64 },
+    #[error("The current password is incorrect.")]
+    WrongCurrentPassword,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn invalid(field: &'static str) -> impl FnOnce(String) -> AccountError {
+    move |message| AccountError::Invalid { field, message }
+}
+
+/// The fields of a new account, as typed.
+pub struct AccountForm<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password: &'a str,
+    pub role: Role,
+}
+
+async fn new_user(
+    state: &AppState,
+    form: &AccountForm<'_>,
+) -> Result<(Username, DisplayName, String), AccountError> {
+    let username = Username::parse(form.username).map_err(invalid("username"))?;
+    let display_name = if form.display_name.trim().is_empty() {
+        DisplayName::parse(username.as_str())
+    } else {
+        DisplayName::parse(form.display_name)
+    }
+    .map_err(invalid("display_name"))?;
+    let password = NewPassword::parse(form.password).map_err(invalid("password"))?;
+    let hash = state.passwords.hash(password.expose()).await;
+    Ok((username, display_name, hash))
+}
+
+/// Creates the first account, an administrator; refused once any user exists.
+pub async fn set_up(state: &AppState, form: AccountForm<'_>) -> Result<UserRecord, AccountError> {
+    if state.store.has_users().await? {
+        return Err(StoreError::AlreadySetUp.into());
+    }
+    let (username, display_name, password_hash) = new_user(state, &form).await?;
+    let user = NewUser {
+        username: &username,
+        display_name: &display_name,
+        password_hash,
+        role: Role::Admin,
+    };
+    let admin = state
+        .store
+        .create_first_admin(user, state.clock.now())
+        .await?;
+    tracing::info!(user_id = admin.id, "first administrator created");
+    Ok(admin)
+}
+
+/// An administrator creates an account.
+pub async fn create_user(
+    state: &AppState,
+    form: AccountForm<'_>,
+) -> Result<UserRecord, AccountError> {
+    let (username, display_name, password_hash) = new_user(state, &form).await?;
+    let user = NewUser {
+        username: &username,
+        display_name: &display_name,
+        password_hash,
+        role: form.role,
+    };
+    let created = state.store.create_user(user, state.clock.now()).await?;
+    tracing::info!(user_id = created.id, role = %created.role, "user created");
+    Ok(created)
+}
+
+/// An administrator (de)activates a user or changes their role.
+pub async fn change_access(
+    state: &AppState,
+    user_id: i64,
+    change: AccessChange,
+) -> Result<UserRecord, AccountError> {
+    let user = state.store.update_user_access(user_id, change).await?;
+    tracing::info!(user_id, active = user.active, role = %user.role, "user access changed");
+    Ok(user)
+}
+
+/// Checks a username and password under the brute-force limits (SPEC §1). A refused attempt
+/// spends no argon2 work; an unknown username costs the same as a wrong password.
+pub async fn sign_in(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: &str,
+) -> Result<UserRecord, AccountError> {
+    let key = username_key(username);
+    let now = state.clock.now();
+    let failures = state
+        .store
+        .login_failures_since(&key, client, now - failure_window())
+        .await?;
+    let oldest_blocking = [
+        (failures.by_username >= MAX_FAILURES_PER_USERNAME).then_some(failures.oldest_by_username),
+        (failures.by_client >= MAX_FAILURES_PER_CLIENT).then_some(failures.oldest_by_client),
+    ]
+    .into_iter()
+    .flatten()
+    .flatten()
+    .max();
+    if let Some(oldest) = oldest_blocking {
+        return Err(AccountError::RateLimited {
+            retry_after_secs: retry_after(oldest, now),
+        });
+    }
+    let user = state.store.user_by_username(&key).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = state.passwords.verify(password, stored).await;
+    match user {
+        Some(user) if verified && user.active => {
+            state.store.clear_login_failures(&key).await?;
+            Ok(user)
+        }
+        _ => {
+            state.store.record_login_failure(&key, client, now).await?;
+            tracing::info!("sign-in refused");
+            Err(AccountError::BadCredentials)
+        }
+    }
+}
+
+/// Seconds until the oldest failure counted against a caller leaves the window.
+fn retry_after(oldest: DateTime<Utc>, now: DateTime<Utc>) -> u64 {
+    let seconds = (oldest + failure_window() - now).num_seconds();
+    seconds.max(1) as u64
+}
+
+/// The password grant of SPEC §2: a one-hour access token for valid credentials.
+pub async fn issue_access_token(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    client: &str,
+) -> Result<Secret, AccountError> {
+    let user = sign_in(state, username, password, client).await?;
+    let token = secret::new_access_token();
+    let now = state.clock.now();
+    state
+        .store
+        .create_access_token(&token.digest(), user.id, now, now + access_token_lifetime())
+        .await?;
+    tracing::info!(user_id = user.id, "access token issued");
+    Ok(token)
+}
+
+pub async fn change_display_name(
+    state: &AppState,
+    user_id: i64,
+    display_name: &str,
+) -> Result<(), AccountError> {
+    let name = DisplayName::parse(display_name).map_err(invalid("display_name"))?;
+    Ok(state.store.set_display_name(user_id, &name).await?)
+}
+
+/// Changes a password after checking the current one; ends every other session of the user.
+pub async fn change_password(
+    state: &AppState,
+    user: &UserRecord,
+    current: &str,
+    new: &str,
+    keep_session: Option<&str>,
+) -> Result<(), AccountError> {
+    let new = NewPassword::parse(new).map_err(invalid("new_password"))?;
+    if !state
+        .passwords
+        .verify(current, Some(user.password_hash.clone()))
+        .await
+    {
+        return Err(AccountError::WrongCurrentPassword);
+    }
+    let hash = state.passwords.hash(new.expose()).await;
+    state
+        .store
+        .set_password(user.id, &hash, keep_session)
+        .await?;
+    tracing::info!(user_id = user.id, "password changed");
+    Ok(())
+}
+
+/// For an operator who lost the admin password: gives `username` (created if missing) a new
+/// random password, the admin role and an active account, and ends its sessions.
+pub async fn reset_admin(state: &AppState, username: &str) -> Result<String, AccountError> {
+    let password = secret::new_session_id().into_exposed()[..20].to_owned();
+    let admin = AccessChange {
+        active: Some(true),
+        role: Some(Role::Admin),
+    };
+    match state
+        .store
+        .user_by_username(&username_key(username))
+        .await?
+    {
+        Some(user) => {
+            let hash = state.passwords.hash(&password).await;
+            state.store.set_password(user.id, &hash, None).await?;
+            state.store.update_user_access(user.id, admin).await?;
+        }
+        None => {
+            let form = AccountForm {
+                username,
+                display_name: "",
+                password: &password,
+                role: Role::Admin,
+            };
+            create_user(state, form).await?;
+        }
+    }
+    Ok(password)
+}

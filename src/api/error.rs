@@ -1,0 +1,161 @@
+//! The error type of the REST boundary (SPEC §5): `{"error": code, "message": sentence}` with
+//! the matching status, and RFC 6750 `WWW-Authenticate` on 401s. Internals are logged, never
+//! sent.
+
+use crate::accounts::service::AccountError;
+use crate::store::StoreError;
+use crate::tokens::rules::TokenError;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    InvalidRequest(String),
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    /// No credential at all.
+    #[error("Authentication is required. Send an access token or a personal access token as `Authorization: Bearer <token>`.")]
+    Unauthorized,
+    /// A Bearer credential that is malformed, unknown, expired or revoked.
+    #[error("The token is invalid, expired or revoked.")]
+    InvalidToken,
+    #[error("You do not have access to this.")]
+    Forbidden,
+    #[error("Cross-site request refused: this request must come from Patio's own pages.")]
+    CrossSite,
+    #[error("Nothing was found at this address.")]
+    NotFound,
+    #[error("There is no such API route. The routes are listed in /api/v1/openapi.json.")]
+    NoSuchRoute,
+    #[error("This method is not allowed here.")]
+    MethodNotAllowed,
+    #[error("The request body is larger than 64 KiB.")]
+    PayloadTooLarge,
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
+    #[error("Patio cannot reach its database right now. Try again in a moment.")]
+    Unavailable,
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unauthorized | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden | ApiError::CrossSite => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::NoSuchRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidRequest(_)
+            | ApiError::PayloadTooLarge
+            | ApiError::MethodNotAllowed => "invalid_request",
+            ApiError::Unprocessable { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::Unauthorized | ApiError::InvalidToken => "unauthorized",
+            ApiError::Forbidden | ApiError::CrossSite => "forbidden",
+            ApiError::NotFound | ApiError::NoSuchRoute => "not_found",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Unavailable => "unavailable",
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "error": self.code(), "message": self.to_string() });
+        let mut response = (self.status(), Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::Unauthorized => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"patio\""),
+                );
+            }
+            ApiError::InvalidToken => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"patio\", error=\"invalid_token\""),
+                );
+            }
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        match error {
+            StoreError::Token(token) => token.into(),
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::UsernameTaken => ApiError::Conflict {
+                code: "username_taken",
+                message: "That username is taken.".into(),
+            },
+            StoreError::LastAdmin => ApiError::Conflict {
+                code: "last_admin",
+                message: "The last active administrator cannot be deactivated or demoted.".into(),
+            },
+            StoreError::AlreadySetUp => ApiError::Conflict {
+                code: "already_set_up",
+                message: "Patio is already set up.".into(),
+            },
+            other => {
+                tracing::error!(error = %other, "store failure");
+                ApiError::Unavailable
+            }
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> ApiError {
+        let code = error.code();
+        let message = error.to_string();
+        match error {
+            TokenError::LimitReached => ApiError::Conflict { code, message },
+            TokenError::InvalidDescription(_) => ApiError::InvalidRequest(message),
+            _ => ApiError::Unprocessable { code, message },
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(error: AccountError) -> ApiError {
+        match error {
+            AccountError::Invalid { .. } | AccountError::WrongCurrentPassword => {
+                ApiError::Unprocessable {
+                    code: "invalid_request",
+                    message: error.to_string(),
+                }
+            }
+            AccountError::BadCredentials => ApiError::InvalidRequest(error.to_string()),
+            AccountError::RateLimited { retry_after_secs } => ApiError::RateLimited {
+                message: error.to_string(),
+                retry_after_secs,
+            },
+            AccountError::Store(store) => store.into(),
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//! Extractors that turn a request into what handlers need, refusing in the API's own words.
+
+use super::ApiError;
+use crate::accounts::http::Caller;
+use crate::accounts::principal::Principal;
+use crate::accounts::rules::Role;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+
+/// Any authenticated caller.
+pub struct Authenticated(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .and_then(|Caller(caller)| caller.clone())
+            .map(Authenticated)
+            .ok_or(ApiError::Unauthorized)
+    }
+}
+
+/// Proof that the caller is an administrator (checked against the user's current role).
+pub struct Admin;
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Authenticated(caller) = Authenticated::from_request_parts(parts, state).await?;
+        if caller.user.role == Role::Admin {
+            Ok(Admin)
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+}
+
+/// A JSON body whose every rejection is a JSON `invalid_request` (or 413), never plain text.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(JsonBody(value)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::InvalidRequest(
+                "Send a JSON body with `Content-Type: application/json`.".into(),
+            )),
+            Err(JsonRejection::BytesRejection(rejection))
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::PayloadTooLarge)
+            }
+            Err(JsonRejection::JsonSyntaxError(_)) => Err(ApiError::InvalidRequest(
+                "The body is not valid JSON.".into(),
+            )),
+            Err(JsonRejection::JsonDataError(error)) => Err(ApiError::InvalidRequest(format!(
+                "The JSON body does not have the expected fields: {}",
+                error.body_text()
+            ))),
+            Err(other) => Err(ApiError::InvalidRequest(other.body_text())),
+        }
+    }
+}
+
+/// A numeric id in the path; anything else is a 404 (no such resource), not a 400.
+pub struct IdPath(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(text) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::NotFound)?;
+        text.parse().map(IdPath).map_err(|_| ApiError::NotFound)
+    }
+}

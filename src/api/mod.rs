@@ -1,0 +1,92 @@
+//! The REST API (SPEC §5). Every route authorizes from the one `Principal` the guard resolved
+//! (`accounts::http::guard`), whichever credential it came from, and calls the same domain
+//! services as the pages. The OpenAPI document is generated from these handlers, so it cannot
+//! drift from the router.
+
+pub mod error;
+mod extract;
+mod handlers;
+
+pub use error::ApiError;
+
+use crate::server::AppState;
+use axum::routing::any;
+use axum::Router;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Patio",
+        description = "Personal access tokens. Authenticate with `Authorization: Bearer <token>` \
+                       (a personal access token or a password-grant access token) or, from \
+                       Patio's own pages, the session cookie."
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags((name = "tokens"), (name = "users"), (name = "admin"), (name = "health"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+fn documented() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(handlers::healthz))
+        .routes(routes!(handlers::me))
+        .routes(routes!(handlers::list_tokens, handlers::create_token))
+        .routes(routes!(handlers::delete_token))
+        .routes(routes!(handlers::list_users, handlers::create_user))
+        .routes(routes!(handlers::update_user))
+}
+
+/// The OpenAPI 3 document of every route below.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented().into_openapi()
+}
+
+/// The API routes, the document at `/api/v1/openapi.json`, and JSON answers for unknown
+/// routes and wrong methods under `/api/`.
+pub fn router() -> Router<AppState> {
+    let (router, document) = documented().split_for_parts();
+    let document = std::sync::Arc::new(document);
+    router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let document = document.clone();
+                async move { axum::Json(document.as_ref().clone()) }
+            }),
+        )
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .route("/api", any(|| async { ApiError::NoSuchRoute }))
+        .route("/api/{*rest}", any(|| async { ApiError::NoSuchRoute }))
+}
+
+/// The body limit answers before any handler runs; under `/api/` its refusal becomes the API's
+/// JSON error too.
+pub async fn json_refusals(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    if api && response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::PayloadTooLarge.into_response();
+    }
+    response
+}

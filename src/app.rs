@@ -1,0 +1,128 @@
+//! The document shell, the router and the page layout shared by every page.
+
+use crate::accounts::pages::{
+    provide_me, AdminUsersPage, LoginPage, ProfilePage, SetupPage, UserMenu,
+};
+use crate::tokens::page::TokensPage;
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, HashedStylesheet, Meta, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options=options.clone() />
+                <HashedStylesheet options id="leptos" />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    provide_me();
+    view! {
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Patio".to_owned() } else { format!("{page} · Patio") }
+        } />
+        <Meta name="description" content="Personal access tokens for your platform." />
+        <Router>
+            <Header />
+            <main id="main">
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=Home />
+                    <Route path=path!("/setup") view=SetupPage />
+                    <Route path=path!("/login") view=LoginPage />
+                    <Route path=path!("/settings/profile") view=ProfilePage />
+                    <Route path=path!("/settings/tokens") view=TokensPage />
+                    <Route path=path!("/admin/users") view=AdminUsersPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    view! {
+        <header class="site-header">
+            <a class="skip-link" href="#main">"Skip to content"</a>
+            <A href="/" attr:class="brand">
+                <span class="brand-mark" aria-hidden="true">"▚"</span>
+                "Patio"
+            </A>
+            <UserMenu />
+        </header>
+    }
+}
+
+#[component]
+fn Home() -> impl IntoView {
+    let (example_open, set_example_open) = signal(false);
+    view! {
+        <Title text="" />
+        <section class="hero">
+            <h1>"Personal access tokens, self-hosted."</h1>
+            <p class="lead">
+                "Generate a token in User Settings › Tokens, copy it once, and call the API as "
+                "yourself — with exactly your own access. Tokens expire within a year, and you "
+                "can hold up to five at a time."
+            </p>
+            <button
+                type="button"
+                class="button secondary"
+                aria-expanded=move || example_open.get().to_string()
+                aria-controls="example-request"
+                on:click=move |_| set_example_open.update(|open| *open = !*open)
+            >
+                {move || if example_open.get() { "Hide the example" } else { "Show an example request" }}
+            </button>
+            <pre id="example-request" class="code" hidden=move || !example_open.get()>
+                <code>"curl -H \"Authorization: Bearer $PATIO_TOKEN\" \\\n     "{origin_hint()}"/api/v1/me"</code>
+            </pre>
+        </section>
+    }
+}
+
+/// The page's own origin in the browser; a placeholder while rendering on the server.
+fn origin_hint() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Some(origin) = web_sys::window().and_then(|w| w.location().origin().ok()) {
+            return origin;
+        }
+    }
+    "https://patio.example.com".to_owned()
+}
+
+#[component]
+pub fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(http::StatusCode::NOT_FOUND);
+        }
+    }
+    view! {
+        <Title text="Page not found" />
+        <section class="message-page">
+            <p class="status-code">"404"</p>
+            <h1>"Page not found"</h1>
+            <p>"There is nothing at this address. It may have moved, or the link may be mistyped."</p>
+            <p><a class="button" href="/">"Go to the home page"</a></p>
+        </section>
+    }
+}

@@ -1,0 +1,132 @@
+//! Every setting in one place: environment variables, an optional `.env`, and `Leptos.toml`
+//! (the site settings shared with cargo-leptos; `LEPTOS_*` variables override it).
+
+use leptos::config::LeptosOptions;
+use std::net::SocketAddr;
+use url::Url;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/patio.db";
+pub const DEFAULT_LOG_FILTER: &str = "patio=info,tower_http=info,warn";
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `DATABASE_URL`: `sqlite://…` (default `sqlite://data/patio.db`) or `postgres://…`.
+    pub database_url: String,
+    /// `PATIO_PUBLIC_URL`: where users reach Patio; decides the CSRF origin and `Secure`
+    /// cookies. Defaults to `http://` + the listen address.
+    pub public_url: Url,
+    /// `RUST_LOG`: the `tracing` filter.
+    pub log_filter: String,
+    /// Site settings; `site_addr` (`LEPTOS_SITE_ADDR`) is the listen address.
+    pub leptos: LeptosOptions,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the site settings in Leptos.toml: {0}")]
+    Leptos(String),
+    #[error("PATIO_PUBLIC_URL is not a valid http(s) URL: {0}")]
+    PublicUrl(String),
+}
+
+impl Config {
+    /// Reads `.env` (if present), `Leptos.toml` (if present) and the environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        // A missing .env is normal; anything set in the real environment wins over it.
+        let _ = dotenvy::dotenv();
+        let file = std::path::Path::new("Leptos.toml")
+            .exists()
+            .then_some("Leptos.toml");
+        let mut leptos = leptos::config::get_configuration(file)
+            .map_err(|error| ConfigError::Leptos(error.to_string()))?
+            .leptos_options;
+        // cargo-leptos writes hash.txt beside the binary it builds; a binary run without one
+        // (a debug build, a copy elsewhere) serves the unhashed names instead of failing.
+        if leptos.hash_files && !hash_file_beside_binary(&leptos) {
+            leptos.hash_files = false;
+        }
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let public_url = match env("PATIO_PUBLIC_URL") {
+            Some(text) => parse_public_url(&text)?,
+            None => parse_public_url(&format!("http://{}", leptos.site_addr))?,
+        };
+        Ok(Config {
+            database_url: env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
+            public_url,
+            log_filter: env("RUST_LOG").unwrap_or_else(|| DEFAULT_LOG_FILTER.into()),
+            leptos,
+        })
+    }
+
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.leptos.site_addr
+    }
+
+    /// Cookies get `Secure` whenever users reach Patio over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// The one origin (`scheme://host[:port]`) that state-changing browser requests may come from.
+    pub fn origin(&self) -> String {
+        self.public_url.origin().ascii_serialization()
+    }
+}
+
+fn parse_public_url(text: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(text.trim()).map_err(|error| ConfigError::PublicUrl(error.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::PublicUrl(text.to_owned()));
+    }
+    Ok(url)
+}
+
+fn hash_file_beside_binary(leptos: &LeptosOptions) -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(leptos.hash_file.as_ref())))
+        .is_some_and(|path| path.exists())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_must_be_http_or_https() {
+        assert!(parse_public_url("https://patio.example.com").is_ok());
+        assert!(parse_public_url("http://127.0.0.1:3000/").is_ok());
+        assert!(parse_public_url("ftp://example.com").is_err());
+        assert!(parse_public_url("not a url").is_err());
+    }
+
+    #[test]
+    fn origin_drops_the_path_and_keeps_the_port() {
+        let config = Config {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            public_url: parse_public_url("https://patio.example.com:8443/app/").unwrap(),
+            log_filter: DEFAULT_LOG_FILTER.into(),
+            leptos: LeptosOptions::builder().output_name("patio").build(),
+        };
+        assert_eq!(config.origin(), "https://patio.example.com:8443");
+        assert!(config.secure_cookies());
+    }
+
+    /// cargo-leptos reads `[package.metadata.leptos]` in Cargo.toml; the server reads
+    /// Leptos.toml. Every setting both use must agree.
+    #[test]
+    fn leptos_toml_agrees_with_cargo_toml() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let read = |file: &str| {
+            let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
+            leptos::config::get_config_from_str(&text).unwrap()
+        };
+        let (site, build) = (read("Leptos.toml"), read("Cargo.toml"));
+        assert_eq!(site.output_name, build.output_name);
+        assert_eq!(site.site_root, build.site_root);
+        assert_eq!(site.site_pkg_dir, build.site_pkg_dir);
+        assert_eq!(site.site_addr, build.site_addr);
+        assert_eq!(site.reload_port, build.reload_port);
+        assert_eq!(site.hash_files, build.hash_files);
+    }
+}

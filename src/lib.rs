@@ -1,0 +1,35 @@
+//! Patio: self-hosted personal access tokens.
+//!
+//! Modules are split by domain; each holds its rules, its server functions and its pages.
+//! Server-only code sits behind the `ssr` feature so none of it reaches the browser bundle.
+
+pub mod accounts;
+pub mod app;
+pub mod components;
+pub mod errors;
+pub mod time;
+pub mod tokens;
+
+#[cfg(feature = "ssr")]
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod config;
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// Browser entry point: attaches the server-rendered page to the reactive app.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+    // Lets browser tests wait for interactivity instead of guessing.
+    if let Some(body) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+    {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

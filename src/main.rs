@@ -1,0 +1,67 @@
+//! The `patio` binary: serves the app, or runs an administrative command.
+//!
+//! ```text
+//! patio                                  serve (configuration from the environment)
+//! patio admin reset-password USERNAME    give USERNAME (created if missing) a new random
+//!                                        password, the admin role and an active account
+//! ```
+
+use patio::config::Config;
+use patio::server::{self, AppState};
+use tracing_subscriber::EnvFilter;
+
+const USAGE: &str = "usage: patio [admin reset-password USERNAME]";
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run(std::env::args().skip(1).collect()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("patio: {message}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Vec<String>) -> Result<(), String> {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_new(&config.log_filter).map_err(|e| e.to_string())?)
+        .init();
+    let store = patio::store::open(&config.database_url)
+        .await
+        .map_err(|e| format!("could not open the database: {e}"))?;
+    let state = AppState::new(config, store);
+    match args.as_slice() {
+        [] => serve(state).await,
+        ["admin", "reset-password", username] => {
+            let password = patio::accounts::service::reset_admin(&state, username)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "{username} is an active administrator with the password:\n\n    {password}\n"
+            );
+            println!("Sign in and change it under User Settings › Profile.");
+            Ok(())
+        }
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => Err(USAGE.to_owned()),
+    }
+}
+
+async fn serve(state: AppState) -> Result<(), String> {
+    let address = state.config.listen_addr();
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("could not listen on {address}: {e}"))?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(%address, "listening");
+    println!("Patio is running at http://{address}/");
+    server::serve(listener, state, server::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,189 @@
+//! Assembles the running server: shared state, the router with its layers, and serving with
+//! graceful shutdown. `main` and the integration tests both start Patio through here.
+
+use crate::accounts::passwords::Passwords;
+use crate::app::{shell, App};
+use crate::config::Config;
+use crate::store::{Store, StoreResult};
+use crate::time::{Clock, SystemClock};
+use axum::extract::FromRef;
+use axum::http::{header, HeaderValue};
+use axum::response::Response;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest request body Patio reads (SPEC §5).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// What every handler and server function can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub passwords: Passwords,
+    /// Once a user exists one always does, so after the first yes nobody asks the database.
+    set_up: Arc<AtomicBool>,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Arc<dyn Store>) -> AppState {
+        AppState::with_clock(config, store, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> AppState {
+        AppState {
+            config: Arc::new(config),
+            store,
+            clock,
+            passwords: Passwords::for_this_machine(),
+            set_up: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Whether first-run setup is done (any user exists).
+    pub async fn is_set_up(&self) -> StoreResult<bool> {
+        if self.set_up.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let set_up = self.store.has_users().await?;
+        if set_up {
+            self.mark_set_up();
+        }
+        Ok(set_up)
+    }
+
+    pub fn mark_set_up(&self) {
+        self.set_up.store(true, Ordering::Relaxed);
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> LeptosOptions {
+        state.config.leptos.clone()
+    }
+}
+
+/// The whole HTTP surface of Patio.
+pub fn router(state: AppState) -> Router {
+    let leptos_options = state.config.leptos.clone();
+    let routes = generate_route_list(App);
+    let context_state = state.clone();
+    let provide_state = move || provide_context(context_state.clone());
+
+    Router::new()
+        .merge(crate::api::router())
+        .merge(crate::accounts::http::routes())
+        .merge(pkg_router(&leptos_options))
+        .leptos_routes_with_context(&state, routes, provide_state.clone(), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            provide_state,
+            shell,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::accounts::http::guard,
+        ))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(crate::api::json_refusals))
+        .layer(
+            CompressionLayer::new()
+                .br(true)
+                .gzip(true)
+                .quality(CompressionLevel::Precise(5)),
+        )
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                // Method and path only: no query string, no headers, so no credential is logged.
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+            }),
+        )
+        .with_state(state)
+}
+
+/// The hydrate bundle and stylesheet. With hashed file names (release builds) a changed file
+/// gets a new name, so browsers may keep each one for a year.
+fn pkg_router(options: &LeptosOptions) -> Router<AppState> {
+    let dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
+    let cache = HeaderValue::from_static(if options.hash_files {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    });
+    Router::new()
+        .nest_service(&format!("/{}", options.site_pkg_dir), ServeDir::new(dir))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            move |response: &Response<_>| response.status().is_success().then(|| cache.clone()),
+        ))
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let store = state.store.clone();
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Server-rendered pages stream in several writes; without TCP_NODELAY, Nagle's algorithm
+    // and delayed ACKs add ~40 ms to each page.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::warn!(%error, "could not set TCP_NODELAY");
+        }
+    });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

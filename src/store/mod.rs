@@ -1,0 +1,221 @@
+//! Storage (SPEC §6): one trait, two backends — SQLite embedded by default, PostgreSQL for
+//! production. Operations whose check must hold with their write (the five-token limit, the
+//! last admin, first-run setup) are single trait methods, made atomic inside each backend.
+
+use crate::accounts::rules::{DisplayName, Role, Username};
+use crate::tokens::rules::{TokenDescription, TokenError, TokenName};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
+#[macro_use]
+mod sql;
+mod postgres;
+mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be reached or failed; callers answer 503.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[from] sqlx::Error),
+    #[error("could not apply database migrations: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database URL (expected sqlite: or postgres:)")]
+    UnsupportedUrl,
+    #[error("setup is already done")]
+    AlreadySetUp,
+    #[error("that username is taken")]
+    UsernameTaken,
+    #[error("not found")]
+    NotFound,
+    #[error("the last active administrator cannot be deactivated or demoted")]
+    LastAdmin,
+    #[error(transparent)]
+    Token(TokenError),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub role: Role,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+pub struct NewUser<'a> {
+    pub username: &'a Username,
+    pub display_name: &'a DisplayName,
+    pub password_hash: String,
+    pub role: Role,
+}
+
+/// A change an administrator makes to a user's access; `None` leaves a field as it is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AccessChange {
+    pub active: Option<bool>,
+    pub role: Option<Role>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub user_id: i64,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// Failed sign-ins inside the brute-force window, per username and per client address.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub by_username: i64,
+    pub oldest_by_username: Option<DateTime<Utc>>,
+    pub by_client: i64,
+    pub oldest_by_client: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub description: String,
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+pub struct NewPat<'a> {
+    pub user_id: i64,
+    pub name: &'a TokenName,
+    pub description: &'a TokenDescription,
+    pub digest: String,
+    pub hint: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Rows older than these instants are of no further use and may be deleted.
+#[derive(Clone, Copy, Debug)]
+pub struct StaleBefore {
+    pub session_created: DateTime<Utc>,
+    pub session_seen: DateTime<Utc>,
+    pub access_token_expired: DateTime<Utc>,
+    pub login_failure: DateTime<Utc>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// One round trip, for `/healthz`.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Stop handing out connections (graceful shutdown).
+    async fn close(&self);
+
+    async fn has_users(&self) -> StoreResult<bool>;
+    /// Creates the first account as administrator; `AlreadySetUp` once any user exists.
+    async fn create_first_admin(
+        &self,
+        user: NewUser<'_>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<UserRecord>;
+    /// `UsernameTaken` when the case-insensitive username exists.
+    async fn create_user(&self, user: NewUser<'_>, now: DateTime<Utc>) -> StoreResult<UserRecord>;
+    async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>>;
+    async fn user_by_username(&self, username_key: &str) -> StoreResult<Option<UserRecord>>;
+    async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
+    /// `NotFound`, or `LastAdmin` when the change would leave no active administrator.
+    async fn update_user_access(&self, id: i64, change: AccessChange) -> StoreResult<UserRecord>;
+    async fn set_display_name(&self, id: i64, name: &DisplayName) -> StoreResult<()>;
+    /// Replaces the password hash and ends every session but `keep_session` and every
+    /// access token of the user.
+    async fn set_password(
+        &self,
+        id: i64,
+        password_hash: &str,
+        keep_session: Option<&str>,
+    ) -> StoreResult<()>;
+
+    async fn create_session(
+        &self,
+        digest: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn session(&self, digest: &str) -> StoreResult<Option<(SessionRecord, UserRecord)>>;
+    async fn touch_session(&self, digest: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    async fn delete_session(&self, digest: &str) -> StoreResult<()>;
+
+    async fn create_access_token(
+        &self,
+        digest: &str,
+        user_id: i64,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The expiry and owner of an access token.
+    async fn access_token(&self, digest: &str) -> StoreResult<Option<(DateTime<Utc>, UserRecord)>>;
+
+    async fn record_login_failure(
+        &self,
+        username_key: &str,
+        client: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn login_failures_since(
+        &self,
+        username_key: &str,
+        client: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<LoginFailures>;
+    async fn clear_login_failures(&self, username_key: &str) -> StoreResult<()>;
+
+    /// Inserts a token unless the user already has `limit` active tokens
+    /// (`Token(LimitReached)`) or an active token with the same name (`Token(DuplicateName)`),
+    /// as one atomic step.
+    async fn create_pat(
+        &self,
+        pat: NewPat<'_>,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> StoreResult<PatRecord>;
+    /// A user's tokens, active and expired, newest first.
+    async fn list_pats(&self, user_id: i64) -> StoreResult<Vec<PatRecord>>;
+    /// Whether a token of this user was deleted.
+    async fn delete_pat(&self, user_id: i64, id: i64) -> StoreResult<bool>;
+    async fn pat(&self, digest: &str) -> StoreResult<Option<(PatRecord, UserRecord)>>;
+    /// Records use at `now` unless it was already recorded after `unless_used_after`.
+    async fn touch_pat(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        unless_used_after: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    async fn delete_stale(&self, before: StaleBefore) -> StoreResult<()>;
+}
+
+/// Opens the store a database URL names, creating what it needs and applying migrations.
+pub async fn open(url: &str) -> StoreResult<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::open(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PgStore::open(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl)
+    }
+}
+
+/// Which writers must wait for each other.
+#[derive(Clone, Copy, Debug)]
+enum WriteLock {
+    /// Decisions about the set of users (first run, the last administrator).
+    Users,
+    /// Decisions about one user's tokens.
+    User(i64),
+}

@@ -1,0 +1,52 @@
+//! The production backend. Several Patio processes may share one database, so writers that
+//! must see each other's effects take a transaction-scoped lock: the user's row for token
+//! limits, an advisory lock for decisions about the set of users.
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// An arbitrary constant naming Patio's "users" advisory lock.
+const USERS_LOCK_KEY: i64 = 0x7061_7469_6f75;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to and migrates the database at `url`.
+    pub async fn open(url: &str) -> Result<PgStore, StoreError> {
+        let options = PgConnectOptions::from_str(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            // Fail fast when the server is gone: sqlx retries connecting until this timeout,
+            // so it bounds how long a request waits before answering 503.
+            .acquire_timeout(Duration::from_secs(1))
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    async fn begin_write(&self, lock: WriteLock) -> sqlx::Result<Transaction<'static, Postgres>> {
+        let mut tx = self.pool.begin().await?;
+        match lock {
+            WriteLock::Users => {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(USERS_LOCK_KEY)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            WriteLock::User(id) => {
+                sqlx::query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        Ok(tx)
+    }
+}
+
+impl_store!(PgStore, sqlx::postgres::PgRow);

@@ -1,0 +1,501 @@
+//! The SQL shared by both backends. The statements are identical (`$n` parameters work in
+//! SQLite and PostgreSQL alike); what differs — connecting, migrations and how a writer takes
+//! its lock — lives in each backend's `begin_write`. A macro instantiates the one
+//! implementation per backend because sqlx's executor traits make a generic version unreadable.
+
+macro_rules! impl_store {
+    ($store:ty, $row:ty) => {
+        use crate::accounts::rules::Role;
+        use crate::store::{
+            AccessChange, LoginFailures, NewPat, NewUser, PatRecord, SessionRecord, StaleBefore,
+            Store, StoreError, StoreResult, UserRecord, WriteLock,
+        };
+        use crate::time::{from_millis, to_millis};
+        use crate::tokens::rules::TokenError;
+        use chrono::{DateTime, Utc};
+        use sqlx::Row;
+
+        const USER_COLUMNS: &str =
+            "u.id, u.username, u.display_name, u.password_hash, u.role, u.active, u.created_at";
+        const PAT_COLUMNS: &str = "p.id AS pat_id, p.user_id AS pat_user_id, p.name, \
+             p.description, p.hint, p.created_at AS pat_created_at, p.expires_at, p.last_used_at";
+
+        fn user_from_row(row: &$row) -> sqlx::Result<UserRecord> {
+            let role: String = row.try_get("role")?;
+            Ok(UserRecord {
+                id: row.try_get("id")?,
+                username: row.try_get("username")?,
+                display_name: row.try_get("display_name")?,
+                password_hash: row.try_get("password_hash")?,
+                role: Role::parse(&role).unwrap_or(Role::User),
+                active: row.try_get("active")?,
+                created_at: from_millis(row.try_get("created_at")?),
+            })
+        }
+
+        fn pat_from_row(row: &$row) -> sqlx::Result<PatRecord> {
+            Ok(PatRecord {
+                id: row.try_get("pat_id")?,
+                user_id: row.try_get("pat_user_id")?,
+                name: row.try_get("name")?,
+                description: row.try_get("description")?,
+                hint: row.try_get("hint")?,
+                created_at: from_millis(row.try_get("pat_created_at")?),
+                expires_at: from_millis(row.try_get("expires_at")?),
+                last_used_at: row
+                    .try_get::<Option<i64>, _>("last_used_at")?
+                    .map(from_millis),
+            })
+        }
+
+        fn is_unique_violation(error: &sqlx::Error) -> bool {
+            matches!(error, sqlx::Error::Database(db) if db.is_unique_violation())
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $store {
+            async fn ping(&self) -> StoreResult<()> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+
+            async fn has_users(&self) -> StoreResult<bool> {
+                let row = sqlx::query("SELECT EXISTS (SELECT 1 FROM users) AS present")
+                    .fetch_one(&self.pool)
+                    .await?;
+                Ok(row.try_get("present")?)
+            }
+
+            async fn create_first_admin(
+                &self,
+                user: NewUser<'_>,
+                now: DateTime<Utc>,
+            ) -> StoreResult<UserRecord> {
+                let mut tx = self.begin_write(WriteLock::Users).await?;
+                let row = sqlx::query("SELECT COUNT(*) AS n FROM users")
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if row.try_get::<i64, _>("n")? > 0 {
+                    return Err(StoreError::AlreadySetUp);
+                }
+                let created = insert_user(&mut *tx, user, now).await?;
+                tx.commit().await?;
+                Ok(created)
+            }
+
+            async fn create_user(
+                &self,
+                user: NewUser<'_>,
+                now: DateTime<Utc>,
+            ) -> StoreResult<UserRecord> {
+                let mut conn = self.pool.acquire().await?;
+                insert_user(&mut *conn, user, now).await
+            }
+
+            async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>> {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
+                let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?;
+                Ok(row.as_ref().map(user_from_row).transpose()?)
+            }
+
+            async fn user_by_username(
+                &self,
+                username_key: &str,
+            ) -> StoreResult<Option<UserRecord>> {
+                let sql =
+                    format!("SELECT {USER_COLUMNS} FROM users u WHERE u.username_key = $1");
+                let row = sqlx::query(&sql)
+                    .bind(username_key)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                Ok(row.as_ref().map(user_from_row).transpose()?)
+            }
+
+            async fn list_users(&self) -> StoreResult<Vec<UserRecord>> {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users u ORDER BY u.username_key");
+                let rows = sqlx::query(&sql).fetch_all(&self.pool).await?;
+                Ok(rows.iter().map(user_from_row).collect::<sqlx::Result<_>>()?)
+            }
+
+            async fn update_user_access(
+                &self,
+                id: i64,
+                change: AccessChange,
+            ) -> StoreResult<UserRecord> {
+                let mut tx = self.begin_write(WriteLock::Users).await?;
+                let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
+                let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
+                let mut user = row.as_ref().map(user_from_row).transpose()?.ok_or(StoreError::NotFound)?;
+                let was_active_admin = user.active && user.role == Role::Admin;
+                user.active = change.active.unwrap_or(user.active);
+                user.role = change.role.unwrap_or(user.role);
+                if was_active_admin && !(user.active && user.role == Role::Admin) {
+                    let row = sqlx::query(
+                        "SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND active AND id <> $1",
+                    )
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if row.try_get::<i64, _>("n")? == 0 {
+                        return Err(StoreError::LastAdmin);
+                    }
+                }
+                sqlx::query("UPDATE users SET active = $1, role = $2 WHERE id = $3")
+                    .bind(user.active)
+                    .bind(user.role.as_str())
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(user)
+            }
+
+            async fn set_display_name(
+                &self,
+                id: i64,
+                name: &crate::accounts::rules::DisplayName,
+            ) -> StoreResult<()> {
+                sqlx::query("UPDATE users SET display_name = $1 WHERE id = $2")
+                    .bind(name.as_str())
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_password(
+                &self,
+                id: i64,
+                password_hash: &str,
+                keep_session: Option<&str>,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+                    .bind(password_hash)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND digest <> $2")
+                    .bind(id)
+                    .bind(keep_session.unwrap_or(""))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM access_tokens WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn create_session(
+                &self,
+                digest: &str,
+                user_id: i64,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (digest, user_id, created_at, last_seen_at) \
+                     VALUES ($1, $2, $3, $3)",
+                )
+                .bind(digest)
+                .bind(user_id)
+                .bind(to_millis(now))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn session(
+                &self,
+                digest: &str,
+            ) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
+                let sql = format!(
+                    "SELECT {USER_COLUMNS}, s.created_at AS session_created_at, s.last_seen_at \
+                     FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.digest = $1"
+                );
+                let Some(row) = sqlx::query(&sql).bind(digest).fetch_optional(&self.pool).await?
+                else {
+                    return Ok(None);
+                };
+                let user = user_from_row(&row)?;
+                let session = SessionRecord {
+                    user_id: user.id,
+                    created_at: from_millis(row.try_get("session_created_at")?),
+                    last_seen_at: from_millis(row.try_get("last_seen_at")?),
+                };
+                Ok(Some((session, user)))
+            }
+
+            async fn touch_session(&self, digest: &str, now: DateTime<Utc>) -> StoreResult<()> {
+                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE digest = $2")
+                    .bind(to_millis(now))
+                    .bind(digest)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_session(&self, digest: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM sessions WHERE digest = $1")
+                    .bind(digest)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn create_access_token(
+                &self,
+                digest: &str,
+                user_id: i64,
+                now: DateTime<Utc>,
+                expires_at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO access_tokens (digest, user_id, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4)",
+                )
+                .bind(digest)
+                .bind(user_id)
+                .bind(to_millis(now))
+                .bind(to_millis(expires_at))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn access_token(
+                &self,
+                digest: &str,
+            ) -> StoreResult<Option<(DateTime<Utc>, UserRecord)>> {
+                let sql = format!(
+                    "SELECT {USER_COLUMNS}, a.expires_at \
+                     FROM access_tokens a JOIN users u ON u.id = a.user_id WHERE a.digest = $1"
+                );
+                let Some(row) = sqlx::query(&sql).bind(digest).fetch_optional(&self.pool).await?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some((from_millis(row.try_get("expires_at")?), user_from_row(&row)?)))
+            }
+
+            async fn record_login_failure(
+                &self,
+                username_key: &str,
+                client: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO login_failures (username_key, client, at) VALUES ($1, $2, $3)",
+                )
+                .bind(username_key)
+                .bind(client)
+                .bind(to_millis(now))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn login_failures_since(
+                &self,
+                username_key: &str,
+                client: &str,
+                since: DateTime<Utc>,
+            ) -> StoreResult<LoginFailures> {
+                let row = sqlx::query(
+                    "SELECT \
+                       (SELECT COUNT(*) FROM login_failures WHERE username_key = $1 AND at > $3) AS by_username, \
+                       (SELECT MIN(at) FROM login_failures WHERE username_key = $1 AND at > $3) AS oldest_by_username, \
+                       (SELECT COUNT(*) FROM login_failures WHERE client = $2 AND at > $3) AS by_client, \
+                       (SELECT MIN(at) FROM login_failures WHERE client = $2 AND at > $3) AS oldest_by_client",
+                )
+                .bind(username_key)
+                .bind(client)
+                .bind(to_millis(since))
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(LoginFailures {
+                    by_username: row.try_get("by_username")?,
+                    oldest_by_username: row
+                        .try_get::<Option<i64>, _>("oldest_by_username")?
+                        .map(from_millis),
+                    by_client: row.try_get("by_client")?,
+                    oldest_by_client: row
+                        .try_get::<Option<i64>, _>("oldest_by_client")?
+                        .map(from_millis),
+                })
+            }
+
+            async fn clear_login_failures(&self, username_key: &str) -> StoreResult<()> {
+                sqlx::query("DELETE FROM login_failures WHERE username_key = $1")
+                    .bind(username_key)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn create_pat(
+                &self,
+                pat: NewPat<'_>,
+                now: DateTime<Utc>,
+                limit: usize,
+            ) -> StoreResult<PatRecord> {
+                let mut tx = self.begin_write(WriteLock::User(pat.user_id)).await?;
+                let row = sqlx::query(
+                    "SELECT COUNT(*) AS active, \
+                       COALESCE(SUM(CASE WHEN name_key = $3 THEN 1 ELSE 0 END), 0) AS same_name \
+                     FROM personal_access_tokens WHERE user_id = $1 AND expires_at > $2",
+                )
+                .bind(pat.user_id)
+                .bind(to_millis(now))
+                .bind(pat.name.key())
+                .fetch_one(&mut *tx)
+                .await?;
+                if row.try_get::<i64, _>("active")? >= limit as i64 {
+                    return Err(StoreError::Token(TokenError::LimitReached));
+                }
+                if row.try_get::<i64, _>("same_name")? > 0 {
+                    return Err(StoreError::Token(TokenError::DuplicateName(
+                        pat.name.as_str().to_owned(),
+                    )));
+                }
+                let row = sqlx::query(
+                    "INSERT INTO personal_access_tokens \
+                       (user_id, name, name_key, description, digest, hint, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                )
+                .bind(pat.user_id)
+                .bind(pat.name.as_str())
+                .bind(pat.name.key())
+                .bind(pat.description.as_str())
+                .bind(&pat.digest)
+                .bind(&pat.hint)
+                .bind(to_millis(now))
+                .bind(to_millis(pat.expires_at))
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = row.try_get("id")?;
+                tx.commit().await?;
+                Ok(PatRecord {
+                    id,
+                    user_id: pat.user_id,
+                    name: pat.name.as_str().to_owned(),
+                    description: pat.description.as_str().to_owned(),
+                    hint: pat.hint,
+                    created_at: from_millis(to_millis(now)),
+                    expires_at: from_millis(to_millis(pat.expires_at)),
+                    last_used_at: None,
+                })
+            }
+
+            async fn list_pats(&self, user_id: i64) -> StoreResult<Vec<PatRecord>> {
+                let sql = format!(
+                    "SELECT {PAT_COLUMNS} FROM personal_access_tokens p \
+                     WHERE p.user_id = $1 ORDER BY p.created_at DESC, p.id DESC"
+                );
+                let rows = sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?;
+                Ok(rows.iter().map(pat_from_row).collect::<sqlx::Result<_>>()?)
+            }
+
+            async fn delete_pat(&self, user_id: i64, id: i64) -> StoreResult<bool> {
+                let done =
+                    sqlx::query("DELETE FROM personal_access_tokens WHERE id = $1 AND user_id = $2")
+                        .bind(id)
+                        .bind(user_id)
+                        .execute(&self.pool)
+                        .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn pat(&self, digest: &str) -> StoreResult<Option<(PatRecord, UserRecord)>> {
+                let sql = format!(
+                    "SELECT {PAT_COLUMNS}, {USER_COLUMNS} FROM personal_access_tokens p \
+                     JOIN users u ON u.id = p.user_id WHERE p.digest = $1"
+                );
+                let Some(row) = sqlx::query(&sql).bind(digest).fetch_optional(&self.pool).await?
+                else {
+                    return Ok(None);
+                };
+                Ok(Some((pat_from_row(&row)?, user_from_row(&row)?)))
+            }
+
+            async fn touch_pat(
+                &self,
+                id: i64,
+                now: DateTime<Utc>,
+                unless_used_after: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "UPDATE personal_access_tokens SET last_used_at = $1 \
+                     WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)",
+                )
+                .bind(to_millis(now))
+                .bind(id)
+                .bind(to_millis(unless_used_after))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_stale(&self, before: StaleBefore) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM sessions WHERE created_at < $1 OR last_seen_at < $2")
+                    .bind(to_millis(before.session_created))
+                    .bind(to_millis(before.session_seen))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM access_tokens WHERE expires_at < $1")
+                    .bind(to_millis(before.access_token_expired))
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM login_failures WHERE at < $1")
+                    .bind(to_millis(before.login_failure))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+
+        async fn insert_user(
+            conn: &mut <<$row as sqlx::Row>::Database as sqlx::Database>::Connection,
+            user: NewUser<'_>,
+            now: DateTime<Utc>,
+        ) -> StoreResult<UserRecord> {
+            let row = sqlx::query(
+                "INSERT INTO users \
+                   (username, username_key, display_name, password_hash, role, active, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(user.username.as_str())
+            .bind(user.username.key())
+            .bind(user.display_name.as_str())
+            .bind(&user.password_hash)
+            .bind(user.role.as_str())
+            .bind(true)
+            .bind(to_millis(now))
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|error| {
+                if is_unique_violation(&error) {
+                    StoreError::UsernameTaken
+                } else {
+                    StoreError::Unavailable(error)
+                }
+            })?;
+            Ok(UserRecord {
+                id: row.try_get("id")?,
+                username: user.username.as_str().to_owned(),
+                display_name: user.display_name.as_str().to_owned(),
+                password_hash: user.password_hash,
+                role: user.role,
+                active: true,
+                created_at: from_millis(to_millis(now)),
+            })
+        }
+    };
+}

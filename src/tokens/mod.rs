@@ -1,0 +1,9 @@
+//! Personal access tokens (SPEC §3–4): the rules, the secrets, the lifecycle, and the Tokens
+//! page.
+
+pub mod page;
+pub mod rules;
+#[cfg(feature = "ssr")]
+pub mod secret;
+#[cfg(feature = "ssr")]
+pub mod service;

@@ -1,0 +1,564 @@
+//! User Settings › Tokens (SPEC §4): the token table, the Generate dialog with its one-time
+//! reveal, and deletion with confirmation. Server functions sit beside the components.
+
+use super::rules::{
+    end_of_day, latest_custom_date, ExpirationRequest, TokenError, TokenStatus, MAX_ACTIVE_TOKENS,
+    PRESET_DAYS,
+};
+use crate::accounts::pages::SettingsTabs;
+use crate::components::{field_error, FieldError, FormAlert};
+use crate::errors::AppError;
+use crate::time::LocalTime;
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use leptos::html;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+
+/// A token as the page shows it. Never carries a secret or a digest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub status: TokenStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenList {
+    pub tokens: Vec<TokenView>,
+    pub active: usize,
+}
+
+/// The answer to a generation: the only response that ever carries the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub token: TokenView,
+    pub secret: String,
+}
+
+#[cfg(feature = "ssr")]
+impl TokenView {
+    pub fn of(token: crate::store::PatRecord, now: DateTime<Utc>) -> TokenView {
+        TokenView {
+            status: TokenStatus::of(token.expires_at, now),
+            id: token.id,
+            name: token.name,
+            description: token.description,
+            hint: token.hint,
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+            last_used_at: token.last_used_at,
+        }
+    }
+}
+
+/// Reads the dialog's Expiration fields: a preset number of days, or `custom` with a date.
+pub fn expiration_from_form(
+    choice: &str,
+    custom_date: &str,
+) -> Result<ExpirationRequest, TokenError> {
+    if choice == "custom" {
+        let date = NaiveDate::parse_from_str(custom_date.trim(), "%Y-%m-%d").map_err(|_| {
+            TokenError::InvalidExpiration("Enter the custom date as a valid date.".into())
+        })?;
+        return Ok(ExpirationRequest::EndOfDay(date));
+    }
+    choice
+        .parse::<i64>()
+        .ok()
+        .filter(|days| PRESET_DAYS.contains(days))
+        .map(ExpirationRequest::InDays)
+        .ok_or_else(|| TokenError::InvalidExpiration("Choose an expiration.".into()))
+}
+
+#[server(prefix = "/rpc", endpoint = "tokens_list")]
+pub async fn list_tokens() -> Result<TokenList, AppError> {
+    use crate::accounts::pages::on_server;
+    let caller = on_server::caller()?;
+    let state = on_server::state();
+    let now = state.clock.now();
+    let tokens: Vec<TokenView> = super::service::list(&state, caller.user.id)
+        .await?
+        .into_iter()
+        .map(|token| TokenView::of(token, now))
+        .collect();
+    let active = tokens.iter().filter(|t| t.status.is_active()).count();
+    Ok(TokenList { tokens, active })
+}
+
+#[server(prefix = "/rpc", endpoint = "tokens_generate")]
+pub async fn generate_token(
+    name: String,
+    description: String,
+    expiration: String,
+    custom_date: Option<String>,
+) -> Result<NewToken, AppError> {
+    use super::service::{self, GenerateRequest};
+    use crate::accounts::pages::on_server;
+    let caller = on_server::caller()?;
+    // Without WebAssembly the answer would be a redirect, and the secret would be lost with a
+    // token created for nothing: refuse before creating anything.
+    if on_server::is_plain_form_post() {
+        return Err(AppError::Refused(
+            "Generating a token needs JavaScript, so that the secret can be shown to you once."
+                .into(),
+        ));
+    }
+    let state = on_server::state();
+    let expiration = expiration_from_form(&expiration, custom_date.as_deref().unwrap_or(""))?;
+    let request = GenerateRequest {
+        name: &name,
+        description: &description,
+        expiration,
+    };
+    let generated = service::generate(&state, caller.user.id, request).await?;
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.insert_header(
+            http::header::CACHE_CONTROL,
+            http::HeaderValue::from_static("no-store"),
+        );
+    }
+    Ok(NewToken {
+        token: TokenView::of(generated.token, state.clock.now()),
+        secret: generated.secret.into_exposed(),
+    })
+}
+
+#[server(prefix = "/rpc", endpoint = "tokens_delete")]
+pub async fn delete_token(id: i64) -> Result<(), AppError> {
+    use crate::accounts::pages::on_server;
+    let caller = on_server::caller()?;
+    super::service::delete(&on_server::state(), caller.user.id, id).await?;
+    Ok(())
+}
+
+const LIMIT_MESSAGE: &str =
+    "You have 5 active tokens, the maximum. Delete one to generate another.";
+
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let generate = ServerAction::<GenerateToken>::new();
+    let delete = ServerAction::<DeleteToken>::new();
+    let tokens = Resource::new(
+        move || (generate.version().get(), delete.version().get()),
+        |_| list_tokens(),
+    );
+    let dialog_open = RwSignal::new(false);
+    let to_delete = RwSignal::new(None::<(i64, String)>);
+
+    view! {
+        <Title text="Tokens" />
+        <SettingsTabs current="Tokens" />
+        <Transition fallback=|| view! { <p>"Loading your tokens…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Ok(list) => {
+                        let at_limit = list.active >= MAX_ACTIVE_TOKENS;
+                        view! {
+                            <div class="page-head">
+                                <div>
+                                    <h1>"Tokens"</h1>
+                                    <p class="lead">
+                                        "Personal access tokens let scripts and tools call the Patio API as you, "
+                                        "with your access. Send one as "
+                                        <code>"Authorization: Bearer <token>"</code> "."
+                                    </p>
+                                </div>
+                                <button id="generate-token" type="button" class="button"
+                                    disabled=at_limit
+                                    aria-describedby=at_limit.then_some("limit-note")
+                                    on:click=move |_| dialog_open.set(true)>
+                                    "Generate New Token"
+                                </button>
+                            </div>
+                            <p class="meta-line">
+                                {format!("{} of {MAX_ACTIVE_TOKENS} active tokens", list.active)}
+                            </p>
+                            {at_limit.then(|| view! {
+                                <p id="limit-note" class="alert warning">{LIMIT_MESSAGE}</p>
+                            })}
+                            <TokenTable tokens=list.tokens to_delete />
+                        }.into_any()
+                    }
+                    Err(AppError::SignedOut) => view! {
+                        <h1>"Tokens"</h1>
+                        <crate::accounts::pages::SignedOutNotice />
+                    }.into_any(),
+                    Err(error) => view! {
+                        <h1>"Tokens"</h1>
+                        <div class="alert error" role="alert">{error.to_string()}</div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+        <GenerateDialog action=generate open=dialog_open />
+        <DeleteDialog action=delete target=to_delete />
+    }
+}
+
+#[component]
+fn TokenTable(tokens: Vec<TokenView>, to_delete: RwSignal<Option<(i64, String)>>) -> impl IntoView {
+    if tokens.is_empty() {
+        return view! {
+            <div class="empty card">
+                <h2>"You have no tokens yet"</h2>
+                <p>"Generate one to call the API from a script, a CI job or a spreadsheet."</p>
+            </div>
+        }
+        .into_any();
+    }
+    view! {
+        <div class="table-wrap">
+            <table class="data tokens">
+                <caption class="visually-hidden">"Your personal access tokens, newest first"</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">"Name"</th>
+                        <th scope="col">"Token"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Expires"</th>
+                        <th scope="col">"Last used"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {tokens.into_iter().map(|token| {
+                        let label = format!("Delete {}", token.name);
+                        let target = (token.id, token.name.clone());
+                        view! {
+                            <tr data-token-id=token.id.to_string()>
+                                <td data-label="Name">
+                                    <span class="token-name">{token.name.clone()}</span>
+                                    {(!token.description.is_empty()).then(|| view! {
+                                        <span class="token-description">{token.description.clone()}</span>
+                                    })}
+                                </td>
+                                <td data-label="Token"><code class="hint">{format!("patio_…{}", token.hint)}</code></td>
+                                <td data-label="Created"><LocalTime at=token.created_at /></td>
+                                <td data-label="Expires"><LocalTime at=token.expires_at /></td>
+                                <td data-label="Last used">
+                                    {match token.last_used_at {
+                                        Some(at) => view! { <LocalTime at /> }.into_any(),
+                                        None => view! { <span class="muted">"Never"</span> }.into_any(),
+                                    }}
+                                </td>
+                                <td data-label="Status"><StatusBadge status=token.status /></td>
+                                <td class="actions">
+                                    <button type="button" class="button small danger" aria-label=label
+                                        on:click=move |_| to_delete.set(Some(target.clone()))>
+                                        "Delete"
+                                    </button>
+                                </td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn StatusBadge(status: TokenStatus) -> impl IntoView {
+    let class = match status {
+        TokenStatus::Active => "badge active",
+        TokenStatus::ExpiringSoon => "badge expiring",
+        TokenStatus::Expired => "badge expired",
+    };
+    view! { <span class=class>{status.label()}</span> }
+}
+
+/// Opens or closes a native modal dialog to follow `open` (the browser then traps focus and
+/// closes it on Esc).
+fn sync_dialog(dialog: NodeRef<html::Dialog>, open: Signal<bool>) {
+    Effect::new(move |_| {
+        let open = open.get();
+        if let Some(dialog) = dialog.get() {
+            if open && !dialog.open() {
+                let _ = dialog.show_modal();
+            } else if !open && dialog.open() {
+                dialog.close();
+            }
+        }
+    });
+}
+
+/// Moves focus to the element with `id` (back to what opened a dialog).
+fn focus(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(element) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+#[component]
+fn GenerateDialog(action: ServerAction<GenerateToken>, open: RwSignal<bool>) -> impl IntoView {
+    let dialog = NodeRef::<html::Dialog>::new();
+    let form = NodeRef::<html::Form>::new();
+    sync_dialog(dialog, open.into());
+    let result = Signal::derive(move || action.value().get());
+    let revealed = Memo::new(move |_| match action.value().get() {
+        Some(Ok(new)) => Some(new),
+        _ => None,
+    });
+    let choice = RwSignal::new("30".to_owned());
+    let custom_date = RwSignal::new(String::new());
+
+    // Closing (Cancel, Done, Esc) forgets the secret for good and returns focus.
+    let on_close = move |_| {
+        open.set(false);
+        if revealed.get_untracked().is_some() {
+            action.value().set(None);
+            choice.set("30".to_owned());
+            custom_date.set(String::new());
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+        focus("generate-token");
+    };
+
+    view! {
+        <dialog node_ref=dialog class="modal" aria-labelledby="generate-title" on:close=on_close>
+            <Show
+                when=move || revealed.get().is_some()
+                fallback=move || view! {
+                    <h2 id="generate-title">"Generate a new token"</h2>
+                    <FormAlert result />
+                    <ActionForm action node_ref=form>
+                        <div class="field">
+                            <label for="token-name">"Token Name"</label>
+                            <input id="token-name" name="name" type="text" required maxlength="100"
+                                autocomplete="off" autofocus
+                                aria-invalid=move || field_error(result, "name").get().map(|_| "true")
+                                aria-describedby="token-name-error" />
+                            <FieldError id="token-name-error".into() error=field_error(result, "name") />
+                        </div>
+                        <div class="field">
+                            <label for="token-description">"Description"</label>
+                            <textarea id="token-description" name="description" maxlength="500"
+                                aria-invalid=move || field_error(result, "description").get().map(|_| "true")
+                                aria-describedby="token-description-help token-description-error"></textarea>
+                            <p class="help" id="token-description-help">"Optional. What is this token for?"</p>
+                            <FieldError id="token-description-error".into() error=field_error(result, "description") />
+                        </div>
+                        <ExpirationField choice custom_date error=field_error(result, "expiration") />
+                        <div class="form-actions">
+                            <button type="button" class="button secondary" on:click=move |_| open.set(false)>
+                                "Cancel"
+                            </button>
+                            <button type="submit" class="button" disabled=move || action.pending().get()>
+                                {move || if action.pending().get() { "Generating…" } else { "Generate" }}
+                            </button>
+                        </div>
+                    </ActionForm>
+                }
+            >
+                <Reveal new=Signal::derive(move || revealed.get()) on_done=move || open.set(false) />
+            </Show>
+        </dialog>
+    }
+}
+
+#[component]
+fn ExpirationField(
+    choice: RwSignal<String>,
+    custom_date: RwSignal<String>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let today = move || Utc::now().date_naive().format("%Y-%m-%d").to_string();
+    let latest = move || {
+        latest_custom_date(Utc::now())
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let resulting = move || -> Option<DateTime<Utc>> {
+        let days = choice.with(|c| c.parse::<i64>().ok());
+        match days {
+            Some(days) => Some(Utc::now() + Duration::days(days)),
+            None => NaiveDate::parse_from_str(&custom_date.get(), "%Y-%m-%d")
+                .ok()
+                .and_then(end_of_day),
+        }
+    };
+    view! {
+        <fieldset class="field expiration">
+            <legend>"Expiration"</legend>
+            <label for="token-expiration" class="visually-hidden">"Expires in"</label>
+            <select id="token-expiration" name="expiration"
+                aria-describedby="token-expiration-result token-expiration-error"
+                on:change=move |ev| choice.set(event_target_value(&ev))
+                prop:value=move || choice.get()>
+                <option value="7">"7 days"</option>
+                <option value="30" selected>"30 days"</option>
+                <option value="60">"60 days"</option>
+                <option value="90">"90 days"</option>
+                <option value="365">"1 year"</option>
+                <option value="custom">"Custom date…"</option>
+            </select>
+            <Show when=move || choice.get() == "custom">
+                <label for="token-custom-date">"Expires at the end of (UTC)"</label>
+                <input id="token-custom-date" name="custom_date" type="date"
+                    aria-describedby="token-expiration-range"
+                    on:input=move |ev| custom_date.set(event_target_value(&ev))
+                    prop:value=move || custom_date.get() />
+                <p class="help" id="token-expiration-range">
+                    {move || format!("Any date from {} to {}.", today(), latest())}
+                </p>
+            </Show>
+            <p class="help" id="token-expiration-result" aria-live="polite">
+                {move || match resulting() {
+                    Some(at) => view! { "The token will expire on " <LocalTime at /> "." }.into_any(),
+                    None => view! { "Pick a date up to one year from today." }.into_any(),
+                }}
+            </p>
+            <FieldError id="token-expiration-error".into() error />
+        </fieldset>
+    }
+}
+
+#[component]
+fn Reveal(
+    new: Signal<Option<NewToken>>,
+    on_done: impl Fn() + Send + Sync + 'static,
+) -> impl IntoView {
+    let copied = RwSignal::new(false);
+    let copy_failed = RwSignal::new(false);
+    let secret = move || new.with(|n| n.as_ref().map(|n| n.secret.clone()).unwrap_or_default());
+    let name = move || new.with(|n| n.as_ref().map(|n| n.token.name.clone()).unwrap_or_default());
+    let field = NodeRef::<html::Input>::new();
+    Effect::new(move |_| {
+        if let Some(input) = field.get() {
+            let _ = input.focus();
+            input.select();
+        }
+    });
+    let copy = move |_| {
+        let text = secret();
+        #[cfg(feature = "hydrate")]
+        leptos::task::spawn_local(async move {
+            let clipboard = window().navigator().clipboard();
+            let done = wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&text)).await;
+            copied.set(done.is_ok());
+            copy_failed.set(done.is_err());
+        });
+        #[cfg(not(feature = "hydrate"))]
+        let _ = text;
+    };
+    view! {
+        <h2 id="generate-title">"Your new token"</h2>
+        <p>"Token " <strong>{name}</strong> " is ready."</p>
+        <div class="alert warning" role="alert">
+            "Make sure to copy your token now. You won't be able to see it again."
+        </div>
+        <div class="field">
+            <label for="token-secret">"Token"</label>
+            <div class="secret-row">
+                <input id="token-secret" node_ref=field class="mono secret" type="text" readonly
+                    value=secret spellcheck="false" autocomplete="off" />
+                <button type="button" class="button secondary" on:click=copy aria-live="polite">
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
+            </div>
+            <p class="field-error" role="alert" hidden=move || !copy_failed.get()>
+                "Copying was blocked by the browser. Select the token and press Ctrl+C (⌘C)."
+            </p>
+        </div>
+        <div class="form-actions">
+            <button type="button" class="button" on:click=move |_| on_done()>"Done"</button>
+        </div>
+    }
+}
+
+#[component]
+fn DeleteDialog(
+    action: ServerAction<DeleteToken>,
+    target: RwSignal<Option<(i64, String)>>,
+) -> impl IntoView {
+    let dialog = NodeRef::<html::Dialog>::new();
+    sync_dialog(dialog, Signal::derive(move || target.get().is_some()));
+    let result = Signal::derive(move || action.value().get());
+    // A finished deletion closes the dialog; the list reloads by itself.
+    Effect::new(move |version: Option<usize>| {
+        let now = action.version().get();
+        if version.is_some_and(|v| v != now)
+            && matches!(action.value().get_untracked(), Some(Ok(())))
+        {
+            target.set(None);
+        }
+        now
+    });
+    let name = move || target.with(|t| t.as_ref().map(|(_, n)| n.clone()).unwrap_or_default());
+    let id = move || target.with(|t| t.as_ref().map(|(id, _)| id.to_string()).unwrap_or_default());
+    view! {
+        <dialog node_ref=dialog class="modal narrow-modal" aria-labelledby="delete-title"
+            on:close=move |_| {
+                target.set(None);
+                action.value().set(None);
+                focus("generate-token");
+            }>
+            <h2 id="delete-title">"Delete token"</h2>
+            <p>
+                {move || format!("Delete token ‘{}’? Anything using it will stop working immediately.", name())}
+            </p>
+            <FormAlert result />
+            <ActionForm action>
+                <input type="hidden" name="id" value=id />
+                <div class="form-actions">
+                    <button type="button" class="button secondary" autofocus on:click=move |_| target.set(None)>
+                        "Cancel"
+                    </button>
+                    <button type="submit" class="button danger solid" disabled=move || action.pending().get()>
+                        "Delete"
+                    </button>
+                </div>
+            </ActionForm>
+        </dialog>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_form_reads_presets_and_custom_dates() {
+        assert_eq!(
+            expiration_from_form("30", ""),
+            Ok(ExpirationRequest::InDays(30))
+        );
+        assert_eq!(
+            expiration_from_form("365", "2027-01-01"),
+            Ok(ExpirationRequest::InDays(365))
+        );
+        assert!(expiration_from_form("45", "").is_err(), "only the presets");
+        assert!(expiration_from_form("", "").is_err());
+        assert_eq!(
+            expiration_from_form("custom", " 2027-02-28 "),
+            Ok(ExpirationRequest::EndOfDay(
+                NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()
+            ))
+        );
+        assert!(
+            expiration_from_form("custom", "2027-02-29").is_err(),
+            "not a leap year"
+        );
+        assert!(expiration_from_form("custom", "tomorrow").is_err());
+        assert!(expiration_from_form("custom", "").is_err());
+    }
+}

@@ -1,0 +1,302 @@
+//! Personal access token rules (SPEC §3) that need no I/O: field validation, expiration,
+//! status. The store enforces the limit and name uniqueness atomically; see `service`.
+
+use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How many active tokens one user may hold.
+pub const MAX_ACTIVE_TOKENS: usize = 5;
+/// The furthest an expiration may lie after creation.
+pub const MAX_LIFETIME_DAYS: i64 = 365;
+/// The preset lifetimes offered by the page.
+pub const PRESET_DAYS: [i64; 5] = [7, 30, 60, 90, 365];
+/// Under this much time left, a token is shown as "Expiring soon".
+pub const EXPIRING_SOON_DAYS: i64 = 7;
+
+/// Why a token could not be generated. Each variant is something the user can fix.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum TokenError {
+    #[error("{0}")]
+    InvalidName(String),
+    #[error("{0}")]
+    InvalidDescription(String),
+    #[error("{0}")]
+    InvalidExpiration(String),
+    #[error("You already have an active token named ‘{0}’. Choose another name.")]
+    DuplicateName(String),
+    #[error("You have 5 active tokens, the maximum. Delete one to generate another.")]
+    LimitReached,
+}
+
+impl TokenError {
+    /// The stable error code of the REST API (SPEC §5).
+    pub fn code(&self) -> &'static str {
+        match self {
+            TokenError::InvalidName(_) => "invalid_name",
+            TokenError::InvalidDescription(_) => "invalid_request",
+            TokenError::InvalidExpiration(_) => "invalid_expiration",
+            TokenError::DuplicateName(_) => "duplicate_name",
+            TokenError::LimitReached => "token_limit_reached",
+        }
+    }
+}
+
+/// A token name: trimmed, 1–100 characters, no control characters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenName(String);
+
+impl TokenName {
+    pub const MAX: usize = 100;
+
+    pub fn parse(text: &str) -> Result<TokenName, TokenError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(TokenError::InvalidName("Enter a token name.".into()));
+        }
+        if text.chars().count() > Self::MAX {
+            return Err(TokenError::InvalidName(format!(
+                "A token name must be at most {} characters.",
+                Self::MAX
+            )));
+        }
+        if text.chars().any(char::is_control) {
+            return Err(TokenError::InvalidName(
+                "A token name cannot contain control characters.".into(),
+            ));
+        }
+        Ok(TokenName(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The case-insensitive form under which a user's active names are unique.
+    pub fn key(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+/// An optional description: trimmed, at most 500 characters; line breaks and tabs allowed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenDescription(String);
+
+impl TokenDescription {
+    pub const MAX: usize = 500;
+
+    pub fn parse(text: &str) -> Result<TokenDescription, TokenError> {
+        let text = text.trim();
+        if text.chars().count() > Self::MAX {
+            return Err(TokenError::InvalidDescription(format!(
+                "A description must be at most {} characters.",
+                Self::MAX
+            )));
+        }
+        if text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+        {
+            return Err(TokenError::InvalidDescription(
+                "A description cannot contain control characters.".into(),
+            ));
+        }
+        Ok(TokenDescription(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What the user asked for as an expiration, before it is checked against "now".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExpirationRequest {
+    /// A whole number of days from now (the presets, and `expires_in_days` in the API).
+    InDays(i64),
+    /// The end of this day, UTC (the custom date of the page).
+    EndOfDay(NaiveDate),
+    /// An exact instant (`expires_at` in the API).
+    At(DateTime<Utc>),
+}
+
+impl ExpirationRequest {
+    /// The expiration instant, if it is after `now` and at most 365 days after it.
+    pub fn resolve(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, TokenError> {
+        let at = match *self {
+            ExpirationRequest::InDays(days) => {
+                if !(1..=MAX_LIFETIME_DAYS).contains(&days) {
+                    return Err(TokenError::InvalidExpiration(format!(
+                        "Choose between 1 and {MAX_LIFETIME_DAYS} days."
+                    )));
+                }
+                now + Duration::days(days)
+            }
+            ExpirationRequest::EndOfDay(date) => end_of_day(date).ok_or_else(too_far)?,
+            ExpirationRequest::At(at) => at,
+        };
+        if at <= now {
+            return Err(TokenError::InvalidExpiration(
+                "The expiration must be in the future.".into(),
+            ));
+        }
+        if at > now + Duration::days(MAX_LIFETIME_DAYS) {
+            return Err(too_far());
+        }
+        Ok(at)
+    }
+}
+
+fn too_far() -> TokenError {
+    TokenError::InvalidExpiration("A token can be valid for at most one year (365 days).".into())
+}
+
+/// The last second of `date` in UTC.
+pub fn end_of_day(date: NaiveDate) -> Option<DateTime<Utc>> {
+    Some(date.and_hms_opt(23, 59, 59)?.and_utc())
+}
+
+/// The latest custom date the page can offer on `today` (UTC): its end of day must stay within
+/// 365 days of now.
+pub fn latest_custom_date(now: DateTime<Utc>) -> NaiveDate {
+    let limit = now + Duration::days(MAX_LIFETIME_DAYS);
+    let date = limit.date_naive();
+    match end_of_day(date) {
+        Some(end) if end <= limit => date,
+        _ => date.checked_sub_days(Days::new(1)).unwrap_or(date),
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStatus {
+    Active,
+    ExpiringSoon,
+    Expired,
+}
+
+impl TokenStatus {
+    pub fn of(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> TokenStatus {
+        if expires_at <= now {
+            TokenStatus::Expired
+        } else if expires_at - now < Duration::days(EXPIRING_SOON_DAYS) {
+            TokenStatus::ExpiringSoon
+        } else {
+            TokenStatus::Active
+        }
+    }
+
+    pub fn is_active(self) -> bool {
+        self != TokenStatus::Expired
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenStatus::Active => "Active",
+            TokenStatus::ExpiringSoon => "Expiring soon",
+            TokenStatus::Expired => "Expired",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn names_are_trimmed_bounded_and_printable() {
+        assert!(matches!(
+            TokenName::parse(""),
+            Err(TokenError::InvalidName(_))
+        ));
+        assert!(matches!(
+            TokenName::parse("  \t "),
+            Err(TokenError::InvalidName(_))
+        ));
+        assert_eq!(TokenName::parse("  ci  ").unwrap().as_str(), "ci");
+        assert!(TokenName::parse(&"名".repeat(100)).is_ok());
+        assert!(TokenName::parse(&"名".repeat(101)).is_err());
+        assert!(TokenName::parse("a\u{0}b").is_err());
+        assert!(TokenName::parse("a\nb").is_err());
+        assert!(TokenName::parse("<script>alert(1)</script>").is_ok());
+        assert!(TokenName::parse("مرحبا 🎉").is_ok());
+        assert_eq!(TokenName::parse("Deploy KEY").unwrap().key(), "deploy key");
+    }
+
+    #[test]
+    fn descriptions_are_optional_and_bounded() {
+        assert_eq!(TokenDescription::parse("").unwrap().as_str(), "");
+        assert!(TokenDescription::parse(&"d".repeat(500)).is_ok());
+        assert!(TokenDescription::parse(&"d".repeat(501)).is_err());
+        assert!(TokenDescription::parse("line one\nline two").is_ok());
+        assert!(TokenDescription::parse("bell\u{7}").is_err());
+    }
+
+    #[test]
+    fn presets_and_day_counts() {
+        for days in PRESET_DAYS {
+            let at = ExpirationRequest::InDays(days).resolve(now()).unwrap();
+            assert_eq!(at, now() + Duration::days(days));
+        }
+        assert!(ExpirationRequest::InDays(0).resolve(now()).is_err());
+        assert!(ExpirationRequest::InDays(366).resolve(now()).is_err());
+        assert!(ExpirationRequest::InDays(-5).resolve(now()).is_err());
+        assert!(ExpirationRequest::InDays(i64::MAX).resolve(now()).is_err());
+    }
+
+    #[test]
+    fn exact_instants_must_be_future_and_within_a_year() {
+        let resolve = |at| ExpirationRequest::At(at).resolve(now());
+        assert!(resolve(now()).is_err());
+        assert!(resolve(now() - Duration::days(3000)).is_err());
+        assert_eq!(
+            resolve(now() + Duration::days(365)),
+            Ok(now() + Duration::days(365))
+        );
+        assert!(resolve(now() + Duration::days(365) + Duration::seconds(1)).is_err());
+        assert!(resolve(DateTime::<Utc>::MAX_UTC).is_err());
+    }
+
+    #[test]
+    fn custom_dates_end_at_the_end_of_the_day_utc() {
+        let date = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let at = ExpirationRequest::EndOfDay(date).resolve(now()).unwrap();
+        assert_eq!(at, Utc.with_ymd_and_hms(2026, 12, 1, 23, 59, 59).unwrap());
+        // Today still works: the end of today is in the future.
+        assert!(ExpirationRequest::EndOfDay(now().date_naive())
+            .resolve(now())
+            .is_ok());
+        let yesterday = now().date_naive().pred_opt().unwrap();
+        assert!(ExpirationRequest::EndOfDay(yesterday)
+            .resolve(now())
+            .is_err());
+        // Leap day, and the last date the page offers.
+        let leap = NaiveDate::from_ymd_opt(2027, 2, 28).unwrap();
+        assert!(ExpirationRequest::EndOfDay(leap).resolve(now()).is_ok());
+        let latest = latest_custom_date(now());
+        assert!(ExpirationRequest::EndOfDay(latest).resolve(now()).is_ok());
+        let past_latest = latest.succ_opt().unwrap();
+        assert!(ExpirationRequest::EndOfDay(past_latest)
+            .resolve(now())
+            .is_err());
+    }
+
+    #[test]
+    fn status_follows_the_time_left() {
+        assert_eq!(
+            TokenStatus::of(now() + Duration::days(8), now()),
+            TokenStatus::Active
+        );
+        assert_eq!(
+            TokenStatus::of(now() + Duration::days(6), now()),
+            TokenStatus::ExpiringSoon
+        );
+        assert_eq!(TokenStatus::of(now(), now()), TokenStatus::Expired);
+        assert!(TokenStatus::ExpiringSoon.is_active());
+        assert!(!TokenStatus::Expired.is_active());
+    }
+}

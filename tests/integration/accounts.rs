@@ -1,0 +1,717 @@
+//! Accounts over HTTP (SPEC §1–2), on both backends: setup, sign-in, sessions, limits, CSRF,
+//! profile, administration and the password grant.
+
+use crate::common::{TestApp, ROOT_PASSWORD, USER_PASSWORD};
+use chrono::Duration;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+on_both_backends!(crate::common::TestApp::spawn =>
+    first_run_sends_every_page_to_setup,
+    setup_creates_a_signed_in_admin_once,
+    concurrent_setups_have_one_winner,
+    sign_in_sets_a_strict_cookie_and_a_new_session_each_time,
+    signed_out_visitors_are_sent_to_sign_in_and_back,
+    logout_ends_the_session,
+    sessions_expire_when_idle_and_after_seven_days,
+    five_failures_per_username_lock_it_without_argon2,
+    twenty_failures_per_client_lock_the_client,
+    unknown_users_cost_a_password_verification,
+    cross_site_state_changes_are_refused,
+    profile_changes_name_and_password,
+    admin_pages_are_for_admins_only,
+    deactivation_ends_every_credential_at_once,
+    the_last_admin_stays,
+    password_grant_issues_one_hour_access_tokens,
+    password_grant_errors_follow_rfc_6749,
+    reset_admin_restores_access,
+);
+
+async fn json(response: reqwest::Response) -> Value {
+    response.json().await.unwrap()
+}
+
+fn location(response: &reqwest::Response) -> &str {
+    response.headers()["location"].to_str().unwrap()
+}
+
+async fn who_am_i(app: &TestApp, client: &reqwest::Client) -> Value {
+    json(app.rpc_as(client, "who_am_i", &[]).await).await
+}
+
+async fn first_run_sends_every_page_to_setup(app: TestApp) {
+    for path in [
+        "/",
+        "/login",
+        "/settings/tokens",
+        "/admin/users",
+        "/nowhere",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(location(&response), "/setup");
+    }
+    let response = app.get("/setup").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Create administrator"));
+}
+
+async fn setup_creates_a_signed_in_admin_once(app: TestApp) {
+    let bad = app
+        .rpc(
+            "setup",
+            &[
+                ("username", "x"),
+                ("display_name", ""),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(bad).await["Field"]["field"], "username");
+    app.set_up().await;
+    let me = who_am_i(&app, &app.client).await;
+    assert_eq!(me["username"], "root");
+    assert_eq!(me["role"], "admin");
+    // Setup is gone: the page redirects, the function refuses.
+    let page = app.get("/setup").await;
+    assert_eq!(location(&page), "/login");
+    let again = app
+        .rpc_as(
+            &app.browser(),
+            "setup",
+            &[
+                ("username", "evil"),
+                ("display_name", ""),
+                ("password", "evil password"),
+            ],
+        )
+        .await;
+    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(app.state.store.list_users().await.unwrap().len(), 1);
+}
+
+async fn concurrent_setups_have_one_winner(app: TestApp) {
+    let app = std::sync::Arc::new(app);
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                let name = format!("admin{i}");
+                let browser = app.browser();
+                app.rpc_as(
+                    &browser,
+                    "setup",
+                    &[
+                        ("username", &name),
+                        ("display_name", ""),
+                        ("password", ROOT_PASSWORD),
+                    ],
+                )
+                .await
+                .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::OK || *s == StatusCode::BAD_REQUEST));
+    assert_eq!(app.state.store.list_users().await.unwrap().len(), 1);
+}
+
+async fn sign_in_sets_a_strict_cookie_and_a_new_session_each_time(app: TestApp) {
+    app.set_up().await;
+    let browser = app.browser();
+    let login = || {
+        app.rpc_as(
+            &browser,
+            "login",
+            &[
+                ("username", "ROOT"),
+                ("password", ROOT_PASSWORD),
+                ("next", "/settings/profile"),
+            ],
+        )
+    };
+    let first = login().await;
+    assert_eq!(first.status(), StatusCode::OK);
+    let cookie = first.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("patio_session="));
+    for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http public URL: no Secure flag"
+    );
+    assert_eq!(json(first).await, "/settings/profile");
+    let id = |c: &str| c.split(';').next().unwrap().to_owned();
+    let second = login().await;
+    let cookie2 = second.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert_ne!(id(&cookie), id(&cookie2), "a new id on every sign-in");
+    // The id from before the second sign-in is no longer valid.
+    let stale = app
+        .client
+        .get(app.url("/settings/profile"))
+        .header("cookie", id(&cookie))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), StatusCode::SEE_OTHER);
+    let page = browser
+        .get(app.url("/settings/profile"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    // Only the digest is stored.
+    let secret = id(&cookie2).trim_start_matches("patio_session=").to_owned();
+    assert!(app.state.store.session(&secret).await.unwrap().is_none());
+    assert!(app
+        .state
+        .store
+        .session(&patio::tokens::secret::digest(&secret))
+        .await
+        .unwrap()
+        .is_some());
+    // An unsafe "next" is replaced by the landing page.
+    let evil = app
+        .rpc_as(
+            &app.browser(),
+            "login",
+            &[
+                ("username", "root"),
+                ("password", ROOT_PASSWORD),
+                ("next", "//evil.example"),
+            ],
+        )
+        .await;
+    assert_eq!(json(evil).await, "/settings/tokens");
+}
+
+async fn signed_out_visitors_are_sent_to_sign_in_and_back(app: TestApp) {
+    app.set_up().await;
+    let visitor = app.browser();
+    let response = visitor
+        .get(app.url("/settings/profile?tab=a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&response),
+        "/login?next=%2Fsettings%2Fprofile%3Ftab%3Da"
+    );
+    // A plain form post (no WebAssembly) is redirected straight to where it was going.
+    let response = visitor
+        .post(app.url("/rpc/login"))
+        .header("origin", &app.address)
+        .header("accept", "text/html")
+        .form(&[
+            ("username", "root"),
+            ("password", ROOT_PASSWORD),
+            ("next", "/settings/profile?tab=a"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FOUND);
+    assert_eq!(location(&response), "/settings/profile?tab=a");
+    let page = visitor.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(
+        location(&page),
+        "/settings/tokens",
+        "signed-in users skip the sign-in page"
+    );
+}
+
+async fn logout_ends_the_session(app: TestApp) {
+    app.set_up().await;
+    let browser = app.signed_in("root", ROOT_PASSWORD).await;
+    let response = browser
+        .post(app.url("/logout"))
+        .header("origin", &app.address)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), "/login");
+    assert!(response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .contains("Max-Age=0"));
+    assert!(who_am_i(&app, &browser).await.is_null());
+    // Logout needs POST.
+    assert_eq!(
+        app.get("/logout").await.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}
+
+async fn sessions_expire_when_idle_and_after_seven_days(app: TestApp) {
+    app.set_up().await;
+    let idle = app.signed_in("root", ROOT_PASSWORD).await;
+    let busy = app.signed_in("root", ROOT_PASSWORD).await;
+    for _ in 0..3 {
+        app.clock.advance(Duration::hours(5));
+        assert!(
+            !who_am_i(&app, &busy).await.is_null(),
+            "activity keeps a session alive"
+        );
+    }
+    assert!(
+        who_am_i(&app, &idle).await.is_null(),
+        "15 idle hours end a session"
+    );
+    for _ in 0..15 {
+        app.clock.advance(Duration::hours(11));
+        who_am_i(&app, &busy).await;
+    }
+    assert!(
+        who_am_i(&app, &busy).await.is_null(),
+        "no session outlives 7 days"
+    );
+}
+
+async fn five_failures_per_username_lock_it_without_argon2(app: TestApp) {
+    app.set_up().await;
+    let app = &app;
+    let attempt = |password: &'static str| async move {
+        let browser = app.browser();
+        app.rpc_as(
+            &browser,
+            "login",
+            &[("username", "root"), ("password", password), ("next", "")],
+        )
+        .await
+    };
+    for _ in 0..5 {
+        let refused = attempt("wrong password").await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            json(refused).await["Refused"],
+            "The username or password is incorrect."
+        );
+    }
+    let work = app.state.passwords.work_done();
+    let locked = attempt(ROOT_PASSWORD).await;
+    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.state.passwords.work_done(),
+        work,
+        "no argon2 work for a locked account"
+    );
+    let message = json(locked).await["RateLimited"]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        message.contains("Too many failed sign-in attempts"),
+        "{message}"
+    );
+    // The password grant shares the limit, with Retry-After.
+    let grant = app
+        .browser()
+        .post(app.url("/connect/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "root"),
+            ("password", ROOT_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(grant.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: i64 = grant.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=900).contains(&retry), "{retry}");
+    // After the window the account opens again.
+    app.clock.advance(Duration::minutes(15));
+    assert_eq!(attempt(ROOT_PASSWORD).await.status(), StatusCode::OK);
+}
+
+async fn twenty_failures_per_client_lock_the_client(app: TestApp) {
+    app.set_up().await;
+    let browser = app.browser();
+    for i in 0..20 {
+        let name = format!("nobody{i}");
+        let response = app
+            .rpc_as(
+                &browser,
+                "login",
+                &[("username", &name), ("password", "whatever1"), ("next", "")],
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    }
+    let response = app
+        .rpc_as(
+            &browser,
+            "login",
+            &[
+                ("username", "root"),
+                ("password", ROOT_PASSWORD),
+                ("next", ""),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn unknown_users_cost_a_password_verification(app: TestApp) {
+    app.set_up().await;
+    let before = app.state.passwords.work_done();
+    let response = app
+        .rpc_as(
+            &app.browser(),
+            "login",
+            &[
+                ("username", "ghost"),
+                ("password", "whatever1"),
+                ("next", ""),
+            ],
+        )
+        .await;
+    assert_eq!(
+        json(response).await["Refused"],
+        "The username or password is incorrect."
+    );
+    assert_eq!(app.state.passwords.work_done(), before + 1);
+}
+
+async fn cross_site_state_changes_are_refused(app: TestApp) {
+    app.set_up().await;
+    let post = |origin: Option<&str>, referer: Option<&str>, path: &str| {
+        let mut request = app
+            .client
+            .post(app.url(path))
+            .form(&[("display_name", "Mallory")]);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(referer) = referer {
+            request = request.header("referer", referer);
+        }
+        request.send()
+    };
+    let evil = Some("https://evil.example");
+    for path in ["/rpc/update_profile", "/logout"] {
+        assert_eq!(
+            post(evil, None, path).await.unwrap().status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+        assert_eq!(
+            post(None, None, path).await.unwrap().status(),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+        assert_eq!(
+            post(None, Some("https://evil.example/page"), path)
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            post(Some("null"), None, path).await.unwrap().status(),
+            StatusCode::FORBIDDEN
+        );
+    }
+    let refused = post(evil, None, "/rpc/update_profile").await.unwrap();
+    assert_eq!(json(refused).await["error"], "forbidden");
+    let same = post(
+        None,
+        Some(&app.url("/settings/profile")),
+        "/rpc/update_profile",
+    )
+    .await
+    .unwrap();
+    assert_eq!(same.status(), StatusCode::OK);
+    assert_eq!(who_am_i(&app, &app.client).await["display_name"], "Mallory");
+}
+
+async fn profile_changes_name_and_password(app: TestApp) {
+    app.set_up().await;
+    let other = app.signed_in("root", ROOT_PASSWORD).await;
+    let blank = app.rpc("update_profile", &[("display_name", "   ")]).await;
+    assert_eq!(json(blank).await["Field"]["field"], "display_name");
+    let response = app
+        .rpc("update_profile", &[("display_name", "  Ada Lovelace ")])
+        .await;
+    assert_eq!(json(response).await, "Ada Lovelace");
+    let page = app.get("/settings/profile").await.text().await.unwrap();
+    assert!(page.contains("Ada Lovelace"));
+
+    let wrong = app
+        .rpc(
+            "change_password",
+            &[
+                ("current_password", "not it at all"),
+                ("new_password", "brand new pass"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(wrong).await["Field"]["field"], "current_password");
+    let short = app
+        .rpc(
+            "change_password",
+            &[
+                ("current_password", ROOT_PASSWORD),
+                ("new_password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(json(short).await["Field"]["field"], "new_password");
+    let ok = app
+        .rpc(
+            "change_password",
+            &[
+                ("current_password", ROOT_PASSWORD),
+                ("new_password", "brand new pass"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert!(
+        !who_am_i(&app, &app.client).await.is_null(),
+        "this session stays"
+    );
+    assert!(who_am_i(&app, &other).await.is_null(), "other sessions end");
+    app.signed_in("root", "brand new pass").await;
+}
+
+async fn admin_pages_are_for_admins_only(app: TestApp) {
+    app.set_up().await;
+    app.create_user("alice", "user").await;
+    let duplicate = app
+        .rpc(
+            "admin_create_user",
+            &[
+                ("username", "ALICE"),
+                ("display_name", ""),
+                ("password", USER_PASSWORD),
+                ("role", "user"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        json(duplicate).await["Field"]["message"],
+        "That username is taken."
+    );
+    let admin_page = app.get("/admin/users").await;
+    assert_eq!(admin_page.status(), StatusCode::OK);
+    assert!(admin_page.text().await.unwrap().contains("alice"));
+
+    let alice = app.signed_in("alice", USER_PASSWORD).await;
+    let page = alice.get(app.url("/admin/users")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("Only administrators can manage users."));
+    for (endpoint, form) in [
+        ("admin_list_users", vec![]),
+        (
+            "admin_create_user",
+            vec![
+                ("username", "bob"),
+                ("display_name", ""),
+                ("password", USER_PASSWORD),
+                ("role", "admin"),
+            ],
+        ),
+        ("admin_update_user", vec![("id", "1"), ("active", "false")]),
+    ] {
+        let response = app.rpc_as(&alice, endpoint, &form).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{endpoint}");
+    }
+    // Promoted, alice's very next request has admin access.
+    let id = who_am_i(&app, &alice).await["id"].to_string();
+    app.rpc("admin_update_user", &[("id", &id), ("role", "admin")])
+        .await;
+    assert_eq!(
+        app.rpc_as(&alice, "admin_list_users", &[]).await.status(),
+        StatusCode::OK
+    );
+}
+
+async fn deactivation_ends_every_credential_at_once(app: TestApp) {
+    app.set_up().await;
+    app.create_user("alice", "user").await;
+    let alice = app.signed_in("alice", USER_PASSWORD).await;
+    let token = app.access_token("alice", USER_PASSWORD).await;
+    let id = who_am_i(&app, &alice).await["id"].to_string();
+    let bearer = || {
+        app.browser()
+            .post(app.url("/rpc/who_am_i"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(bearer().await.unwrap().status(), StatusCode::OK);
+    let response = app
+        .rpc("admin_update_user", &[("id", &id), ("active", "false")])
+        .await;
+    assert_eq!(json(response).await["active"], false);
+    assert!(who_am_i(&app, &alice).await.is_null());
+    assert_eq!(bearer().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    let login = app
+        .rpc_as(
+            &app.browser(),
+            "login",
+            &[
+                ("username", "alice"),
+                ("password", USER_PASSWORD),
+                ("next", ""),
+            ],
+        )
+        .await;
+    assert_eq!(login.status(), StatusCode::BAD_REQUEST);
+    app.rpc("admin_update_user", &[("id", &id), ("active", "true")])
+        .await;
+    app.signed_in("alice", USER_PASSWORD).await;
+}
+
+async fn the_last_admin_stays(app: TestApp) {
+    app.set_up().await;
+    let id = who_am_i(&app, &app.client).await["id"].to_string();
+    for form in [
+        [("id", id.as_str()), ("active", "false")],
+        [("id", id.as_str()), ("role", "user")],
+    ] {
+        let response = app.rpc("admin_update_user", &form).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let message = json(response).await["Refused"].as_str().unwrap().to_owned();
+        assert!(message.contains("last active administrator"), "{message}");
+    }
+    assert_eq!(who_am_i(&app, &app.client).await["role"], "admin");
+}
+
+async fn password_grant_issues_one_hour_access_tokens(app: TestApp) {
+    app.set_up().await;
+    let response = app
+        .browser()
+        .post(app.url("/connect/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "root"),
+            ("password", ROOT_PASSWORD),
+            ("client_id", "excel"),
+            ("client_secret", "anything"),
+            ("scope", "read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let body = json(response).await;
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["expires_in"], 3600);
+    let token = body["access_token"].as_str().unwrap().to_owned();
+    assert!(token.starts_with("patio_at_"));
+    assert!(
+        app.state
+            .store
+            .access_token(&token)
+            .await
+            .unwrap()
+            .is_none(),
+        "digest only"
+    );
+    let call = || {
+        app.browser()
+            .post(app.url("/rpc/who_am_i"))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(json(call().await.unwrap()).await["username"], "root");
+    app.clock.advance(Duration::minutes(61));
+    let expired = call().await.unwrap();
+    assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        expired.headers()["www-authenticate"],
+        "Bearer realm=\"patio\", error=\"invalid_token\""
+    );
+}
+
+async fn password_grant_errors_follow_rfc_6749(app: TestApp) {
+    app.set_up().await;
+    let send = |body: &'static str, content_type: &'static str| {
+        app.browser()
+            .post(app.url("/connect/token"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let form = "application/x-www-form-urlencoded";
+    for (body, content_type, code) in [
+        (
+            "grant_type=password&username=root&password=nope-nope",
+            form,
+            "invalid_grant",
+        ),
+        (
+            "grant_type=password&username=ghost&password=nope-nope",
+            form,
+            "invalid_grant",
+        ),
+        (
+            "grant_type=client_credentials",
+            form,
+            "unsupported_grant_type",
+        ),
+        ("username=root&password=x", form, "invalid_request"),
+        ("grant_type=password&username=root", form, "invalid_request"),
+        (
+            "grant_type=password&grant_type=password&username=root&password=x",
+            form,
+            "invalid_request",
+        ),
+        (
+            "{\"grant_type\":\"password\"}",
+            "application/json",
+            "invalid_request",
+        ),
+    ] {
+        let response = send(body, content_type).await.unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        assert_eq!(json(response).await["error"], code, "{body}");
+    }
+}
+
+async fn reset_admin_restores_access(app: TestApp) {
+    app.set_up().await;
+    let password = patio::accounts::service::reset_admin(&app.state, "root")
+        .await
+        .unwrap();
+    assert!(
+        who_am_i(&app, &app.client).await.is_null(),
+        "old sessions end"
+    );
+    app.signed_in("root", &password).await;
+    let created = patio::accounts::service::reset_admin(&app.state, "rescue")
+        .await
+        .unwrap();
+    let rescue = app.signed_in("rescue", &created).await;
+    assert_eq!(who_am_i(&app, &rescue).await["role"], "admin");
+}

@@ -1,0 +1,290 @@
+//! Test support: throw-away databases on both backends and a real Patio server on a random port.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use patio::config::{Config, DEFAULT_LOG_FILTER};
+use patio::server::AppState;
+use patio::store::Store;
+use patio::time::ManualClock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+
+/// The environment variable holding a PostgreSQL server URL for the PostgreSQL half of the suite.
+pub const POSTGRES_ENV: &str = "PATIO_TEST_POSTGRES_URL";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database URL for `backend`, or `None` when PostgreSQL is not configured
+/// (which fails instead under CI, so the PostgreSQL half can never be skipped there).
+pub async fn fresh_database(backend: Backend) -> Option<String> {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let unique = format!(
+        "{}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::SeqCst),
+        chrono::Utc::now().timestamp()
+    );
+    match backend {
+        Backend::Sqlite => {
+            let root = std::env::temp_dir().join("patio-tests");
+            static SWEPT: std::sync::Once = std::sync::Once::new();
+            SWEPT.call_once(|| sweep_finished_runs(&root));
+            let dir = root.join(unique);
+            Some(format!("sqlite://{}/patio.db", dir.display()))
+        }
+        Backend::Postgres => {
+            let Ok(server) = std::env::var(POSTGRES_ENV) else {
+                assert!(
+                    std::env::var_os("CI").is_none(),
+                    "{POSTGRES_ENV} must be set under CI"
+                );
+                eprintln!("skipped: set {POSTGRES_ENV} to run the PostgreSQL half");
+                return None;
+            };
+            Some(create_postgres_database(&server, &format!("patio_t_{unique}")).await)
+        }
+    }
+}
+
+/// Removes the SQLite folders of test processes that have ended (named after their pid).
+fn sweep_finished_runs(root: &std::path::Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name.split('_').next().unwrap_or_default();
+        if !std::path::Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+async fn create_postgres_database(server: &str, name: &str) -> String {
+    use sqlx::{Connection, Executor, Row};
+    let mut admin = sqlx::PgConnection::connect(server)
+        .await
+        .expect("connect to the PostgreSQL test server");
+    // Databases of earlier runs that did not clean up: drop those over an hour old.
+    let cutoff = chrono::Utc::now().timestamp() - 3600;
+    let old = admin
+        .fetch_all("SELECT datname FROM pg_database WHERE datname LIKE 'patio\\_t\\_%'")
+        .await
+        .unwrap();
+    for row in old {
+        let stale: String = row.get(0);
+        let created = stale.rsplit('_').next().and_then(|t| t.parse::<i64>().ok());
+        if created.is_some_and(|t| t < cutoff) {
+            let _ = admin
+                .execute(format!("DROP DATABASE IF EXISTS \"{stale}\" WITH (FORCE)").as_str())
+                .await;
+        }
+    }
+    admin
+        .execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .expect("create a throw-away database");
+    let mut url = url::Url::parse(server).unwrap();
+    url.set_path(name);
+    url.to_string()
+}
+
+pub async fn open_store(backend: Backend) -> Option<Arc<dyn Store>> {
+    let url = fresh_database(backend).await?;
+    Some(patio::store::open(&url).await.expect("open the store"))
+}
+
+pub fn test_config(database_url: String, listen: std::net::SocketAddr) -> Config {
+    let leptos = leptos::config::LeptosOptions::builder()
+        .output_name("patio")
+        .site_root(format!("{}/target/site", env!("CARGO_MANIFEST_DIR")))
+        .site_addr(listen)
+        .build();
+    Config {
+        database_url,
+        public_url: url::Url::parse(&format!("http://{listen}")).unwrap(),
+        log_filter: DEFAULT_LOG_FILTER.into(),
+        leptos,
+    }
+}
+
+/// A running Patio on 127.0.0.1 with its own fresh database and a clock the test can move.
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    pub client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Some(TestApp::spawn_with_database(fresh_database(backend).await?).await)
+    }
+
+    pub async fn spawn_with_database(database_url: String) -> TestApp {
+        let store = patio::store::open(&database_url)
+            .await
+            .expect("open the store");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listen = listener.local_addr().unwrap();
+        let clock = Arc::new(ManualClock::default());
+        let state = AppState::with_clock(test_config(database_url, listen), store, clock.clone());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(patio::server::serve(listener, state.clone(), async move {
+            let _ = rx.await;
+        }));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        TestApp {
+            address: format!("http://{listen}"),
+            state,
+            clock,
+            client,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    /// Another browser: its own cookie jar, no redirects followed.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    /// Calls a server function the way the hydrated page does, from Patio's own origin.
+    pub async fn rpc_as(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
+        client
+            .post(self.url(&format!("/rpc/{endpoint}")))
+            .header("origin", &self.address)
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn rpc(&self, endpoint: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.rpc_as(&self.client, endpoint, form).await
+    }
+
+    /// Runs first-run setup; `self.client` is then signed in as the administrator `root`.
+    pub async fn set_up(&self) {
+        let response = self
+            .rpc(
+                "setup",
+                &[
+                    ("username", "root"),
+                    ("display_name", "Root"),
+                    ("password", ROOT_PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
+
+    /// An administrator (`self.client`) creates an account.
+    pub async fn create_user(&self, username: &str, role: &str) {
+        let response = self
+            .rpc(
+                "admin_create_user",
+                &[
+                    ("username", username),
+                    ("display_name", username),
+                    ("password", USER_PASSWORD),
+                    ("role", role),
+                ],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    }
+
+    /// A new browser signed in as `username`.
+    pub async fn signed_in(&self, username: &str, password: &str) -> reqwest::Client {
+        let browser = self.browser();
+        let response = self
+            .rpc_as(
+                &browser,
+                "login",
+                &[("username", username), ("password", password), ("next", "")],
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        browser
+    }
+
+    /// A password-grant access token for `username`.
+    pub async fn access_token(&self, username: &str, password: &str) -> String {
+        let response = self
+            .browser()
+            .post(self.url("/connect/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+}
+
+pub const ROOT_PASSWORD: &str = "root password 1";
+pub const USER_PASSWORD: &str = "user password 1";
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// Runs each listed async test function against SQLite and against PostgreSQL.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($setup:path => $($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let subject = $setup($crate::common::Backend::Sqlite).await.unwrap();
+                    super::$name(subject).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(subject) = $setup($crate::common::Backend::Postgres).await {
+                        super::$name(subject).await;
+                    }
+                }
+            )*
+        }
+    };
+}

@@ -1,0 +1,17 @@
+//! Integration tests, in one binary so the server is linked once: each module drives a real
+//! Patio (in process on a random port, or as a child process) against SQLite and PostgreSQL.
+
+#[macro_use]
+mod common;
+
+mod accounts;
+mod api;
+mod faults;
+mod hostile;
+mod http;
+mod logs;
+mod processes;
+mod properties;
+mod store;
+mod timing;
+mod tokens;

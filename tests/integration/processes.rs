@@ -1,0 +1,413 @@
+//! Patio as separate processes (SPEC §8): crash safety under SIGKILL, and two instances sharing
+//! one PostgreSQL database.
+
+use crate::common::{fresh_database, Backend};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A `patio` process on a free port.
+struct Instance {
+    child: Child,
+    origin: String,
+    client: reqwest::Client,
+}
+
+impl Instance {
+    async fn start(database_url: &str) -> Instance {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_patio"))
+            .env("DATABASE_URL", database_url)
+            .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+            .env(
+                "LEPTOS_SITE_ROOT",
+                format!("{}/target/site", env!("CARGO_MANIFEST_DIR")),
+            )
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start patio");
+        let origin = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        // Owned at once, so the process is reaped (on drop) even if it never comes up.
+        let instance = Instance {
+            child,
+            origin,
+            client,
+        };
+        for _ in 0..200 {
+            let health = instance.client.get(instance.url("/healthz")).send().await;
+            if health.is_ok_and(|r| r.status() == 200) {
+                return instance;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("patio did not start on {}", instance.origin);
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.origin)
+    }
+
+    async fn set_up(&self) {
+        let response = self
+            .client
+            .post(self.url("/rpc/setup"))
+            .header("origin", &self.origin)
+            .form(&[
+                ("username", "root"),
+                ("display_name", ""),
+                ("password", crate::common::ROOT_PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    async fn access_token(&self, username: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/connect/token"))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{username}");
+        response.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    async fn api(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    fn kill(&mut self) {
+        // SIGKILL: no graceful shutdown, no flush.
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn create_user(instance: &Instance, admin: &str, username: &str) -> i64 {
+    let body = json!({ "username": username, "password": crate::common::USER_PASSWORD });
+    let response = instance
+        .api(
+            admin,
+            reqwest::Method::POST,
+            "/api/v1/admin/users",
+            Some(body),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<Value>().await.unwrap()["user"]["id"]
+        .as_i64()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_survives_sigkill_during_writes() {
+    survives_sigkill(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_survives_sigkill_during_writes() {
+    survives_sigkill(Backend::Postgres).await;
+}
+
+async fn survives_sigkill(backend: Backend) {
+    let Some(database_url) = fresh_database(backend).await else {
+        return;
+    };
+    let mut instance = Instance::start(&database_url).await;
+    instance.set_up().await;
+    let admin = instance
+        .access_token("root", crate::common::ROOT_PASSWORD)
+        .await;
+    let mut tokens = Vec::new();
+    for i in 0..12 {
+        let name = format!("writer{i}");
+        create_user(&instance, &admin, &name).await;
+        tokens.push(
+            instance
+                .access_token(&name, crate::common::USER_PASSWORD)
+                .await,
+        );
+    }
+    // A burst of creations from 12 users; the process dies in the middle of it.
+    let origin = instance.origin.clone();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let burst: Vec<_> = tokens
+        .iter()
+        .cloned()
+        .map(|token| {
+            let (origin, done) = (origin.clone(), done.clone());
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let mut created = Vec::new();
+                for n in 0..5 {
+                    let response = client
+                        .post(format!("{origin}/api/v1/tokens"))
+                        .bearer_auth(&token)
+                        .json(&json!({ "name": format!("burst {n}"), "expires_in_days": 30 }))
+                        .send()
+                        .await;
+                    match response {
+                        Ok(response) if response.status() == StatusCode::CREATED => {
+                            let body: Value = response.json().await.unwrap_or_default();
+                            if let Some(secret) = body["secret"].as_str() {
+                                created.push(secret.to_owned());
+                                done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+                created
+            })
+        })
+        .collect();
+    while done.load(std::sync::atomic::Ordering::SeqCst) < 20 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    instance.kill();
+    let mut confirmed = Vec::new();
+    for task in burst {
+        confirmed.extend(task.await.unwrap());
+    }
+    assert!(
+        !confirmed.is_empty(),
+        "some creations finished before the kill"
+    );
+    assert!(confirmed.len() < 60, "the kill landed during the burst");
+
+    let instance = Instance::start(&database_url).await;
+    for secret in &confirmed {
+        let response = instance
+            .api(secret, reqwest::Method::GET, "/api/v1/me", None)
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "a token whose creation returned 201 is gone"
+        );
+    }
+    assert_consistent(&database_url, backend).await;
+}
+
+async fn assert_consistent(database_url: &str, backend: Backend) {
+    use sqlx::Connection;
+    match backend {
+        Backend::Sqlite => {
+            let mut db = sqlx::SqliteConnection::connect(database_url).await.unwrap();
+            let (check,): (String,) = sqlx::query_as("PRAGMA integrity_check")
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+            assert_eq!(check, "ok");
+            let (violations,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM pragma_foreign_key_check")
+                    .fetch_one(&mut db)
+                    .await
+                    .unwrap();
+            assert_eq!(violations, 0);
+        }
+        Backend::Postgres => {
+            let mut db = sqlx::PgConnection::connect(database_url).await.unwrap();
+            // Every index agrees with its table, and no token lost its owner.
+            let (orphans,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM personal_access_tokens p LEFT JOIN users u ON u.id = p.user_id WHERE u.id IS NULL",
+            )
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+            assert_eq!(orphans, 0);
+            let (by_index,): (i64,) = sqlx::query_as(
+                "SELECT COUNT(*) FROM (SELECT digest FROM personal_access_tokens ORDER BY digest) d",
+            )
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+            let (by_heap,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM personal_access_tokens")
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+            assert_eq!(by_index, by_heap);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_share_one_postgres() {
+    let Some(database_url) = fresh_database(Backend::Postgres).await else {
+        return;
+    };
+    let a = Instance::start(&database_url).await;
+    let b = Instance::start(&database_url).await;
+    a.set_up().await;
+    let admin = b.access_token("root", crate::common::ROOT_PASSWORD).await;
+    let alice_id = create_user(&a, &admin, "alice").await;
+    let alice = a.access_token("alice", crate::common::USER_PASSWORD).await;
+    let get = reqwest::Method::GET;
+
+    // A token deleted through A is refused by B on the next request.
+    let created: Value = a
+        .api(
+            &alice,
+            reqwest::Method::POST,
+            "/api/v1/tokens",
+            Some(json!({"name": "shared", "expires_in_days": 7})),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let pat = created["secret"].as_str().unwrap().to_owned();
+    assert_eq!(
+        b.api(&pat, get.clone(), "/api/v1/me", None).await.status(),
+        StatusCode::OK
+    );
+    let path = format!("/api/v1/tokens/{}", created["token"]["id"]);
+    assert_eq!(
+        a.api(&alice, reqwest::Method::DELETE, &path, None)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        b.api(&pat, get.clone(), "/api/v1/me", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+
+    // A session ended through A is refused by B.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = browser
+        .post(a.url("/rpc/login"))
+        .header("origin", &a.origin)
+        .form(&[
+            ("username", "alice"),
+            ("password", crate::common::USER_PASSWORD),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let me_on_b = || {
+        b.client
+            .get(b.url("/api/v1/me"))
+            .header("cookie", &cookie)
+            .send()
+    };
+    assert_eq!(me_on_b().await.unwrap().status(), StatusCode::OK);
+    browser
+        .post(a.url("/logout"))
+        .header("origin", &a.origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me_on_b().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+
+    // The five-token limit holds across both under concurrent load.
+    let tasks: Vec<_> = (0..40)
+        .map(|i| {
+            let origin = if i % 2 == 0 {
+                a.origin.clone()
+            } else {
+                b.origin.clone()
+            };
+            let token = alice.clone();
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(format!("{origin}/api/v1/tokens"))
+                    .bearer_auth(&token)
+                    .json(&json!({ "name": format!("race {i}"), "expires_in_days": 30 }))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        5,
+        "{statuses:?}"
+    );
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::CREATED || *s == StatusCode::CONFLICT));
+
+    // A user deactivated through A is refused by B.
+    let pats: Value = b
+        .api(&alice, get.clone(), "/api/v1/tokens", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pats["tokens"].as_array().unwrap().len(), 5);
+    let patch = a
+        .api(
+            &admin,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/admin/users/{alice_id}"),
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(patch.status(), StatusCode::OK);
+    assert_eq!(
+        b.api(&alice, get, "/api/v1/me", None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
