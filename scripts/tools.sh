@@ -9,7 +9,7 @@ PATIO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PATIO_TOOLS="${PATIO_TOOLS:-$HOME/.local/share/patio-tools}"
 CARGO_LEPTOS_VERSION="0.3.11"
 BINARYEN_VERSION="132.0.0"
-export PATH="$HOME/.cargo/bin:$PATIO_TOOLS/node_modules/.bin:$PATH"
+export PATH="$HOME/.cargo/bin:$PATIO_TOOLS/node_modules/.bin:$PATH:$HOME/.local/bin"
 # cargo-leptos compiles this into the server; plain cargo builds need it too (TOOLCHAIN.md).
 export LEPTOS_OUTPUT_NAME="patio"
 
@@ -47,6 +47,15 @@ ensure_build_tools() {
     say "Installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
     mkdir -p "$PATIO_TOOLS"
     npm install --prefix "$PATIO_TOOLS" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+  fi
+}
+
+SCHEMATHESIS_VERSION="4.32.5"
+
+ensure_fuzz_tools() {
+  if ! st --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    say "Installing schemathesis $SCHEMATHESIS_VERSION (PyPI)"
+    python3 -m pip install --quiet --user "schemathesis==$SCHEMATHESIS_VERSION"
   fi
 }
 

@@ -19,8 +19,9 @@ pub enum AppError {
     Forbidden,
     #[error("{message}")]
     RateLimited { message: String },
-    #[error("Patio cannot reach its database right now. Try again in a moment.")]
-    Unavailable,
+    /// The database cannot serve the request; the sentence says why (`store::Outage`).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("The request could not be completed: {0}")]
     Request(String),
 }
@@ -56,7 +57,7 @@ impl AppError {
             AppError::SignedOut => 401,
             AppError::Forbidden => 403,
             AppError::RateLimited { .. } => 429,
-            AppError::Unavailable => 503,
+            AppError::Unavailable(_) => 503,
             AppError::Request(_) => 400,
         }
     }
@@ -114,7 +115,7 @@ impl From<crate::store::StoreError> for AppError {
             StoreError::AlreadySetUp => AppError::Refused("Patio is already set up.".into()),
             other => {
                 tracing::error!(error = %other, "store failure");
-                AppError::Unavailable
+                AppError::Unavailable(other.outage().message().to_owned())
             }
         }
     }

@@ -31,7 +31,7 @@ async fn run(args: Vec<String>) -> Result<(), String> {
         .init();
     let store = patio::store::open(&config.database_url)
         .await
-        .map_err(|e| format!("could not open the database: {e}"))?;
+        .map_err(|e| format!("could not open the database ({}): {e}", e.outage().cause()))?;
     let state = AppState::new(config, store);
     match args.as_slice() {
         [] => serve(state).await,

@@ -98,7 +98,7 @@ pub fn router(state: AppState) -> Router {
             crate::accounts::http::guard,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(crate::api::json_refusals))
+        .layer(axum::middleware::from_fn(crate::api::refuse_oversized_bodies))
         .layer(
             CompressionLayer::new()
                 .br(true)

@@ -249,7 +249,7 @@ impl From<AccountError> for OAuthError {
                 OAuthError {
                     status: StatusCode::SERVICE_UNAVAILABLE,
                     code: "unavailable",
-                    description: ApiError::Unavailable.to_string(),
+                    description: store.outage().message().to_owned(),
                     retry_after_secs: None,
                 }
             }

@@ -100,10 +100,8 @@ async fn bearer(state: &AppState, token: &str) -> Result<Principal, AuthFailure>
         }
         let unless_used_after = now - touch_interval();
         if pat.last_used_at.is_none_or(|at| at <= unless_used_after) {
-            state
-                .store
-                .touch_pat(pat.id, now, unless_used_after)
-                .await?;
+            let touched = state.store.touch_pat(pat.id, now, unless_used_after).await;
+            log_failed_touch(touched);
         }
         let credential = Credential::Pat {
             id: pat.id,
@@ -141,12 +139,20 @@ async fn session(state: &AppState, id: &str) -> Result<Option<Principal>, AuthFa
         return Ok(None);
     }
     if session.last_seen_at <= now - touch_interval() {
-        state.store.touch_session(&digest, now).await?;
+        log_failed_touch(state.store.touch_session(&digest, now).await);
     }
     Ok(Some(Principal {
         user,
         credential: Credential::Session { digest },
     }))
+}
+
+/// Recording use is bookkeeping: a database that can still be read but no longer written (a
+/// full or read-only disk) must not lock everyone out, so the failure is logged, not returned.
+fn log_failed_touch(result: Result<(), StoreError>) {
+    if let Err(error) = result {
+        tracing::warn!(%error, "could not record credential use");
+    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! sent.
 
 use crate::accounts::service::AccountError;
-use crate::store::StoreError;
+use crate::store::{Outage, StoreError};
 use crate::tokens::rules::TokenError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -40,8 +40,8 @@ pub enum ApiError {
         message: String,
         retry_after_secs: u64,
     },
-    #[error("Patio cannot reach its database right now. Try again in a moment.")]
-    Unavailable,
+    #[error("{}", .0.message())]
+    Unavailable(Outage),
 }
 
 impl ApiError {
@@ -56,7 +56,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -70,7 +70,7 @@ impl ApiError {
             ApiError::Forbidden | ApiError::CrossSite => "forbidden",
             ApiError::NotFound | ApiError::NoSuchRoute => "not_found",
             ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Unavailable => "unavailable",
+            ApiError::Unavailable(_) => "unavailable",
         }
     }
 }
@@ -123,7 +123,7 @@ impl From<StoreError> for ApiError {
             },
             other => {
                 tracing::error!(error = %other, "store failure");
-                ApiError::Unavailable
+                ApiError::Unavailable(other.outage())
             }
         }
     }

@@ -6,7 +6,7 @@ use crate::accounts::principal::Credential;
 use crate::accounts::rules::Role;
 use crate::accounts::service::{self, AccountForm};
 use crate::server::AppState;
-use crate::store::{AccessChange, PatRecord, UserRecord};
+use crate::store::{AccessChange, Outage, PatRecord, UserRecord};
 use crate::tokens::rules::{ExpirationRequest, TokenError, TokenStatus};
 use crate::tokens::service::{self as tokens, GenerateRequest};
 use axum::extract::State;
@@ -43,7 +43,7 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiE
         Ok(Err(error)) => Err(error.into()),
         Err(_) => {
             tracing::warn!("health check timed out");
-            Err(ApiError::Unavailable)
+            Err(ApiError::Unavailable(Outage::Unreachable))
         }
     }
 }

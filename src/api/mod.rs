@@ -76,17 +76,25 @@ pub fn router() -> Router<AppState> {
         .route("/api/{*rest}", any(|| async { ApiError::NoSuchRoute }))
 }
 
-/// The body limit answers before any handler runs; under `/api/` its refusal becomes the API's
-/// JSON error too.
-pub async fn json_refusals(
+/// The body limit answers before any handler runs. Its refusal closes the connection, because
+/// the unread rest of the body would otherwise be taken for the next request (and a client may
+/// already be reusing the connection); under `/api/` it is the API's JSON error too.
+pub async fn refuse_oversized_bodies(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
     use axum::response::IntoResponse;
     let api = request.uri().path().starts_with("/api/");
-    let response = next.run(request).await;
-    if api && response.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::PayloadTooLarge.into_response();
+    let mut response = next.run(request).await;
+    if response.status() != StatusCode::PAYLOAD_TOO_LARGE {
+        return response;
     }
+    if api {
+        response = ApiError::PayloadTooLarge.into_response();
+    }
+    response
+        .headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     response
 }

@@ -2,7 +2,7 @@
 //! before a transaction reads, so a check and its write cannot interleave with another's.
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Connection, Sqlite, SqlitePool, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -24,13 +24,19 @@ impl SqliteStore {
             .pragma("mmap_size", "268435456");
         if let Some(folder) = options.get_filename().parent() {
             if !folder.as_os_str().is_empty() {
-                std::fs::create_dir_all(folder)
+                writable_folder(folder)
                     .map_err(|error| StoreError::Unavailable(sqlx::Error::Io(error)))?;
             }
         }
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
+            // When a COMMIT fails (say, on a full disk) SQLite rolls back by itself; sqlx's own
+            // ROLLBACK then fails and it still counts the connection as inside a transaction,
+            // so every later BEGIN on it would fail. Such a connection is dropped, not reused.
+            .after_release(|connection, _| {
+                Box::pin(async move { Ok(!connection.is_in_transaction()) })
+            })
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
@@ -40,6 +46,16 @@ impl SqliteStore {
     async fn begin_write(&self, _lock: WriteLock) -> sqlx::Result<Transaction<'static, Sqlite>> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
+}
+
+/// Creates `folder` if needed and checks that it takes new files: SQLite keeps its journal files
+/// beside the database, and would report a read-only folder only as "unable to open database
+/// file".
+fn writable_folder(folder: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder)?;
+    let probe = folder.join(format!(".patio-write-check-{}", std::process::id()));
+    std::fs::File::create(&probe)?;
+    std::fs::remove_file(&probe)
 }
 
 impl_store!(SqliteStore, sqlx::sqlite::SqliteRow);

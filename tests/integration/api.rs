@@ -697,6 +697,9 @@ async fn unknown_routes_wrong_methods_and_bad_bodies_get_json(app: TestApp) {
     ] {
         let response = send(body, content_type).await.unwrap();
         assert_eq!(response.status().as_u16(), status);
+        if status == 413 {
+            assert_eq!(response.headers()["connection"], "close");
+        }
         let body: Value = response.json().await.unwrap();
         assert!(
             body["error"].is_string() && body["message"].is_string(),

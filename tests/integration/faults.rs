@@ -1,8 +1,9 @@
 //! Database faults (SPEC §8): a PostgreSQL this test starts itself (initdb into a temporary
 //! folder, its own port, as an unprivileged user — never the shared server) is stopped under
 //! load. Requests fail fast with 503 JSON, nothing panics, and Patio recovers by itself once
-//! the database is back.
+//! the database is back. SQLite on a disk that fills up, or that is read-only, says so.
 
+use crate::common::instance::{patio_command, Instance};
 use crate::common::TestApp;
 use reqwest::StatusCode;
 use std::path::PathBuf;
@@ -227,4 +228,156 @@ async fn postgres_stopped_under_load_fails_fast_and_recovers() {
         .await
         .unwrap();
     assert_eq!(created.status(), StatusCode::CREATED);
+}
+
+/// Runs Patio in its own mount namespace (`unshare`, which works without root too), on a small
+/// tmpfs mounted over `dir` after `setup` has run there (`$0` is `dir`, `$1` the binary).
+fn on_own_tmpfs(dir: &std::path::Path, setup: &str) -> Vec<String> {
+    let script = format!("mount -t tmpfs -o size=16m tmpfs \"$0\" && {setup} && exec \"$1\"");
+    vec![
+        "unshare".into(),
+        "--map-root-user".into(),
+        "--mount".into(),
+        "sh".into(),
+        "-c".into(),
+        script,
+        dir.display().to_string(),
+    ]
+}
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("patio-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Fills the file system holding `dir` as the process `pid` sees it, until it is full.
+fn fill_disk(pid: u32, dir: &std::path::Path) -> PathBuf {
+    use std::io::Write;
+    let filler = PathBuf::from(format!("/proc/{pid}/root{}/filler", dir.display()));
+    let mut file = std::fs::File::create(&filler).unwrap();
+    let chunk = vec![0u8; 64 * 1024];
+    // At most the tmpfs's 16 MiB, plus slack: the loop always ends.
+    for _ in 0..1024 {
+        if let Err(error) = file.write_all(&chunk).and_then(|()| file.sync_all()) {
+            assert_eq!(error.kind(), std::io::ErrorKind::StorageFull, "{error}");
+            return filler;
+        }
+    }
+    panic!("the 16 MiB file system never filled up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_on_a_full_disk_says_so_and_recovers() {
+    let dir = scratch_dir("full-disk");
+    let database_url = format!("sqlite://{}/data/patio.db", dir.display());
+    let wrapper = on_own_tmpfs(&dir, "true");
+    let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+    let instance = Instance::start_under(&database_url, &wrapper).await;
+    instance.set_up().await;
+    let admin = instance
+        .access_token("root", crate::common::ROOT_PASSWORD)
+        .await;
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let rpc = |endpoint: &str, form: &[(&str, &str)]| {
+        browser
+            .post(instance.url(&format!("/rpc/{endpoint}")))
+            .header("origin", &instance.origin)
+            .form(form)
+            .send()
+    };
+    let signed_in = rpc(
+        "login",
+        &[
+            ("username", "root"),
+            ("password", crate::common::ROOT_PASSWORD),
+            ("next", ""),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(signed_in.status().is_success(), "{}", signed_in.status());
+    let create = |name: &'static str| {
+        instance.api(
+            &admin,
+            reqwest::Method::POST,
+            "/api/v1/tokens",
+            Some(serde_json::json!({ "name": name, "expires_in_days": 7 })),
+        )
+    };
+    assert_eq!(create("before").await.status(), StatusCode::CREATED);
+
+    let filler = fill_disk(instance.child.id(), &dir);
+    let refused = create("while full").await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "unavailable");
+    assert!(
+        body["message"].as_str().unwrap().contains("disk space"),
+        "{body}"
+    );
+    let page = rpc(
+        "tokens_generate",
+        &[
+            ("name", "from the page"),
+            ("description", ""),
+            ("expiration", "7"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.text().await.unwrap().contains("disk space"));
+    // What is stored can still be read, by every kind of credential.
+    let listed = instance
+        .api(&admin, reqwest::Method::GET, "/api/v1/tokens", None)
+        .await;
+    assert_eq!(listed.status(), StatusCode::OK);
+    let listed: serde_json::Value = listed.json().await.unwrap();
+    assert_eq!(listed["tokens"].as_array().unwrap().len(), 1);
+    let page = browser
+        .get(instance.url("/settings/tokens"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+
+    // Space again: writes work with no restart.
+    std::fs::remove_file(filler).unwrap();
+    assert_eq!(create("after").await.status(), StatusCode::CREATED);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_on_a_read_only_disk_refuses_to_start_with_a_clear_error() {
+    // An existing database, and a fresh one that cannot even be created.
+    let seed = scratch_dir("read-only-seed");
+    let seed_url = format!("sqlite://{}/patio.db", seed.display());
+    drop(patio::store::open(&seed_url).await.unwrap());
+    for setup in [
+        format!("cp {}/patio.db \"$0\"/", seed.display()),
+        "true".to_owned(),
+    ] {
+        let dir = scratch_dir("read-only");
+        let wrapper = on_own_tmpfs(&dir, &format!("{setup} && mount -o remount,ro \"$0\""));
+        let wrapper: Vec<&str> = wrapper.iter().map(String::as_str).collect();
+        let database_url = format!("sqlite://{}/patio.db", dir.display());
+        let output = tokio::time::timeout(
+            Duration::from_secs(30),
+            tokio::process::Command::from(patio_command(&database_url, 0, &wrapper)).output(),
+        )
+        .await
+        .expect("patio gives up on a read-only disk by itself")
+        .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{setup}: {stderr}");
+        assert!(stderr.contains("read-only"), "{setup}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{setup}: {stderr}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    let _ = std::fs::remove_dir_all(&seed);
 }

@@ -58,4 +58,6 @@ async fn oversized_bodies_are_refused(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    // The unread rest of the body must not be parsed as a next request on this connection.
+    assert_eq!(response.headers()["connection"], "close");
 }

@@ -1,5 +1,9 @@
 //! Test support: throw-away databases on both backends and a real Patio server on a random port.
+//! Everything the servers log and store is left in the suite folder for the secret scan that
+//! runs after the whole suite (`scripts/scan-secrets`, SPEC §8).
 #![allow(dead_code)] // each test binary uses a different part of this module
+
+pub mod instance;
 
 use patio::config::{Config, DEFAULT_LOG_FILTER};
 use patio::server::AppState;
@@ -10,6 +14,36 @@ use std::sync::Arc;
 
 /// The environment variable holding a PostgreSQL server URL for the PostgreSQL half of the suite.
 pub const POSTGRES_ENV: &str = "PATIO_TEST_POSTGRES_URL";
+
+/// What the suite leaves behind: `logs/`, `sqlite/` and `postgres-databases.txt`. Entries of
+/// test processes that have ended are removed when the next one starts.
+pub fn suite_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("suite")
+}
+
+/// The log of the servers this test process runs in-process, at the most verbose level.
+pub fn log_file() -> std::path::PathBuf {
+    suite_dir()
+        .join("logs")
+        .join(format!("{}_in-process.log", std::process::id()))
+}
+
+/// Sends every log event of this process to `log_file()`, once.
+pub fn capture_logs() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let folder = suite_dir().join("logs");
+        sweep_finished_runs(&folder);
+        std::fs::create_dir_all(&folder).unwrap();
+        let file = std::fs::File::create(log_file()).unwrap();
+        tracing_subscriber::fmt()
+            // Everything Patio and its server stack log; the test's own HTTP client is left out.
+            .with_env_filter("trace,cookie_store=off,reqwest=off,hyper_util::client=off")
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .init();
+    });
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -29,7 +63,7 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
     );
     match backend {
         Backend::Sqlite => {
-            let root = std::env::temp_dir().join("patio-tests");
+            let root = suite_dir().join("sqlite");
             static SWEPT: std::sync::Once = std::sync::Once::new();
             SWEPT.call_once(|| sweep_finished_runs(&root));
             let dir = root.join(unique);
@@ -49,7 +83,7 @@ pub async fn fresh_database(backend: Backend) -> Option<String> {
     }
 }
 
-/// Removes the SQLite folders of test processes that have ended (named after their pid).
+/// Removes the entries of test processes that have ended (named after their pid).
 fn sweep_finished_runs(root: &std::path::Path) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
@@ -61,6 +95,18 @@ fn sweep_finished_runs(root: &std::path::Path) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
+}
+
+/// Lists `name` for the secret scan.
+fn record_postgres_database(name: &str) {
+    use std::io::Write;
+    std::fs::create_dir_all(suite_dir()).unwrap();
+    let mut list = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(suite_dir().join("postgres-databases.txt"))
+        .unwrap();
+    writeln!(list, "{name}").unwrap();
 }
 
 async fn create_postgres_database(server: &str, name: &str) -> String {
@@ -87,6 +133,7 @@ async fn create_postgres_database(server: &str, name: &str) -> String {
         .execute(format!("CREATE DATABASE \"{name}\"").as_str())
         .await
         .expect("create a throw-away database");
+    record_postgres_database(name);
     let mut url = url::Url::parse(server).unwrap();
     url.set_path(name);
     url.to_string()
@@ -126,6 +173,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with_database(database_url: String) -> TestApp {
+        capture_logs();
         let store = patio::store::open(&database_url)
             .await
             .expect("open the store");
