@@ -145,10 +145,7 @@ impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> ApiError {
         match error {
             AccountError::Invalid { .. } | AccountError::WrongCurrentPassword => {
-                ApiError::Unprocessable {
-                    code: "invalid_request",
-                    message: error.to_string(),
-                }
+                ApiError::InvalidRequest(error.to_string())
             }
             AccountError::BadCredentials => ApiError::InvalidRequest(error.to_string()),
             AccountError::RateLimited { retry_after_secs } => ApiError::RateLimited {

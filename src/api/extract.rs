@@ -41,32 +41,43 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
     }
 }
 
-/// A JSON body whose every rejection is a JSON `invalid_request` (or 413), never plain text.
+/// A JSON object body whose every rejection is a JSON `invalid_request` (or 413), never plain
+/// text. Only an object will do: serde would also fill a struct from an array.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(request, state).await {
-            Ok(axum::Json(value)) => Ok(JsonBody(value)),
-            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::InvalidRequest(
-                "Send a JSON body with `Content-Type: application/json`.".into(),
-            )),
+        let value = match axum::Json::<serde_json::Value>::from_request(request, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(JsonRejection::MissingJsonContentType(_)) => {
+                return Err(ApiError::InvalidRequest(
+                    "Send a JSON body with `Content-Type: application/json`.".into(),
+                ))
+            }
             Err(JsonRejection::BytesRejection(rejection))
                 if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
             {
-                Err(ApiError::PayloadTooLarge)
+                return Err(ApiError::PayloadTooLarge)
             }
-            Err(JsonRejection::JsonSyntaxError(_)) => Err(ApiError::InvalidRequest(
-                "The body is not valid JSON.".into(),
-            )),
-            Err(JsonRejection::JsonDataError(error)) => Err(ApiError::InvalidRequest(format!(
-                "The JSON body does not have the expected fields: {}",
-                error.body_text()
-            ))),
-            Err(other) => Err(ApiError::InvalidRequest(other.body_text())),
+            Err(JsonRejection::JsonSyntaxError(_)) => {
+                return Err(ApiError::InvalidRequest(
+                    "The body is not valid JSON.".into(),
+                ))
+            }
+            Err(other) => return Err(ApiError::InvalidRequest(other.body_text())),
+        };
+        if !value.is_object() {
+            return Err(ApiError::InvalidRequest(
+                "The body must be a JSON object.".into(),
+            ));
         }
+        T::deserialize(value).map(JsonBody).map_err(|error| {
+            ApiError::InvalidRequest(format!(
+                "The JSON body does not have the expected fields: {error}."
+            ))
+        })
     }
 }
 

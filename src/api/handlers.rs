@@ -156,18 +156,31 @@ pub async fn list_tokens(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewToken {
-    /// 1–100 characters, unique among your active tokens.
+    /// 1–100 characters (after trimming), no control characters, unique among your active
+    /// tokens without regard to case.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     name: String,
-    /// Up to 500 characters.
+    /// Up to 500 characters; line breaks and tabs are the only control characters allowed.
     #[serde(default)]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     description: Option<String>,
-    /// An RFC 3339 instant at most 365 days ahead. Give this or `expires_in_days`.
-    #[schema(example = "2027-01-31T23:59:59Z")]
+    /// An RFC 3339 instant after now and at most 365 days ahead. Give this or
+    /// `expires_in_days`, not both.
+    #[schema(format = DateTime, example = "2027-01-31T23:59:59Z")]
     expires_at: Option<String>,
-    /// 1–365. Give this or `expires_at`.
-    #[schema(example = 30)]
-    expires_in_days: Option<i64>,
+    /// Days from now. Give this or `expires_at`, not both.
+    // A JSON number: 30.0 is as good as 30, as JSON Schema's `integer` has it.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 365, example = 30)]
+    expires_in_days: Option<f64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -180,14 +193,19 @@ pub struct CreatedToken {
 
 fn expiration(request: &NewToken) -> Result<ExpirationRequest, ApiError> {
     match (&request.expires_at, request.expires_in_days) {
-        (Some(_), Some(_)) => Err(ApiError::InvalidRequest(
+        (Some(_), Some(_)) => Err(TokenError::InvalidExpiration(
             "Give either `expires_at` or `expires_in_days`, not both.".into(),
-        )),
+        )
+        .into()),
         (None, None) => Err(TokenError::InvalidExpiration(
             "Give `expires_at` (an RFC 3339 date-time) or `expires_in_days` (1–365).".into(),
         )
         .into()),
-        (None, Some(days)) => Ok(ExpirationRequest::InDays(days)),
+        (None, Some(days)) if days.fract() == 0.0 => Ok(ExpirationRequest::InDays(days as i64)),
+        (None, Some(_)) => Err(TokenError::InvalidExpiration(
+            "`expires_in_days` must be a whole number of days, from 1 to 365.".into(),
+        )
+        .into()),
         (Some(text), None) => DateTime::parse_from_rfc3339(text)
             .map(|at| ExpirationRequest::At(at.with_timezone(&Utc)))
             .map_err(|_| {
@@ -296,12 +314,17 @@ pub async fn list_users(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     /// 3–64 of `[A-Za-z0-9._-]`, unique without regard to case.
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9._-]+$")]
     username: String,
+    /// Up to 100 characters, no control characters; the username when left out or blank.
     #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     display_name: Option<String>,
     /// 8–256 characters.
+    #[schema(min_length = 8, max_length = 256)]
     password: String,
     #[serde(default)]
     role: Option<Role>,
@@ -328,6 +351,7 @@ pub async fn create_user(
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct UserChange {
     active: Option<bool>,
     role: Option<Role>,

@@ -10,6 +10,7 @@ on_both_backends!(crate::common::TestApp::spawn =>
     cookie_state_changes_need_same_origin,
     malformed_tokens_are_refused_without_the_database,
     token_creation_errors_have_their_codes,
+    user_administration_refuses_bad_bodies,
     fifty_concurrent_api_generations_leave_five,
     a_pat_follows_its_owners_current_role,
     unknown_routes_wrong_methods_and_bad_bodies_get_json,
@@ -481,14 +482,25 @@ async fn token_creation_errors_have_their_codes(app: TestApp) {
         (json!({"name": "n"}), 422, "invalid_expiration"),
         (
             json!({"name": "n", "expires_at": "2027-01-01T00:00:00Z", "expires_in_days": 3}),
-            400,
-            "invalid_request",
+            422,
+            "invalid_expiration",
         ),
         (
             json!({"name": "n", "expires_in_days": "30"}),
             400,
             "invalid_request",
         ),
+        (
+            json!({"name": "n", "expires_in_days": 7.5}),
+            422,
+            "invalid_expiration",
+        ),
+        (
+            json!({"name": "n", "expires_in_days": 7, "scopes": ["all"]}),
+            400,
+            "invalid_request",
+        ),
+        (json!(["n", null, null, 7]), 400, "invalid_request"),
         (json!({"expires_in_days": 30}), 400, "invalid_request"),
         (
             json!({"name": "n", "description": "d".repeat(501), "expires_in_days": 30}),
@@ -511,6 +523,16 @@ async fn token_creation_errors_have_their_codes(app: TestApp) {
             "{body}"
         );
     }
+    // 7.0 is the number 7, as JSON Schema's `integer` has it.
+    let whole = call(
+        &app,
+        &me,
+        Method::POST,
+        "/api/v1/tokens",
+        Some(json!({"name": "float days", "expires_in_days": 7.0})),
+    )
+    .await;
+    assert_eq!(whole.status(), StatusCode::CREATED);
     // An instant with an offset is understood.
     let offset = (chrono::Utc::now() + chrono::Duration::days(3))
         .with_timezone(&chrono::FixedOffset::east_opt(5 * 3600).unwrap());
@@ -523,7 +545,7 @@ async fn token_creation_errors_have_their_codes(app: TestApp) {
     )
     .await;
     assert_eq!(response.status(), StatusCode::CREATED);
-    for i in 0..3 {
+    for i in 0..2 {
         create_token(&app, &me, &format!("fill {i}")).await;
     }
     let response = call(
@@ -549,6 +571,88 @@ async fn token_creation_errors_have_their_codes(app: TestApp) {
         let response = call(&app, &me, Method::DELETE, path, None).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+async fn user_administration_refuses_bad_bodies(app: TestApp) {
+    app.set_up().await;
+    let admin = Credential::Bearer(app.access_token("root", crate::common::ROOT_PASSWORD).await);
+    let create = |body: Value| {
+        call(
+            &app,
+            &admin,
+            Method::POST,
+            "/api/v1/admin/users",
+            Some(body),
+        )
+    };
+    let created = create(json!({"username": "erin", "password": USER_PASSWORD})).await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    for (body, status, code) in [
+        (
+            json!({"username": "e r", "password": USER_PASSWORD}),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({"username": "ab", "password": USER_PASSWORD}),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({"username": "frank", "password": "short"}),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({"username": "frank", "password": USER_PASSWORD, "role": "owner"}),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({"username": "frank", "password": USER_PASSWORD, "admin": true}),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!(["frank", null, USER_PASSWORD, null]),
+            400,
+            "invalid_request",
+        ),
+        (
+            json!({"username": "ERIN", "password": USER_PASSWORD}),
+            409,
+            "username_taken",
+        ),
+    ] {
+        let response = create(body.clone()).await;
+        assert_eq!(response.status().as_u16(), status, "{body}");
+        assert_eq!(
+            response.json::<Value>().await.unwrap()["error"],
+            code,
+            "{body}"
+        );
+    }
+    let erin = "/api/v1/admin/users/2";
+    for body in [
+        json!([false, null]),
+        json!({"activ": false}),
+        json!({"active": "no"}),
+    ] {
+        let response = call(&app, &admin, Method::PATCH, erin, Some(body.clone())).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(
+            response.json::<Value>().await.unwrap()["error"],
+            "invalid_request"
+        );
+    }
+    let users = call(&app, &admin, Method::GET, "/api/v1/admin/users", None).await;
+    let users: Value = users.json().await.unwrap();
+    assert_eq!(
+        users["users"].as_array().unwrap().len(),
+        2,
+        "nothing else was created"
+    );
+    assert_eq!(users["users"][1]["active"], true, "erin is untouched");
 }
 
 async fn fifty_concurrent_api_generations_leave_five(app: TestApp) {
