@@ -11,6 +11,7 @@ on_both_backends!(crate::common::TestApp::spawn =>
     setup_creates_a_signed_in_admin_once,
     concurrent_setups_have_one_winner,
     sign_in_sets_a_strict_cookie_and_a_new_session_each_time,
+    a_planted_session_id_is_never_adopted,
     signed_out_visitors_are_sent_to_sign_in_and_back,
     logout_ends_the_session,
     sessions_expire_when_idle_and_after_seven_days,
@@ -200,6 +201,41 @@ async fn sign_in_sets_a_strict_cookie_and_a_new_session_each_time(app: TestApp) 
         )
         .await;
     assert_eq!(json(evil).await, "/settings/tokens");
+}
+
+/// Session fixation: an id an attacker plants in the victim's browser before sign-in (one the
+/// attacker knows) must not become the signed-in session.
+async fn a_planted_session_id_is_never_adopted(app: TestApp) {
+    app.set_up().await;
+    let planted = "patio_session=4ttack3rKnowsTh1sId0000000000000000000000000";
+    let login = app
+        .browser()
+        .post(app.url("/rpc/login"))
+        .header("origin", &app.address)
+        .header("cookie", planted)
+        .form(&[
+            ("username", "root"),
+            ("password", ROOT_PASSWORD),
+            ("next", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let issued = login.headers()["set-cookie"].to_str().unwrap();
+    assert!(!issued.starts_with(planted), "{issued}");
+    let with_planted = app
+        .browser()
+        .get(app.url("/settings/profile"))
+        .header("cookie", planted)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        with_planted.status(),
+        StatusCode::SEE_OTHER,
+        "still signed out"
+    );
 }
 
 async fn signed_out_visitors_are_sent_to_sign_in_and_back(app: TestApp) {
