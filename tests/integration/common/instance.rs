@@ -102,22 +102,7 @@ impl Instance {
     }
 
     pub async fn access_token(&self, username: &str, password: &str) -> String {
-        let response = self
-            .client
-            .post(self.url("/connect/token"))
-            .form(&[
-                ("grant_type", "password"),
-                ("username", username),
-                ("password", password),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{username}");
-        response.json::<Value>().await.unwrap()["access_token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        crate::common::password_grant(&self.client, &self.origin, username, password).await
     }
 
     pub async fn api(

@@ -283,21 +283,30 @@ impl TestApp {
 
     /// A password-grant access token for `username`.
     pub async fn access_token(&self, username: &str, password: &str) -> String {
-        let response = self
-            .browser()
-            .post(self.url("/connect/token"))
-            .form(&[
-                ("grant_type", "password"),
-                ("username", username),
-                ("password", password),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-        let body: serde_json::Value = response.json().await.unwrap();
-        body["access_token"].as_str().unwrap().to_owned()
+        password_grant(&self.browser(), &self.address, username, password).await
     }
+}
+
+/// An access token from `POST /connect/token` on the server at `origin`.
+pub async fn password_grant(
+    client: &reqwest::Client,
+    origin: &str,
+    username: &str,
+    password: &str,
+) -> String {
+    let response = client
+        .post(format!("{origin}/connect/token"))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", username),
+            ("password", password),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{username}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["access_token"].as_str().unwrap().to_owned()
 }
 
 pub const ROOT_PASSWORD: &str = "root password 1";
