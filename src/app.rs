@@ -19,7 +19,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options=options.clone() />
+                <HydrationScripts options=options.clone() islands=true />
                 <HashedStylesheet options id="leptos" />
                 <MetaTags />
             </head>
@@ -71,7 +71,6 @@ fn Header() -> impl IntoView {
 
 #[component]
 fn Home() -> impl IntoView {
-    let (example_open, set_example_open) = signal(false);
     view! {
         <Title text="" />
         <section class="hero">
@@ -81,19 +80,27 @@ fn Home() -> impl IntoView {
                 "yourself — with exactly your own access. Tokens expire within a year, and you "
                 "can hold up to five at a time."
             </p>
-            <button
-                type="button"
-                class="button secondary"
-                aria-expanded=move || example_open.get().to_string()
-                aria-controls="example-request"
-                on:click=move |_| set_example_open.update(|open| *open = !*open)
-            >
-                {move || if example_open.get() { "Hide the example" } else { "Show an example request" }}
-            </button>
-            <pre id="example-request" class="code" hidden=move || !example_open.get()>
-                <code>"curl -H \"Authorization: Bearer $PATIO_TOKEN\" \\\n     "{origin_hint()}"/api/v1/me"</code>
-            </pre>
+            <ExampleRequest />
         </section>
+    }
+}
+
+#[island]
+fn ExampleRequest() -> impl IntoView {
+    let (example_open, set_example_open) = signal(false);
+    view! {
+        <button
+            type="button"
+            class="button secondary"
+            aria-expanded=move || example_open.get().to_string()
+            aria-controls="example-request"
+            on:click=move |_| set_example_open.update(|open| *open = !*open)
+        >
+            {move || if example_open.get() { "Hide the example" } else { "Show an example request" }}
+        </button>
+        <pre id="example-request" class="code" hidden=move || !example_open.get()>
+            <code>"curl -H \"Authorization: Bearer $PATIO_TOKEN\" \\\n     "{origin_hint()}"/api/v1/me"</code>
+        </pre>
     }
 }
 

@@ -19,12 +19,13 @@ pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
 
-/// Browser entry point: attaches the server-rendered page to the reactive app.
+/// Browser entry point. Pages are rendered on the server; the islands (`#[island]`) on the page
+/// are hydrated right after this returns.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
     // Lets browser tests wait for interactivity instead of guessing.
     if let Some(body) = web_sys::window()
         .and_then(|w| w.document())

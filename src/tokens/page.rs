@@ -142,6 +142,16 @@ const LIMIT_MESSAGE: &str =
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
+    view! {
+        <Title text="Tokens" />
+        <SettingsTabs current="Tokens" />
+        <TokenManager />
+    }
+}
+
+/// Everything on the page that moves: the table, the limit, and the dialogs.
+#[island]
+fn TokenManager() -> impl IntoView {
     let generate = ServerAction::<GenerateToken>::new();
     let delete = ServerAction::<DeleteToken>::new();
     let tokens = Resource::new(
@@ -152,8 +162,6 @@ pub fn TokensPage() -> impl IntoView {
     let to_delete = RwSignal::new(None::<(i64, String)>);
 
     view! {
-        <Title text="Tokens" />
-        <SettingsTabs current="Tokens" />
         <Transition fallback=|| view! { <p>"Loading your tokens…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {

@@ -91,6 +91,15 @@ pub fn AdminUsersPage() -> impl IntoView {
     if matches!(super::on_server::admin(), Err(AppError::Forbidden)) {
         super::on_server::set_status(http::StatusCode::FORBIDDEN);
     }
+    view! {
+        <Title text="Users" />
+        <UserManager />
+    }
+}
+
+/// The user table and the form to create one.
+#[island]
+fn UserManager() -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
     let created = Signal::derive(move || create.value().get());
     let update = ServerAction::<UpdateUser>::new();
@@ -100,7 +109,6 @@ pub fn AdminUsersPage() -> impl IntoView {
         |_| list_users(),
     );
     view! {
-        <Title text="Users" />
         <p class="eyebrow">"Admin"</p>
         <h1>"Users"</h1>
         <Transition fallback=|| view! { <p>"Loading…"</p> }>

@@ -45,32 +45,25 @@ pub fn provide_me() {
     provide_context(me);
 }
 
-/// The header's user menu: a disclosure that works without WebAssembly.
+/// The header's user menu: a disclosure, rendered on the server, that needs no WebAssembly.
 #[component]
 pub fn UserMenu() -> impl IntoView {
     let me = expect_context::<MeResource>();
-    let details = NodeRef::<leptos::html::Details>::new();
-    // In-app navigation keeps the page, so close the menu once a choice is made.
-    let close = move |_| {
-        if let Some(details) = details.get() {
-            let _ = details.remove_attribute("open");
-        }
-    };
     view! {
-        <Transition fallback=|| ()>
+        <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match me.await {
                     Ok(Some(me)) => {
                         let admin = me.is_admin();
                         view! {
-                            <details class="user-menu" node_ref=details>
+                            <details class="user-menu">
                                 <summary>
                                     <span class="avatar" aria-hidden="true">
                                         {me.display_name.chars().next().unwrap_or('?').to_uppercase().to_string()}
                                     </span>
                                     <span class="user-name">{me.display_name.clone()}</span>
                                 </summary>
-                                <nav class="menu" aria-label="User menu" on:click=close>
+                                <nav class="menu" aria-label="User menu">
                                     <p class="menu-heading">"User Settings"</p>
                                     <a href="/settings/profile">"Profile"</a>
                                     <a href="/settings/tokens">"Tokens"</a>
@@ -89,7 +82,7 @@ pub fn UserMenu() -> impl IntoView {
                     _ => view! { <a class="button small secondary" href="/login">"Sign in"</a> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
     }
 }
 

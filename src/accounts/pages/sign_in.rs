@@ -38,6 +38,14 @@ pub async fn log_in(username: String, password: String, next: String) -> Result<
 
 #[component]
 pub fn SetupPage() -> impl IntoView {
+    view! {
+        <Title text="Set up Patio" />
+        <SetupForm />
+    }
+}
+
+#[island]
+fn SetupForm() -> impl IntoView {
     let action = ServerAction::<SetUp>::new();
     let result = Signal::derive(move || action.value().get());
     Effect::new(move |_| {
@@ -46,7 +54,6 @@ pub fn SetupPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Set up Patio" />
         <section class="card narrow">
             <h1>"Welcome to Patio"</h1>
             <p class="lead">"Create the first account. It will be the administrator."</p>
@@ -72,17 +79,24 @@ pub fn SetupPage() -> impl IntoView {
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
+    let next = use_query_map().with_untracked(|q| q.get("next").unwrap_or_default());
+    view! {
+        <Title text="Sign in" />
+        <LoginForm next />
+    }
+}
+
+/// `next`: where to go once signed in (checked again by the server).
+#[island]
+fn LoginForm(next: String) -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let result = Signal::derive(move || action.value().get());
-    let query = use_query_map();
-    let next = move || query.with(|q| q.get("next").unwrap_or_default());
     Effect::new(move |_| {
         if let Some(Ok(next)) = action.value().get() {
             load_page(&next);
         }
     });
     view! {
-        <Title text="Sign in" />
         <section class="card narrow">
             <h1>"Sign in to Patio"</h1>
             <FormAlert result />
