@@ -3,6 +3,10 @@
 //! Modules are split by domain; each holds its rules, its server functions and its pages.
 //! Server-only code sits behind the `ssr` feature so none of it reaches the browser bundle.
 
+// The tokens page's view type nests deeper than the default limit in builds without
+// `erase_components` (plain `cargo test`).
+#![recursion_limit = "256"]
+
 pub mod accounts;
 pub mod app;
 pub mod components;
