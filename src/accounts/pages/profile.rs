@@ -68,44 +68,44 @@ fn ProfileForms(username: String, display_name: String) -> impl IntoView {
     let password_result = Signal::derive(move || password.value().get());
     view! {
         <div class="stack">
-        <section class="card" aria-labelledby="name-heading">
-            <h2 id="name-heading">"Display name"</h2>
-            <p class="help">"Signed in as " <strong>{username}</strong> "."</p>
-            <FormAlert result=renamed />
-            <div class="alert success" role="status"
-                hidden=move || !matches!(renamed.get(), Some(Ok(_)))>
-                "Display name saved."
-            </div>
-            <ActionForm action=rename>
-                <TextField label="Display name" name="display_name" autocomplete="name"
-                    value=display_name required=true maxlength=100
-                    error=field_error(renamed, "display_name") />
-                <div class="form-actions">
-                    <button type="submit" class="button">"Save"</button>
+            <section class="card" aria-labelledby="name-heading">
+                <h2 id="name-heading">"Display name"</h2>
+                <p class="help">"Signed in as " <strong>{username}</strong> "."</p>
+                <FormAlert result=renamed />
+                <div class="alert success" role="status"
+                    hidden=move || !matches!(renamed.get(), Some(Ok(_)))>
+                    "Display name saved."
                 </div>
-            </ActionForm>
-        </section>
-        <section class="card" aria-labelledby="password-heading">
-            <h2 id="password-heading">"Change password"</h2>
-            <FormAlert result=password_result />
-            <div class="alert success" role="status"
-                hidden=move || !matches!(password_result.get(), Some(Ok(())))>
-                "Password changed. Your other sessions were signed out."
-            </div>
-            <ActionForm action=password>
-                <TextField label="Current password" name="current_password" kind="password"
-                    autocomplete="current-password" required=true
-                    error=field_error(password_result, "current_password") />
-                <TextField label="New password" name="new_password" kind="password"
-                    autocomplete="new-password" required=true maxlength=256
-                    help="At least 8 characters."
-                    error=field_error(password_result, "new_password") />
-                <div class="form-actions">
-                    <button type="submit" class="button">"Change password"</button>
+                <ActionForm action=rename>
+                    <TextField label="Display name" name="display_name" autocomplete="name"
+                        value=display_name required=true maxlength=100
+                        error=field_error(renamed, "display_name") />
+                    <div class="form-actions">
+                        <button type="submit" class="button">"Save"</button>
+                    </div>
+                </ActionForm>
+            </section>
+            <section class="card" aria-labelledby="password-heading">
+                <h2 id="password-heading">"Change password"</h2>
+                <FormAlert result=password_result />
+                <div class="alert success" role="status"
+                    hidden=move || !matches!(password_result.get(), Some(Ok(())))>
+                    "Password changed. Your other sessions were signed out."
                 </div>
-            </ActionForm>
-        </section>
-    </div>
+                <ActionForm action=password>
+                    <TextField label="Current password" name="current_password" kind="password"
+                        autocomplete="current-password" required=true
+                        error=field_error(password_result, "current_password") />
+                    <TextField label="New password" name="new_password" kind="password"
+                        autocomplete="new-password" required=true maxlength=256
+                        help="At least 8 characters."
+                        error=field_error(password_result, "new_password") />
+                    <div class="form-actions">
+                        <button type="submit" class="button">"Change password"</button>
+                    </div>
+                </ActionForm>
+            </section>
+        </div>
     }
 }
 
