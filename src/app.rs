@@ -88,6 +88,14 @@ fn Home() -> impl IntoView {
 #[island]
 fn ExampleRequest() -> impl IntoView {
     let (example_open, set_example_open) = signal(false);
+    // The server cannot know the address the browser used; hydration keeps the server's text,
+    // so the browser fills in its own origin once it runs.
+    let origin = RwSignal::new("https://patio.example.com".to_owned());
+    Effect::new(move |_| {
+        if let Ok(own) = window().location().origin() {
+            origin.set(own);
+        }
+    });
     view! {
         <button
             type="button"
@@ -99,20 +107,9 @@ fn ExampleRequest() -> impl IntoView {
             {move || if example_open.get() { "Hide the example" } else { "Show an example request" }}
         </button>
         <pre id="example-request" class="code" hidden=move || !example_open.get()>
-            <code>"curl -H \"Authorization: Bearer $PATIO_TOKEN\" \\\n     "{origin_hint()}"/api/v1/me"</code>
+            <code>"curl -H \"Authorization: Bearer $PATIO_TOKEN\" \\\n     "{origin}"/api/v1/me"</code>
         </pre>
     }
-}
-
-/// The page's own origin in the browser; a placeholder while rendering on the server.
-fn origin_hint() -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        if let Some(origin) = web_sys::window().and_then(|w| w.location().origin().ok()) {
-            return origin;
-        }
-    }
-    "https://patio.example.com".to_owned()
 }
 
 #[component]

@@ -14,6 +14,8 @@ test("the home page renders on the server and hydrates", async ({ page }) => {
   }).toPass({ timeout: 15_000 });
   await expect(page.getByRole("button", { name: "Hide the example" })).toHaveAttribute("aria-expanded", "true");
   await expect(page.locator("#example-request")).toContainText("Authorization: Bearer");
+  // The example calls this very server, as the browser reached it.
+  await expect(page.locator("#example-request")).toContainText(`${new URL(page.url()).origin}/api/v1/me`);
   await page.screenshot({ path: `${screenshotDir}/home.png`, fullPage: true });
 });
 
