@@ -85,30 +85,24 @@ fn Home() -> impl IntoView {
     }
 }
 
-#[island]
+/// A native disclosure, so it needs no WebAssembly. The example names the address the browser
+/// used to reach this page.
+#[component]
 fn ExampleRequest() -> impl IntoView {
-    let (example_open, set_example_open) = signal(false);
-    // The server cannot know the address the browser used; hydration keeps the server's text,
-    // so the browser fills in its own origin once it runs.
-    let origin = RwSignal::new("https://patio.example.com".to_owned());
-    Effect::new(move |_| {
-        if let Ok(own) = window().location().origin() {
-            origin.set(own);
-        }
-    });
+    #[cfg(feature = "ssr")]
+    let origin = crate::accounts::pages::on_server::request_origin();
+    #[cfg(not(feature = "ssr"))]
+    let origin = String::new();
     view! {
-        <button
-            type="button"
-            class="button secondary"
-            aria-expanded=move || example_open.get().to_string()
-            aria-controls="example-request"
-            on:click=move |_| set_example_open.update(|open| *open = !*open)
-        >
-            {move || if example_open.get() { "Hide the example" } else { "Show an example request" }}
-        </button>
-        <pre id="example-request" class="code" hidden=move || !example_open.get()>
-            <code>"curl -H \"Authorization: Bearer $PATIO_TOKEN\" \\\n     "{origin}"/api/v1/me"</code>
-        </pre>
+        <details class="example">
+            <summary class="button secondary">
+                <span class="when-closed">"Show an example request"</span>
+                <span class="when-open">"Hide the example"</span>
+            </summary>
+            <pre id="example-request" class="code">
+                <code>"curl -H \"Authorization: Bearer $PATIO_TOKEN\" \\\n     "{origin}"/api/v1/me"</code>
+            </pre>
+        </details>
     }
 }
 

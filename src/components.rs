@@ -1,7 +1,9 @@
 //! Small building blocks shared by several pages.
 
 use crate::errors::AppError;
+use leptos::html;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 
 /// A labelled form input with its help text and its error, wired for assistive technology.
 #[component]
@@ -62,30 +64,29 @@ pub fn FieldError(id: String, #[prop(into)] error: Signal<Option<String>>) -> im
     }
 }
 
-/// The error of the latest submission of `action` that belongs to `field`.
-pub fn field_error<T: Send + Sync + 'static>(
-    result: Signal<Option<Result<T, AppError>>>,
-    field: &'static str,
-) -> Signal<Option<String>> {
+/// Why the latest submission of `action` failed, if it did. Forms and fields take this rather
+/// than the whole result, so their code exists once and not once per server function.
+pub fn action_error<S>(action: ServerAction<S>) -> Signal<Option<AppError>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+{
     Signal::derive(move || {
-        result.with(|r| match r {
-            Some(Err(error)) => error.for_field(field),
-            _ => None,
-        })
+        action
+            .value()
+            .with(|result| result.as_ref().and_then(|r| r.as_ref().err().cloned()))
     })
 }
 
-/// The latest submission's error that belongs to no field, shown above the form.
+/// The part of `error` that belongs next to `field`.
+pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.for_field(field))))
+}
+
+/// The error that belongs to no field, shown above the form.
 #[component]
-pub fn FormAlert<T: Send + Sync + 'static>(
-    #[prop(into)] result: Signal<Option<Result<T, AppError>>>,
-) -> impl IntoView {
-    let message = move || {
-        result.with(|r| match r {
-            Some(Err(error)) => error.general(),
-            _ => None,
-        })
-    };
+pub fn FormAlert(error: Signal<Option<AppError>>) -> impl IntoView {
+    let message = move || error.with(|e| e.as_ref().and_then(AppError::general));
     view! {
         <div class="alert error" role="alert" hidden=move || message().is_none()>
             {message}
@@ -103,4 +104,57 @@ pub fn load_page(path: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
+}
+
+/// The fields of a submitted form, read by name.
+pub struct FormFields {
+    #[cfg(feature = "hydrate")]
+    data: web_sys::FormData,
+}
+
+impl FormFields {
+    /// The field's text; empty when the form has no such field.
+    pub fn text(&self, name: &str) -> String {
+        #[cfg(feature = "hydrate")]
+        return self.data.get(name).as_string().unwrap_or_default();
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = name;
+            String::new()
+        }
+    }
+}
+
+/// A form that calls `action`'s server function. Without WebAssembly it is a plain HTML post to
+/// the function's URL; once hydrated, `read` turns the submitted fields into the call. (Leptos's
+/// `ActionForm` does the same through a query-string decoder that weighs ~100 KB of wasm.)
+#[component]
+pub fn ServerForm<S>(
+    action: ServerAction<S>,
+    read: fn(&FormFields) -> S,
+    #[prop(optional)] node_ref: NodeRef<html::Form>,
+    children: Children,
+) -> impl IntoView
+where
+    S: ServerFn + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+    S::Error: Send + Sync + 'static,
+{
+    let on_submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        #[cfg(feature = "hydrate")]
+        if let Some(data) = node_ref
+            .get_untracked()
+            .and_then(|form| web_sys::FormData::new_with_form(&form).ok())
+        {
+            action.dispatch(read(&FormFields { data }));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (action, read);
+    };
+    view! {
+        <form method="post" action=S::url() node_ref=node_ref on:submit=on_submit>
+            {children()}
+        </form>
+    }
 }

@@ -1,7 +1,7 @@
 //! Time handling: UTC everywhere on the server, a clock tests can move, and millisecond
 //! timestamps as the storage representation shared by both database backends.
 
-use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use leptos::prelude::*;
 
 /// Milliseconds since the Unix epoch: how both backends store instants.
@@ -20,25 +20,42 @@ pub fn from_millis(millis: i64) -> DateTime<Utc> {
 /// time zone) renders UTC; once hydrated, the browser rewrites it in local time.
 #[component]
 pub fn LocalTime(at: DateTime<Utc>) -> impl IntoView {
-    let iso = at.to_rfc3339_opts(SecondsFormat::Secs, true);
-    let (text, set_text) = signal(at.format("%b %-d, %Y, %H:%M UTC").to_string());
+    let (iso, utc_text) = machine_and_utc_text(at);
+    let text = RwSignal::new(utc_text);
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        set_text.set(local_text(at));
-        #[cfg(not(feature = "hydrate"))]
-        let _ = set_text;
+        text.set(local_text(at));
     });
     view! { <time datetime=iso>{text}</time> }
 }
 
+#[cfg(not(feature = "hydrate"))]
+fn machine_and_utc_text(at: DateTime<Utc>) -> (String, String) {
+    use chrono::SecondsFormat;
+    let iso = at.to_rfc3339_opts(SecondsFormat::Secs, true);
+    (iso, at.format("%b %-d, %Y, %H:%M UTC").to_string())
+}
+
+/// In the browser the local text replaces the UTC one at once, so only the machine-readable
+/// form is needed; the browser's own `Date` writes it (chrono's formatter would weigh more).
+#[cfg(feature = "hydrate")]
+fn machine_and_utc_text(at: DateTime<Utc>) -> (String, String) {
+    (js_date(at).to_iso_string().into(), String::new())
+}
+
+#[cfg(feature = "hydrate")]
+fn js_date(at: DateTime<Utc>) -> js_sys::Date {
+    js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(
+        at.timestamp_millis() as f64
+    ))
+}
+
 #[cfg(feature = "hydrate")]
 fn local_text(at: DateTime<Utc>) -> String {
-    use wasm_bindgen::JsValue;
-    let date = js_sys::Date::new(&JsValue::from_f64(at.timestamp_millis() as f64));
     let options = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
     let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
-    date.to_locale_string("default", &options).into()
+    js_date(at).to_locale_string("default", &options).into()
 }
 
 #[cfg(feature = "ssr")]

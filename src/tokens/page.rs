@@ -2,28 +2,32 @@
 //! reveal, and deletion with confirmation. Server functions sit beside the components.
 
 use super::rules::{
-    end_of_day, latest_custom_date, ExpirationRequest, TokenError, TokenStatus, MAX_ACTIVE_TOKENS,
-    PRESET_DAYS,
+    end_of_day, latest_custom_date, parse_date, ExpirationRequest, TokenError, TokenStatus,
+    MAX_ACTIVE_TOKENS, PRESET_DAYS,
 };
 use crate::accounts::pages::SettingsTabs;
-use crate::components::{field_error, FieldError, FormAlert};
+use crate::components::{action_error, field_error, FieldError, FormAlert, ServerForm};
 use crate::errors::AppError;
 use crate::time::LocalTime;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use leptos::html;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
-/// A token as the page shows it. Never carries a secret or a digest.
+/// A token as the page shows it. Never carries a secret or a digest. Instants travel as
+/// milliseconds: the browser then needs no date parser.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TokenView {
     pub id: i64,
     pub name: String,
     pub description: String,
     pub hint: String,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     pub created_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     pub expires_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
     pub last_used_at: Option<DateTime<Utc>>,
     pub status: TokenStatus,
 }
@@ -34,11 +38,13 @@ pub struct TokenList {
     pub active: usize,
 }
 
-/// The answer to a generation: the only response that ever carries the secret.
+/// The answer to a generation: the only response that ever carries the secret. `tokens` is the
+/// list as it now stands, for the page to show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewToken {
     pub token: TokenView,
     pub secret: String,
+    pub tokens: TokenList,
 }
 
 #[cfg(feature = "ssr")]
@@ -63,7 +69,7 @@ pub fn expiration_from_form(
     custom_date: &str,
 ) -> Result<ExpirationRequest, TokenError> {
     if choice == "custom" {
-        let date = NaiveDate::parse_from_str(custom_date.trim(), "%Y-%m-%d").map_err(|_| {
+        let date = parse_date(custom_date).ok_or_else(|| {
             TokenError::InvalidExpiration("Enter the custom date as a valid date.".into())
         })?;
         return Ok(ExpirationRequest::EndOfDay(date));
@@ -76,19 +82,25 @@ pub fn expiration_from_form(
         .ok_or_else(|| TokenError::InvalidExpiration("Choose an expiration.".into()))
 }
 
-#[server(prefix = "/rpc", endpoint = "tokens_list")]
-pub async fn list_tokens() -> Result<TokenList, AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
-    let state = on_server::state();
+/// The caller's tokens as the page shows them, newest first.
+#[cfg(feature = "ssr")]
+async fn current_list(user_id: i64) -> Result<TokenList, AppError> {
+    let state = crate::accounts::pages::on_server::state();
     let now = state.clock.now();
-    let tokens: Vec<TokenView> = super::service::list(&state, caller.user.id)
+    let tokens: Vec<TokenView> = super::service::list(&state, user_id)
         .await?
         .into_iter()
         .map(|token| TokenView::of(token, now))
         .collect();
     let active = tokens.iter().filter(|t| t.status.is_active()).count();
     Ok(TokenList { tokens, active })
+}
+
+#[server(prefix = "/rpc", endpoint = "tokens_list")]
+pub async fn list_tokens() -> Result<TokenList, AppError> {
+    use crate::accounts::pages::on_server;
+    let caller = on_server::caller()?;
+    current_list(caller.user.id).await
 }
 
 #[server(prefix = "/rpc", endpoint = "tokens_generate")]
@@ -126,73 +138,33 @@ pub async fn generate_token(
     Ok(NewToken {
         token: TokenView::of(generated.token, state.clock.now()),
         secret: generated.secret.into_exposed(),
+        tokens: current_list(caller.user.id).await?,
     })
 }
 
+/// Deletes one of the caller's tokens; answers with the list as it now stands.
 #[server(prefix = "/rpc", endpoint = "tokens_delete")]
-pub async fn delete_token(id: i64) -> Result<(), AppError> {
+pub async fn delete_token(id: i64) -> Result<TokenList, AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
     super::service::delete(&on_server::state(), caller.user.id, id).await?;
-    Ok(())
+    current_list(caller.user.id).await
 }
 
 const LIMIT_MESSAGE: &str =
     "You have 5 active tokens, the maximum. Delete one to generate another.";
 
+/// The page renders on the server with the caller's tokens; `TokenManager` takes it from there.
 #[component]
 pub fn TokensPage() -> impl IntoView {
+    let tokens = Resource::new(|| (), |_| list_tokens());
     view! {
         <Title text="Tokens" />
         <SettingsTabs current="Tokens" />
-        <TokenManager />
-    }
-}
-
-/// Everything on the page that moves: the table, the limit, and the dialogs.
-#[island]
-fn TokenManager() -> impl IntoView {
-    let generate = ServerAction::<GenerateToken>::new();
-    let delete = ServerAction::<DeleteToken>::new();
-    let tokens = Resource::new(
-        move || (generate.version().get(), delete.version().get()),
-        |_| list_tokens(),
-    );
-    let dialog_open = RwSignal::new(false);
-    let to_delete = RwSignal::new(None::<(i64, String)>);
-
-    view! {
-        <Transition fallback=|| view! { <p>"Loading your tokens…"</p> }>
+        <Suspense fallback=|| view! { <p>"Loading your tokens…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {
-                    Ok(list) => {
-                        let at_limit = list.active >= MAX_ACTIVE_TOKENS;
-                        view! {
-                            <div class="page-head">
-                                <div>
-                                    <h1>"Tokens"</h1>
-                                    <p class="lead">
-                                        "Personal access tokens let scripts and tools call the Patio API as you, "
-                                        "with your access. Send one as "
-                                        <code>"Authorization: Bearer <token>"</code> "."
-                                    </p>
-                                </div>
-                                <button id="generate-token" type="button" class="button"
-                                    disabled=at_limit
-                                    aria-describedby=at_limit.then_some("limit-note")
-                                    on:click=move |_| dialog_open.set(true)>
-                                    "Generate New Token"
-                                </button>
-                            </div>
-                            <p class="meta-line">
-                                {format!("{} of {MAX_ACTIVE_TOKENS} active tokens", list.active)}
-                            </p>
-                            {at_limit.then(|| view! {
-                                <p id="limit-note" class="alert warning">{LIMIT_MESSAGE}</p>
-                            })}
-                            <TokenTable tokens=list.tokens to_delete />
-                        }.into_any()
-                    }
+                    Ok(list) => view! { <TokenManager initial=list /> }.into_any(),
                     Err(AppError::SignedOut) => view! {
                         <h1>"Tokens"</h1>
                         <crate::accounts::pages::SignedOutNotice />
@@ -203,7 +175,55 @@ fn TokenManager() -> impl IntoView {
                     }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
+    }
+}
+
+/// Everything on the page that moves: the table, the limit, and the dialogs. Generating and
+/// deleting answer with the new list, so the table follows without another request.
+#[island]
+fn TokenManager(initial: TokenList) -> impl IntoView {
+    let generate = ServerAction::<GenerateToken>::new();
+    let delete = ServerAction::<DeleteToken>::new();
+    let list = RwSignal::new(initial);
+    Effect::new(move |_| {
+        if let Some(Ok(new)) = generate.value().get() {
+            list.set(new.tokens);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(now)) = delete.value().get() {
+            list.set(now);
+        }
+    });
+    let dialog_open = RwSignal::new(false);
+    let to_delete = RwSignal::new(None::<(i64, String)>);
+    let at_limit = move || list.with(|l| l.active >= MAX_ACTIVE_TOKENS);
+
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Tokens"</h1>
+                <p class="lead">
+                    "Personal access tokens let scripts and tools call the Patio API as you, "
+                    "with your access. Send one as "
+                    <code>"Authorization: Bearer <token>"</code> "."
+                </p>
+            </div>
+            <button id="generate-token" type="button" class="button"
+                disabled=at_limit
+                aria-describedby=move || at_limit().then_some("limit-note")
+                on:click=move |_| dialog_open.set(true)>
+                "Generate New Token"
+            </button>
+        </div>
+        <p class="meta-line">
+            {move || format!("{} of {MAX_ACTIVE_TOKENS} active tokens", list.with(|l| l.active))}
+        </p>
+        {move || at_limit().then(|| view! {
+            <p id="limit-note" class="alert warning">{LIMIT_MESSAGE}</p>
+        })}
+        {move || view! { <TokenTable tokens=list.get().tokens to_delete /> }}
         <GenerateDialog action=generate open=dialog_open />
         <DeleteDialog action=delete target=to_delete />
     }
@@ -319,7 +339,7 @@ fn GenerateDialog(action: ServerAction<GenerateToken>, open: RwSignal<bool>) -> 
     let dialog = NodeRef::<html::Dialog>::new();
     let form = NodeRef::<html::Form>::new();
     sync_dialog(dialog, open.into());
-    let result = Signal::derive(move || action.value().get());
+    let error = action_error(action);
     let revealed = Memo::new(move |_| match action.value().get() {
         Some(Ok(new)) => Some(new),
         _ => None,
@@ -347,25 +367,30 @@ fn GenerateDialog(action: ServerAction<GenerateToken>, open: RwSignal<bool>) -> 
                 when=move || revealed.get().is_some()
                 fallback=move || view! {
                     <h2 id="generate-title">"Generate a new token"</h2>
-                    <FormAlert result />
-                    <ActionForm action node_ref=form>
+                    <FormAlert error />
+                    <ServerForm action node_ref=form read=|f| GenerateToken {
+                        name: f.text("name"),
+                        description: f.text("description"),
+                        expiration: f.text("expiration"),
+                        custom_date: Some(f.text("custom_date")),
+                    }>
                         <div class="field">
                             <label for="token-name">"Token Name"</label>
                             <input id="token-name" name="name" type="text" required maxlength="100"
                                 autocomplete="off" autofocus
-                                aria-invalid=move || field_error(result, "name").get().map(|_| "true")
+                                aria-invalid=move || field_error(error, "name").get().map(|_| "true")
                                 aria-describedby="token-name-error" />
-                            <FieldError id="token-name-error".into() error=field_error(result, "name") />
+                            <FieldError id="token-name-error".into() error=field_error(error, "name") />
                         </div>
                         <div class="field">
                             <label for="token-description">"Description"</label>
                             <textarea id="token-description" name="description" maxlength="500"
-                                aria-invalid=move || field_error(result, "description").get().map(|_| "true")
+                                aria-invalid=move || field_error(error, "description").get().map(|_| "true")
                                 aria-describedby="token-description-help token-description-error"></textarea>
                             <p class="help" id="token-description-help">"Optional. What is this token for?"</p>
-                            <FieldError id="token-description-error".into() error=field_error(result, "description") />
+                            <FieldError id="token-description-error".into() error=field_error(error, "description") />
                         </div>
-                        <ExpirationField choice custom_date error=field_error(result, "expiration") />
+                        <ExpirationField choice custom_date error=field_error(error, "expiration") />
                         <div class="form-actions">
                             <button type="button" class="button secondary" on:click=move |_| open.set(false)>
                                 "Cancel"
@@ -374,7 +399,7 @@ fn GenerateDialog(action: ServerAction<GenerateToken>, open: RwSignal<bool>) -> 
                                 {move || if action.pending().get() { "Generating…" } else { "Generate" }}
                             </button>
                         </div>
-                    </ActionForm>
+                    </ServerForm>
                 }
             >
                 <Reveal new=Signal::derive(move || revealed.get()) on_done=move || open.set(false) />
@@ -389,18 +414,14 @@ fn ExpirationField(
     custom_date: RwSignal<String>,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
-    let today = move || Utc::now().date_naive().format("%Y-%m-%d").to_string();
-    let latest = move || {
-        latest_custom_date(Utc::now())
-            .format("%Y-%m-%d")
-            .to_string()
-    };
+    let today = move || Utc::now().date_naive().to_string();
+    let latest = move || latest_custom_date(Utc::now()).to_string();
     let resulting = move || -> Option<DateTime<Utc>> {
         let days = choice.with(|c| c.parse::<i64>().ok());
         match days {
             Some(days) => Some(Utc::now() + Duration::days(days)),
-            None => NaiveDate::parse_from_str(&custom_date.get(), "%Y-%m-%d")
-                .ok()
+            None => custom_date
+                .with(|date| parse_date(date))
                 .and_then(end_of_day),
         }
     };
@@ -500,12 +521,12 @@ fn DeleteDialog(
 ) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
     sync_dialog(dialog, Signal::derive(move || target.get().is_some()));
-    let result = Signal::derive(move || action.value().get());
+    let error = action_error(action);
     // A finished deletion closes the dialog; the list reloads by itself.
     Effect::new(move |version: Option<usize>| {
         let now = action.version().get();
         if version.is_some_and(|v| v != now)
-            && matches!(action.value().get_untracked(), Some(Ok(())))
+            && matches!(action.value().get_untracked(), Some(Ok(_)))
         {
             target.set(None);
         }
@@ -524,8 +545,8 @@ fn DeleteDialog(
             <p>
                 {move || format!("Delete token ‘{}’? Anything using it will stop working immediately.", name())}
             </p>
-            <FormAlert result />
-            <ActionForm action>
+            <FormAlert error />
+            <ServerForm action read=|f| DeleteToken { id: f.text("id").parse().unwrap_or_default() }>
                 <input type="hidden" name="id" value=id />
                 <div class="form-actions">
                     <button type="button" class="button secondary" autofocus on:click=move |_| target.set(None)>
@@ -535,7 +556,7 @@ fn DeleteDialog(
                         "Delete"
                     </button>
                 </div>
-            </ActionForm>
+            </ServerForm>
         </dialog>
     }
 }
@@ -543,6 +564,7 @@ fn DeleteDialog(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::NaiveDate;
 
     #[test]
     fn the_form_reads_presets_and_custom_dates() {

@@ -155,6 +155,22 @@ pub fn end_of_day(date: NaiveDate) -> Option<DateTime<Utc>> {
     Some(date.and_hms_opt(23, 59, 59)?.and_utc())
 }
 
+/// A calendar date written `YYYY-MM-DD`, as a date input submits it. Parsed by hand: chrono's
+/// format-string parser would add its weight to the browser bundle, which needs only this.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let mut parts = text.trim().split('-');
+    let mut number = |digits: usize| -> Option<u32> {
+        let part = parts.next()?;
+        let valid = part.len() == digits && part.bytes().all(|b| b.is_ascii_digit());
+        valid.then(|| part.parse().ok())?
+    };
+    let (year, month, day) = (number(4)?, number(2)?, number(2)?);
+    if parts.next().is_some() {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+}
+
 /// The latest custom date the page can offer on `today` (UTC): its end of day must stay within
 /// 365 days of now.
 pub fn latest_custom_date(now: DateTime<Utc>) -> NaiveDate {
@@ -283,6 +299,25 @@ mod tests {
         assert!(ExpirationRequest::EndOfDay(past_latest)
             .resolve(now())
             .is_err());
+    }
+
+    #[test]
+    fn dates_are_read_as_a_date_input_writes_them() {
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        assert_eq!(parse_date("2027-02-28"), date(2027, 2, 28));
+        assert_eq!(parse_date(" 2028-02-29 "), date(2028, 2, 29));
+        for wrong in [
+            "2027-02-29",
+            "2027-2-28",
+            "27-02-28",
+            "2027-02-28-01",
+            "2027-13-01",
+            "2027-+2-01",
+            "tomorrow",
+            "",
+        ] {
+            assert_eq!(parse_date(wrong), None, "{wrong}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Everyone else gets a 403 page.
 
 use crate::accounts::rules::Role;
-use crate::components::{field_error, FormAlert, TextField};
+use crate::components::{action_error, field_error, FormAlert, FormFields, ServerForm, TextField};
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
@@ -17,6 +17,8 @@ pub struct UserRow {
     pub display_name: String,
     pub role: Role,
     pub active: bool,
+    /// Milliseconds on the wire, as `TokenView`'s instants.
+    #[serde(with = "chrono::serde::ts_milliseconds")]
     pub created_at: DateTime<Utc>,
     pub is_me: bool,
 }
@@ -34,11 +36,22 @@ fn row(user: crate::store::UserRecord, me: i64) -> UserRow {
     }
 }
 
+/// What creating or changing a user answers: that user, and the list as it now stands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserChanged {
+    pub user: UserRow,
+    pub users: Vec<UserRow>,
+}
+
+#[cfg(feature = "ssr")]
+async fn all_users(admin: i64) -> Result<Vec<UserRow>, AppError> {
+    let users = super::on_server::state().store.list_users().await?;
+    Ok(users.into_iter().map(|u| row(u, admin)).collect())
+}
+
 #[server(prefix = "/rpc", endpoint = "admin_list_users")]
 pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
-    let admin = super::on_server::admin()?;
-    let users = super::on_server::state().store.list_users().await?;
-    Ok(users.into_iter().map(|u| row(u, admin.user.id)).collect())
+    all_users(super::on_server::admin()?.user.id).await
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_create_user")]
@@ -47,7 +60,7 @@ pub async fn create_user(
     display_name: String,
     password: String,
     role: String,
-) -> Result<UserRow, AppError> {
+) -> Result<UserChanged, AppError> {
     use crate::accounts::service::{self, AccountForm};
     let admin = super::on_server::admin()?;
     let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "Choose a role."))?;
@@ -58,7 +71,10 @@ pub async fn create_user(
         role,
     };
     let user = service::create_user(&super::on_server::state(), form).await?;
-    Ok(row(user, admin.user.id))
+    Ok(UserChanged {
+        user: row(user, admin.user.id),
+        users: all_users(admin.user.id).await?,
+    })
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_update_user")]
@@ -66,7 +82,7 @@ pub async fn update_user(
     id: i64,
     active: Option<bool>,
     role: Option<String>,
-) -> Result<UserRow, AppError> {
+) -> Result<UserChanged, AppError> {
     use crate::accounts::service;
     use crate::store::AccessChange;
     let admin = super::on_server::admin()?;
@@ -82,84 +98,102 @@ pub async fn update_user(
         AccessChange { active, role },
     )
     .await?;
-    Ok(row(user, admin.user.id))
+    Ok(UserChanged {
+        user: row(user, admin.user.id),
+        users: all_users(admin.user.id).await?,
+    })
 }
 
+/// The page renders on the server with every user; `UserManager` takes it from there.
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
     #[cfg(feature = "ssr")]
     if matches!(super::on_server::admin(), Err(AppError::Forbidden)) {
         super::on_server::set_status(http::StatusCode::FORBIDDEN);
     }
+    let users = Resource::new(|| (), |_| list_users());
     view! {
         <Title text="Users" />
-        <UserManager />
-    }
-}
-
-/// The user table and the form to create one.
-#[island]
-fn UserManager() -> impl IntoView {
-    let create = ServerAction::<CreateUser>::new();
-    let created = Signal::derive(move || create.value().get());
-    let update = ServerAction::<UpdateUser>::new();
-    let updated = Signal::derive(move || update.value().get());
-    let users = Resource::new(
-        move || (create.version().get(), update.version().get()),
-        |_| list_users(),
-    );
-    view! {
         <p class="eyebrow">"Admin"</p>
         <h1>"Users"</h1>
-        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
+                    Ok(users) => view! { <UserManager initial=users /> }.into_any(),
                     Err(AppError::Forbidden) => view! {
                         <div class="alert error" role="alert">
                             "Only administrators can manage users."
                         </div>
                     }.into_any(),
-                    Err(error) => view! { <div class="alert error" role="alert">{error.to_string()}</div> }.into_any(),
-                    Ok(list) => view! {
-                        <FormAlert result=updated />
-                        <div class="table-wrap">
-                            <table class="data">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"User"</th>
-                                        <th scope="col">"Role"</th>
-                                        <th scope="col">"Status"</th>
-                                        <th scope="col">"Created"</th>
-                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    {list.into_iter().map(|user| view! { <UserRowView user update /> }).collect_view()}
-                                </tbody>
-                            </table>
-                        </div>
+                    Err(error) => view! {
+                        <div class="alert error" role="alert">{error.to_string()}</div>
                     }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
+    }
+}
+
+/// The user table and the form to create one. Both answer with the new list.
+#[island]
+fn UserManager(initial: Vec<UserRow>) -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let create_error = action_error(create);
+    let created = move || {
+        create.value().with(|r| {
+            r.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|c| c.user.username.clone())
+        })
+    };
+    let update = ServerAction::<UpdateUser>::new();
+    let update_error = action_error(update);
+    let users = RwSignal::new(initial);
+    for action in [create.value(), update.value()] {
+        Effect::new(move |_| {
+            if let Some(Ok(changed)) = action.get() {
+                users.set(changed.users);
+            }
+        });
+    }
+    view! {
+        <FormAlert error=update_error />
+        <div class="table-wrap">
+            <table class="data">
+                <thead>
+                    <tr>
+                        <th scope="col">"User"</th>
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {move || users.get().into_iter().map(|user| view! { <UserRowView user update /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
         <section class="card" aria-labelledby="new-user-heading">
             <h2 id="new-user-heading">"Create a user"</h2>
-            <FormAlert result=created />
-            <div class="alert success" role="status" hidden=move || !matches!(created.get(), Some(Ok(_)))>
-                {move || match created.get() {
-                    Some(Ok(user)) => format!("Created {}.", user.username),
-                    _ => String::new(),
-                }}
+            <FormAlert error=create_error />
+            <div class="alert success" role="status" hidden=move || created().is_none()>
+                {move || created().map(|name| format!("Created {name}."))}
             </div>
-            <ActionForm action=create>
+            <ServerForm action=create read=|f| CreateUser {
+                username: f.text("username"),
+                display_name: f.text("display_name"),
+                password: f.text("password"),
+                role: f.text("role"),
+            }>
                 <div class="grid-2">
                     <TextField label="Username" name="username" required=true maxlength=64
-                        autocomplete="off" error=field_error(created, "username") />
+                        autocomplete="off" error=field_error(create_error, "username") />
                     <TextField label="Display name" name="display_name" maxlength=100
-                        autocomplete="off" error=field_error(created, "display_name") />
+                        autocomplete="off" error=field_error(create_error, "display_name") />
                     <TextField label="Initial password" name="password" kind="password" required=true
                         autocomplete="new-password" maxlength=256 help="At least 8 characters."
-                        error=field_error(created, "password") />
+                        error=field_error(create_error, "password") />
                     <div class="field">
                         <label for="field-role">"Role"</label>
                         <select id="field-role" name="role">
@@ -171,8 +205,18 @@ fn UserManager() -> impl IntoView {
                 <div class="form-actions">
                     <button type="submit" class="button">"Create user"</button>
                 </div>
-            </ActionForm>
+            </ServerForm>
         </section>
+    }
+}
+
+/// Reads a row's Deactivate/Reactivate or role form: the id and the one change it carries.
+fn read_update(form: &FormFields) -> UpdateUser {
+    let role = form.text("role");
+    UpdateUser {
+        id: form.text("id").parse().unwrap_or_default(),
+        active: form.text("active").parse().ok(),
+        role: (!role.is_empty()).then_some(role),
     }
 }
 
@@ -208,18 +252,18 @@ fn UserRowView(user: UserRow, update: ServerAction<UpdateUser>) -> impl IntoView
             </td>
             <td data-label="Created"><LocalTime at=user.created_at /></td>
             <td class="actions">
-                <ActionForm action=update>
+                <ServerForm action=update read=read_update>
                     <input type="hidden" name="id" value=id.clone() />
                     <input type="hidden" name="active" value=next_active />
                     <button type="submit" class="button small secondary"
                         aria-label=toggle_aria>{toggle_label}</button>
-                </ActionForm>
-                <ActionForm action=update>
+                </ServerForm>
+                <ServerForm action=update read=read_update>
                     <input type="hidden" name="id" value=id_again />
                     <input type="hidden" name="role" value=next_role />
                     <button type="submit" class="button small secondary"
                         aria-label=role_aria>{role_label}</button>
-                </ActionForm>
+                </ServerForm>
             </td>
         </tr>
     }

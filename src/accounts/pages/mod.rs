@@ -160,6 +160,31 @@ pub mod on_server {
             .unwrap_or_else(|| "unknown".to_owned())
     }
 
+    /// The scheme and host the browser used to reach Patio, as its request says (a proxy in
+    /// front says so in `X-Forwarded-Proto`/`-Host`). Only ever shown back to that browser.
+    pub fn request_origin() -> String {
+        let Some(parts) = parts() else {
+            return String::new();
+        };
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(',').next())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        let scheme = match header("x-forwarded-proto") {
+            Some("https") => "https",
+            _ => "http",
+        };
+        let host = header("x-forwarded-host")
+            .or_else(|| header("host"))
+            .unwrap_or("localhost");
+        format!("{scheme}://{host}")
+    }
+
     /// Whether this request is a plain HTML form post (no WebAssembly), which expects a redirect.
     pub fn is_plain_form_post() -> bool {
         parts().is_some_and(|parts| {

@@ -2,7 +2,7 @@
 //! password and signs out the user's other sessions.
 
 use super::{MeResource, SettingsTabs};
-use crate::components::{field_error, FormAlert, TextField};
+use crate::components::{action_error, field_error, FormAlert, ServerForm, TextField};
 use crate::errors::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -63,47 +63,50 @@ pub fn ProfilePage() -> impl IntoView {
 #[island]
 fn ProfileForms(username: String, display_name: String) -> impl IntoView {
     let rename = ServerAction::<UpdateProfile>::new();
-    let renamed = Signal::derive(move || rename.value().get());
+    let rename_error = action_error(rename);
     let password = ServerAction::<ChangePassword>::new();
-    let password_result = Signal::derive(move || password.value().get());
+    let password_error = action_error(password);
     view! {
         <div class="stack">
             <section class="card" aria-labelledby="name-heading">
                 <h2 id="name-heading">"Display name"</h2>
                 <p class="help">"Signed in as " <strong>{username}</strong> "."</p>
-                <FormAlert result=renamed />
+                <FormAlert error=rename_error />
                 <div class="alert success" role="status"
-                    hidden=move || !matches!(renamed.get(), Some(Ok(_)))>
+                    hidden=move || !rename.value().with(|r| matches!(r, Some(Ok(_))))>
                     "Display name saved."
                 </div>
-                <ActionForm action=rename>
+                <ServerForm action=rename read=|f| UpdateProfile { display_name: f.text("display_name") }>
                     <TextField label="Display name" name="display_name" autocomplete="name"
                         value=display_name required=true maxlength=100
-                        error=field_error(renamed, "display_name") />
+                        error=field_error(rename_error, "display_name") />
                     <div class="form-actions">
                         <button type="submit" class="button">"Save"</button>
                     </div>
-                </ActionForm>
+                </ServerForm>
             </section>
             <section class="card" aria-labelledby="password-heading">
                 <h2 id="password-heading">"Change password"</h2>
-                <FormAlert result=password_result />
+                <FormAlert error=password_error />
                 <div class="alert success" role="status"
-                    hidden=move || !matches!(password_result.get(), Some(Ok(())))>
+                    hidden=move || !password.value().with(|r| matches!(r, Some(Ok(()))))>
                     "Password changed. Your other sessions were signed out."
                 </div>
-                <ActionForm action=password>
+                <ServerForm action=password read=|f| ChangePassword {
+                    current_password: f.text("current_password"),
+                    new_password: f.text("new_password"),
+                }>
                     <TextField label="Current password" name="current_password" kind="password"
                         autocomplete="current-password" required=true
-                        error=field_error(password_result, "current_password") />
+                        error=field_error(password_error, "current_password") />
                     <TextField label="New password" name="new_password" kind="password"
                         autocomplete="new-password" required=true maxlength=256
                         help="At least 8 characters."
-                        error=field_error(password_result, "new_password") />
+                        error=field_error(password_error, "new_password") />
                     <div class="form-actions">
                         <button type="submit" class="button">"Change password"</button>
                     </div>
-                </ActionForm>
+                </ServerForm>
             </section>
         </div>
     }

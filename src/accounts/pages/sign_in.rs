@@ -1,6 +1,6 @@
 //! `/setup` (first run: the first account, an administrator) and `/login`.
 
-use crate::components::{field_error, load_page, FormAlert, TextField};
+use crate::components::{action_error, field_error, load_page, FormAlert, ServerForm, TextField};
 use crate::errors::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -47,7 +47,7 @@ pub fn SetupPage() -> impl IntoView {
 #[island]
 fn SetupForm() -> impl IntoView {
     let action = ServerAction::<SetUp>::new();
-    let result = Signal::derive(move || action.value().get());
+    let error = action_error(action);
     Effect::new(move |_| {
         if let Some(Ok(next)) = action.value().get() {
             load_page(&next);
@@ -57,22 +57,26 @@ fn SetupForm() -> impl IntoView {
         <section class="card narrow">
             <h1>"Welcome to Patio"</h1>
             <p class="lead">"Create the first account. It will be the administrator."</p>
-            <FormAlert result />
-            <ActionForm action>
+            <FormAlert error />
+            <ServerForm action read=|f| SetUp {
+                username: f.text("username"),
+                display_name: f.text("display_name"),
+                password: f.text("password"),
+            }>
                 <TextField label="Username" name="username" autocomplete="username" required=true
                     help="3–64 letters, digits, dots, underscores or hyphens."
-                    maxlength=64 error=field_error(result, "username") />
+                    maxlength=64 error=field_error(error, "username") />
                 <TextField label="Display name" name="display_name" autocomplete="name"
-                    maxlength=100 error=field_error(result, "display_name") />
+                    maxlength=100 error=field_error(error, "display_name") />
                 <TextField label="Password" name="password" kind="password" autocomplete="new-password"
                     required=true help="At least 8 characters." maxlength=256
-                    error=field_error(result, "password") />
+                    error=field_error(error, "password") />
                 <div class="form-actions">
                     <button type="submit" class="button" disabled=move || action.pending().get()>
                         "Create administrator"
                     </button>
                 </div>
-            </ActionForm>
+            </ServerForm>
         </section>
     }
 }
@@ -90,7 +94,7 @@ pub fn LoginPage() -> impl IntoView {
 #[island]
 fn LoginForm(next: String) -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
-    let result = Signal::derive(move || action.value().get());
+    let error = action_error(action);
     Effect::new(move |_| {
         if let Some(Ok(next)) = action.value().get() {
             load_page(&next);
@@ -99,20 +103,24 @@ fn LoginForm(next: String) -> impl IntoView {
     view! {
         <section class="card narrow">
             <h1>"Sign in to Patio"</h1>
-            <FormAlert result />
-            <ActionForm action>
+            <FormAlert error />
+            <ServerForm action read=|f| LogIn {
+                username: f.text("username"),
+                password: f.text("password"),
+                next: f.text("next"),
+            }>
                 <input type="hidden" name="next" value=next />
                 <TextField label="Username" name="username" autocomplete="username" required=true
-                    error=field_error(result, "username") />
+                    error=field_error(error, "username") />
                 <TextField label="Password" name="password" kind="password"
                     autocomplete="current-password" required=true
-                    error=field_error(result, "password") />
+                    error=field_error(error, "password") />
                 <div class="form-actions">
                     <button type="submit" class="button" disabled=move || action.pending().get()>
                         "Sign in"
                     </button>
                 </div>
-            </ActionForm>
+            </ServerForm>
         </section>
     }
 }
