@@ -94,18 +94,6 @@ pub fn FormAlert(error: Signal<Option<AppError>>) -> impl IntoView {
     }
 }
 
-/// A full page load of `path`, so the whole page (header included) reflects a new session.
-pub fn load_page(path: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        if let Some(window) = web_sys::window() {
-            let _ = window.location().assign(path);
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = path;
-}
-
 /// The fields of a submitted form, read by name.
 pub struct FormFields {
     #[cfg(feature = "hydrate")]

@@ -29,6 +29,13 @@ pub mod store;
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // A server function that signs in redirects; a full page load then shows the whole page
+    // (header included) with the new session.
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|path| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().assign(path);
+        }
+    });
     leptos::mount::hydrate_islands();
     // Lets browser tests wait for interactivity instead of guessing.
     if let Some(body) = web_sys::window()

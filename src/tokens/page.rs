@@ -344,6 +344,7 @@ fn GenerateDialog(action: ServerAction<GenerateToken>, open: RwSignal<bool>) -> 
         Some(Ok(new)) => Some(new),
         _ => None,
     });
+    let showing_secret = Memo::new(move |_| revealed.with(Option::is_some));
     let choice = RwSignal::new("30".to_owned());
     let custom_date = RwSignal::new(String::new());
 
@@ -363,9 +364,12 @@ fn GenerateDialog(action: ServerAction<GenerateToken>, open: RwSignal<bool>) -> 
 
     view! {
         <dialog node_ref=dialog class="modal" aria-labelledby="generate-title" on:close=on_close>
-            <Show
-                when=move || revealed.get().is_some()
-                fallback=move || view! {
+            {move || if showing_secret.get() {
+                view! {
+                    <Reveal new=Signal::derive(move || revealed.get()) on_done=move || open.set(false) />
+                }.into_any()
+            } else {
+                view! {
                     <h2 id="generate-title">"Generate a new token"</h2>
                     <FormAlert error />
                     <ServerForm action node_ref=form read=|f| GenerateToken {
@@ -400,10 +404,8 @@ fn GenerateDialog(action: ServerAction<GenerateToken>, open: RwSignal<bool>) -> 
                             </button>
                         </div>
                     </ServerForm>
-                }
-            >
-                <Reveal new=Signal::derive(move || revealed.get()) on_done=move || open.set(false) />
-            </Show>
+                }.into_any()
+            }}
         </dialog>
     }
 }
@@ -440,7 +442,7 @@ fn ExpirationField(
                 <option value="365">"1 year"</option>
                 <option value="custom">"Custom date…"</option>
             </select>
-            <Show when=move || choice.get() == "custom">
+            <div hidden=move || choice.with(|c| c != "custom")>
                 <label for="token-custom-date">"Expires at the end of (UTC)"</label>
                 <input id="token-custom-date" name="custom_date" type="date"
                     aria-describedby="token-expiration-range"
@@ -449,7 +451,7 @@ fn ExpirationField(
                 <p class="help" id="token-expiration-range">
                     {move || format!("Any date from {} to {}.", today(), latest())}
                 </p>
-            </Show>
+            </div>
             <p class="help" id="token-expiration-result" aria-live="polite">
                 {move || match resulting() {
                     Some(at) => view! { "The token will expire on " <LocalTime at /> "." }.into_any(),

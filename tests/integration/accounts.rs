@@ -606,7 +606,11 @@ async fn deactivation_ends_every_credential_at_once(app: TestApp) {
     let response = app
         .rpc("admin_update_user", &[("id", &id), ("active", "false")])
         .await;
-    assert_eq!(json(response).await["active"], false);
+    let changed = json(response).await;
+    assert_eq!(changed["user"]["active"], false);
+    // The answer carries the whole list too, for the page's table.
+    let listed = changed["users"].as_array().unwrap();
+    assert!(listed.contains(&changed["user"]), "{changed}");
     assert!(who_am_i(&app, &alice).await.is_null());
     assert_eq!(bearer().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let login = app

@@ -204,8 +204,8 @@ pub mod on_server {
     }
 
     /// Signs `user_id` in: ends the session the browser had (a new id on every sign-in),
-    /// starts a new one in the response's cookie, and sends a plain form post on to `next`.
-    /// Returns `next` for the hydrated page to load.
+    /// starts a new one in the response's cookie, and sends the browser on to `next` (a plain
+    /// form post by a redirect; the hydrated page through its redirect hook). Returns `next`.
     pub async fn start_session(user_id: i64, next: String) -> Result<String, AppError> {
         let state = state();
         if let Some(old) = parts()
@@ -221,9 +221,7 @@ pub mod on_server {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.append_header(http::header::SET_COOKIE, cookie);
         }
-        if is_plain_form_post() {
-            leptos_axum::redirect(&next);
-        }
+        leptos_axum::redirect(&next);
         Ok(next)
     }
 }

@@ -1,6 +1,6 @@
 //! `/setup` (first run: the first account, an administrator) and `/login`.
 
-use crate::components::{action_error, field_error, load_page, FormAlert, ServerForm, TextField};
+use crate::components::{action_error, field_error, FormAlert, ServerForm, TextField};
 use crate::errors::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -48,11 +48,6 @@ pub fn SetupPage() -> impl IntoView {
 fn SetupForm() -> impl IntoView {
     let action = ServerAction::<SetUp>::new();
     let error = action_error(action);
-    Effect::new(move |_| {
-        if let Some(Ok(next)) = action.value().get() {
-            load_page(&next);
-        }
-    });
     view! {
         <section class="card narrow">
             <h1>"Welcome to Patio"</h1>
@@ -95,11 +90,6 @@ pub fn LoginPage() -> impl IntoView {
 fn LoginForm(next: String) -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
     let error = action_error(action);
-    Effect::new(move |_| {
-        if let Some(Ok(next)) = action.value().get() {
-            load_page(&next);
-        }
-    });
     view! {
         <section class="card narrow">
             <h1>"Sign in to Patio"</h1>
