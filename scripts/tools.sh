@@ -12,6 +12,13 @@ BINARYEN_VERSION="132.0.0"
 export PATH="$HOME/.cargo/bin:$PATIO_TOOLS/node_modules/.bin:$PATH:$HOME/.local/bin"
 # cargo-leptos compiles this into the server; plain cargo builds need it too (TOOLCHAIN.md).
 export LEPTOS_OUTPUT_NAME="patio"
+# Panic locations in the wasm bundle name source files by absolute path; short names keep the
+# bundle ~9 KB smaller (see BENCHMARKS.md). cargo-leptos keeps these flags for the wasm build.
+# When several prefixes match, rustc applies the last one.
+registry_src="${CARGO_HOME:-$HOME/.cargo}/registry/src"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="--remap-path-prefix=$registry_src=/crates \
+--remap-path-prefix=$registry_src/index.crates.io-1949cf8c6b5b557f=/crates \
+--remap-path-prefix=$PATIO_ROOT=/patio"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -78,6 +78,21 @@ where
     })
 }
 
+/// Why a plain HTML form post to the server function at `path` failed, if it did: Leptos sends
+/// the browser back to the form with the error in the address (`__err`, with `__path`).
+pub fn posted_error(path: &str) -> Signal<Option<AppError>> {
+    use leptos::server_fn::error::ServerFnUrlError;
+    let error = leptos_router::hooks::use_query_map().with_untracked(|query| {
+        if query.get_str("__path") != Some(path) {
+            return None;
+        }
+        query
+            .get_str("__err")
+            .map(ServerFnUrlError::<AppError>::decode_err)
+    });
+    Signal::stored(error)
+}
+
 /// The part of `error` that belongs next to `field`.
 pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.for_field(field))))

@@ -196,6 +196,14 @@ pub mod on_server {
         })
     }
 
+    /// Sends a plain form post back to the page at `to` (which says what happened) instead of
+    /// Leptos's default, the page it came from.
+    pub fn back_to_form(to: &str) {
+        if is_plain_form_post() {
+            leptos_axum::redirect(to);
+        }
+    }
+
     /// Sets the status of the page being rendered.
     pub fn set_status(status: http::StatusCode) {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -2,10 +2,12 @@
 //! password and signs out the user's other sessions.
 
 use super::{MeResource, SettingsTabs};
-use crate::components::{action_error, field_error, FormAlert, ServerForm, TextField};
+use crate::components::{field_error, posted_error, FormAlert, TextField};
 use crate::errors::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 #[server(prefix = "/rpc", endpoint = "update_profile")]
 pub async fn update_profile(display_name: String) -> Result<String, AppError> {
@@ -13,6 +15,7 @@ pub async fn update_profile(display_name: String) -> Result<String, AppError> {
     use crate::accounts::service;
     let caller = on_server::caller()?;
     service::change_display_name(&on_server::state(), caller.user.id, &display_name).await?;
+    on_server::back_to_form(&format!("/settings/profile?saved={SAVED_NAME}"));
     Ok(display_name.trim().to_owned())
 }
 
@@ -37,8 +40,12 @@ pub async fn change_password(
         keep,
     )
     .await?;
+    on_server::back_to_form(&format!("/settings/profile?saved={SAVED_PASSWORD}"));
     Ok(())
 }
+
+const SAVED_NAME: &str = "name";
+const SAVED_PASSWORD: &str = "password";
 
 #[component]
 pub fn ProfilePage() -> impl IntoView {
@@ -60,42 +67,47 @@ pub fn ProfilePage() -> impl IntoView {
     }
 }
 
-#[island]
+/// Plain HTML forms, rendered on the server: each posts to its server function, which sends the
+/// browser back here with what happened (`saved`, or Leptos's `__err`). They need no WebAssembly,
+/// and the header shows a new name at once.
+#[component]
 fn ProfileForms(username: String, display_name: String) -> impl IntoView {
-    let rename = ServerAction::<UpdateProfile>::new();
-    let rename_error = action_error(rename);
-    let password = ServerAction::<ChangePassword>::new();
-    let password_error = action_error(password);
+    let rename_error = posted_error(UpdateProfile::PATH);
+    let password_error = posted_error(ChangePassword::PATH);
+    let saved = use_query_map().with_untracked(|q| q.get("saved"));
+    let saved = move |what: &str| {
+        let shown = saved.as_deref() == Some(what)
+            && rename_error.with_untracked(Option::is_none)
+            && password_error.with_untracked(Option::is_none);
+        shown.then_some(())
+    };
     view! {
         <div class="stack">
             <section class="card" aria-labelledby="name-heading">
                 <h2 id="name-heading">"Display name"</h2>
                 <p class="help">"Signed in as " <strong>{username}</strong> "."</p>
                 <FormAlert error=rename_error />
-                <div class="alert success" role="status"
-                    hidden=move || !rename.value().with(|r| matches!(r, Some(Ok(_))))>
-                    "Display name saved."
-                </div>
-                <ServerForm action=rename read=|f| UpdateProfile { display_name: f.text("display_name") }>
+                {saved(SAVED_NAME).map(|_| view! {
+                    <div class="alert success" role="status">"Display name saved."</div>
+                })}
+                <form method="post" action=UpdateProfile::url()>
                     <TextField label="Display name" name="display_name" autocomplete="name"
                         value=display_name required=true maxlength=100
                         error=field_error(rename_error, "display_name") />
                     <div class="form-actions">
                         <button type="submit" class="button">"Save"</button>
                     </div>
-                </ServerForm>
+                </form>
             </section>
             <section class="card" aria-labelledby="password-heading">
                 <h2 id="password-heading">"Change password"</h2>
                 <FormAlert error=password_error />
-                <div class="alert success" role="status"
-                    hidden=move || !password.value().with(|r| matches!(r, Some(Ok(()))))>
-                    "Password changed. Your other sessions were signed out."
-                </div>
-                <ServerForm action=password read=|f| ChangePassword {
-                    current_password: f.text("current_password"),
-                    new_password: f.text("new_password"),
-                }>
+                {saved(SAVED_PASSWORD).map(|_| view! {
+                    <div class="alert success" role="status">
+                        "Password changed. Your other sessions were signed out."
+                    </div>
+                })}
+                <form method="post" action=ChangePassword::url()>
                     <TextField label="Current password" name="current_password" kind="password"
                         autocomplete="current-password" required=true
                         error=field_error(password_error, "current_password") />
@@ -106,7 +118,7 @@ fn ProfileForms(username: String, display_name: String) -> impl IntoView {
                     <div class="form-actions">
                         <button type="submit" class="button">"Change password"</button>
                     </div>
-                </ServerForm>
+                </form>
             </section>
         </div>
     }
