@@ -20,6 +20,7 @@ on_both_backends!(crate::common::TestApp::spawn =>
     unknown_users_cost_a_password_verification,
     cross_site_state_changes_are_refused,
     profile_changes_name_and_password,
+    the_profile_forms_are_plain_html_posts,
     admin_pages_are_for_admins_only,
     deactivation_ends_every_credential_at_once,
     the_last_admin_stays,
@@ -481,6 +482,62 @@ async fn cross_site_state_changes_are_refused(app: TestApp) {
     .unwrap();
     assert_eq!(same.status(), StatusCode::OK);
     assert_eq!(who_am_i(&app, &app.client).await["display_name"], "Mallory");
+}
+
+/// The profile page ships no WebAssembly: its forms post, and the redirect back says what
+/// happened, for the page to show.
+async fn the_profile_forms_are_plain_html_posts(app: TestApp) {
+    app.set_up().await;
+    let profile = app.url("/settings/profile");
+    let post = |path: &str, form: &[(&str, &str)]| {
+        app.client
+            .post(app.url(path))
+            .header("origin", &app.address)
+            .header("accept", "text/html")
+            .header("referer", &profile)
+            .form(form)
+            .send()
+    };
+    let saved = post("/rpc/update_profile", &[("display_name", "Ada Lovelace")])
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::FOUND);
+    assert_eq!(location(&saved), "/settings/profile?saved=name");
+    let page = app.get(location(&saved)).await.text().await.unwrap();
+    assert!(page.contains("Display name saved."));
+    assert!(page.contains("Ada Lovelace"), "the header too");
+
+    let wrong = post(
+        "/rpc/change_password",
+        &[
+            ("current_password", "not it at all"),
+            ("new_password", "brand new pass"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(wrong.status().is_redirection(), "{}", wrong.status());
+    let back = location(&wrong)
+        .strip_prefix(&app.address)
+        .unwrap()
+        .to_owned();
+    assert!(back.starts_with("/settings/profile?"), "{back}");
+    let page = app.get(&back).await.text().await.unwrap();
+    assert!(page.contains("The current password is incorrect."));
+    assert!(!page.contains("Display name saved."));
+
+    let changed = post(
+        "/rpc/change_password",
+        &[
+            ("current_password", ROOT_PASSWORD),
+            ("new_password", "brand new pass"),
+        ],
+    )
+    .await
+    .unwrap();
+    assert_eq!(location(&changed), "/settings/profile?saved=password");
+    let page = app.get(location(&changed)).await.text().await.unwrap();
+    assert!(page.contains("Password changed. Your other sessions were signed out."));
 }
 
 async fn profile_changes_name_and_password(app: TestApp) {
