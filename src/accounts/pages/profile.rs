@@ -75,11 +75,11 @@ fn ProfileForms(username: String, display_name: String) -> impl IntoView {
     let rename_error = posted_error(UpdateProfile::PATH);
     let password_error = posted_error(ChangePassword::PATH);
     let saved = use_query_map().with_untracked(|q| q.get("saved"));
+    // A failed post keeps the address it came from, which may still say `saved`.
     let saved = move |what: &str| {
-        let shown = saved.as_deref() == Some(what)
+        saved.as_deref() == Some(what)
             && rename_error.with_untracked(Option::is_none)
-            && password_error.with_untracked(Option::is_none);
-        shown.then_some(())
+            && password_error.with_untracked(Option::is_none)
     };
     view! {
         <div class="stack">
@@ -87,7 +87,7 @@ fn ProfileForms(username: String, display_name: String) -> impl IntoView {
                 <h2 id="name-heading">"Display name"</h2>
                 <p class="help">"Signed in as " <strong>{username}</strong> "."</p>
                 <FormAlert error=rename_error />
-                {saved(SAVED_NAME).map(|_| view! {
+                {saved(SAVED_NAME).then(|| view! {
                     <div class="alert success" role="status">"Display name saved."</div>
                 })}
                 <form method="post" action=UpdateProfile::url()>
@@ -102,7 +102,7 @@ fn ProfileForms(username: String, display_name: String) -> impl IntoView {
             <section class="card" aria-labelledby="password-heading">
                 <h2 id="password-heading">"Change password"</h2>
                 <FormAlert error=password_error />
-                {saved(SAVED_PASSWORD).map(|_| view! {
+                {saved(SAVED_PASSWORD).then(|| view! {
                     <div class="alert success" role="status">
                         "Password changed. Your other sessions were signed out."
                     </div>
