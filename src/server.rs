@@ -127,7 +127,9 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// The hydrate bundle and stylesheet. With hashed file names (release builds) a changed file
-/// gets a new name, so browsers may keep each one for a year.
+/// gets a new name, so browsers may keep each one for a year. Release builds also write each
+/// file brotli- and gzip-compressed at the highest levels (`cargo leptos build --precompress`);
+/// those are sent as they are, and only a build without them is compressed per request.
 fn pkg_router(options: &LeptosOptions) -> Router<AppState> {
     let dir = format!("{}/{}", options.site_root, options.site_pkg_dir);
     let cache = HeaderValue::from_static(if options.hash_files {
@@ -136,7 +138,10 @@ fn pkg_router(options: &LeptosOptions) -> Router<AppState> {
         "no-cache"
     });
     Router::new()
-        .nest_service(&format!("/{}", options.site_pkg_dir), ServeDir::new(dir))
+        .nest_service(
+            &format!("/{}", options.site_pkg_dir),
+            ServeDir::new(dir).precompressed_br().precompressed_gzip(),
+        )
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
             move |response: &Response<_>| response.status().is_success().then(|| cache.clone()),

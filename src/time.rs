@@ -16,6 +16,27 @@ pub fn from_millis(millis: i64) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
+/// Serializes an instant as RFC 3339 text, the same text chrono's own `Serialize` writes
+/// (`2026-11-23T12:00:00.123Z`), but formatted in one piece: chrono hands a serializer one
+/// character at a time, and serde_json escapes each separately, which made the timestamp the
+/// costliest part of an API answer. For `#[serde(serialize_with = "…")]`.
+#[cfg(feature = "ssr")]
+pub fn rfc3339<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+}
+
+/// [`rfc3339`] for an instant that may be absent (`null`).
+#[cfg(feature = "ssr")]
+pub fn rfc3339_option<S: serde::Serializer>(
+    at: &Option<DateTime<Utc>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => rfc3339(at, serializer),
+        None => serializer.serialize_none(),
+    }
+}
+
 /// An instant shown in the browser's local time. The server (which cannot know the reader's
 /// time zone) renders UTC; once hydrated, the browser rewrites it in local time.
 #[component]

@@ -4,14 +4,14 @@
 
 use super::sessions;
 use crate::server::AppState;
-use crate::store::{StoreError, UserRecord};
+use crate::store::{Account, StoreError};
 use crate::tokens::secret;
 use chrono::{DateTime, Duration, Utc};
 use http::header::{HeaderMap, AUTHORIZATION};
 
 #[derive(Clone, Debug)]
 pub struct Principal {
-    pub user: UserRecord,
+    pub user: Account,
     pub credential: Credential,
 }
 

@@ -192,15 +192,21 @@ pub async fn change_display_name(
 /// Changes a password after checking the current one; ends every other session of the user.
 pub async fn change_password(
     state: &AppState,
-    user: &UserRecord,
+    user_id: i64,
     current: &str,
     new: &str,
     keep_session: Option<&str>,
 ) -> Result<(), AccountError> {
     let new = NewPassword::parse(new).map_err(invalid("new_password"))?;
+    // Requests carry the caller without the password hash, so it is read here.
+    let user = state
+        .store
+        .user_by_id(user_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     if !state
         .passwords
-        .verify(current, Some(user.password_hash.clone()))
+        .verify(current, Some(user.password_hash))
         .await
     {
         return Err(AccountError::WrongCurrentPassword);
@@ -208,9 +214,9 @@ pub async fn change_password(
     let hash = state.passwords.hash(new.expose()).await;
     state
         .store
-        .set_password(user.id, &hash, keep_session)
+        .set_password(user_id, &hash, keep_session)
         .await?;
-    tracing::info!(user_id = user.id, "password changed");
+    tracing::info!(user_id, "password changed");
     Ok(())
 }
 

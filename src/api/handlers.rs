@@ -66,6 +66,7 @@ pub struct Me {
 pub struct MeToken {
     id: i64,
     name: String,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     expires_at: DateTime<Utc>,
 }
 
@@ -103,8 +104,11 @@ pub struct Token {
     /// The last four characters of the secret.
     #[schema(example = "x9Qa")]
     hint: String,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     expires_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339_option")]
     last_used_at: Option<DateTime<Utc>>,
     #[schema(example = "active")]
     status: ApiTokenStatus,
@@ -273,6 +277,7 @@ pub struct User {
     display_name: String,
     role: Role,
     active: bool,
+    #[serde(serialize_with = "crate::time::rfc3339")]
     created_at: DateTime<Utc>,
 }
 

@@ -122,6 +122,18 @@ pub struct UserRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// The account behind a credential: what every request needs to know about its caller, read
+/// fresh each time. Narrower than `UserRecord` (no password hash), so authenticating a request
+/// decodes only what it uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+}
+
 pub struct NewUser<'a> {
     pub username: &'a Username,
     pub display_name: &'a DisplayName,
@@ -160,6 +172,15 @@ pub struct PatRecord {
     pub description: String,
     pub hint: String,
     pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// What authenticating with a PAT needs of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatCredential {
+    pub id: i64,
+    pub name: String,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
 }
@@ -219,7 +240,7 @@ pub trait Store: Send + Sync + 'static {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
-    async fn session(&self, digest: &str) -> StoreResult<Option<(SessionRecord, UserRecord)>>;
+    async fn session(&self, digest: &str) -> StoreResult<Option<(SessionRecord, Account)>>;
     async fn touch_session(&self, digest: &str, now: DateTime<Utc>) -> StoreResult<()>;
     async fn delete_session(&self, digest: &str) -> StoreResult<()>;
 
@@ -231,7 +252,7 @@ pub trait Store: Send + Sync + 'static {
         expires_at: DateTime<Utc>,
     ) -> StoreResult<()>;
     /// The expiry and owner of an access token.
-    async fn access_token(&self, digest: &str) -> StoreResult<Option<(DateTime<Utc>, UserRecord)>>;
+    async fn access_token(&self, digest: &str) -> StoreResult<Option<(DateTime<Utc>, Account)>>;
 
     async fn record_login_failure(
         &self,
@@ -260,7 +281,7 @@ pub trait Store: Send + Sync + 'static {
     async fn list_pats(&self, user_id: i64) -> StoreResult<Vec<PatRecord>>;
     /// Whether a token of this user was deleted.
     async fn delete_pat(&self, user_id: i64, id: i64) -> StoreResult<bool>;
-    async fn pat(&self, digest: &str) -> StoreResult<Option<(PatRecord, UserRecord)>>;
+    async fn pat(&self, digest: &str) -> StoreResult<Option<(PatCredential, Account)>>;
     /// Records use at `now` unless it was already recorded after `unless_used_after`.
     async fn touch_pat(
         &self,

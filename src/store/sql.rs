@@ -7,28 +7,40 @@ macro_rules! impl_store {
     ($store:ty, $row:ty) => {
         use crate::accounts::rules::Role;
         use crate::store::{
-            AccessChange, LoginFailures, NewPat, NewUser, PatRecord, SessionRecord, StaleBefore,
-            Store, StoreError, StoreResult, UserRecord, WriteLock,
+            AccessChange, Account, LoginFailures, NewPat, NewUser, PatCredential, PatRecord,
+            SessionRecord, StaleBefore, Store, StoreError, StoreResult, UserRecord, WriteLock,
         };
         use crate::time::{from_millis, to_millis};
         use crate::tokens::rules::TokenError;
         use chrono::{DateTime, Utc};
         use sqlx::Row;
 
-        const USER_COLUMNS: &str =
-            "u.id, u.username, u.display_name, u.password_hash, u.role, u.active, u.created_at";
+        const ACCOUNT_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.active";
+        const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.active, \
+             u.password_hash, u.created_at";
         const PAT_COLUMNS: &str = "p.id AS pat_id, p.user_id AS pat_user_id, p.name, \
              p.description, p.hint, p.created_at AS pat_created_at, p.expires_at, p.last_used_at";
 
-        fn user_from_row(row: &$row) -> sqlx::Result<UserRecord> {
+        fn account_from_row(row: &$row) -> sqlx::Result<Account> {
             let role: String = row.try_get("role")?;
-            Ok(UserRecord {
+            Ok(Account {
                 id: row.try_get("id")?,
                 username: row.try_get("username")?,
                 display_name: row.try_get("display_name")?,
-                password_hash: row.try_get("password_hash")?,
                 role: Role::parse(&role).unwrap_or(Role::User),
                 active: row.try_get("active")?,
+            })
+        }
+
+        fn user_from_row(row: &$row) -> sqlx::Result<UserRecord> {
+            let account = account_from_row(row)?;
+            Ok(UserRecord {
+                id: account.id,
+                username: account.username,
+                display_name: account.display_name,
+                password_hash: row.try_get("password_hash")?,
+                role: account.role,
+                active: account.active,
                 created_at: from_millis(row.try_get("created_at")?),
             })
         }
@@ -42,10 +54,12 @@ macro_rules! impl_store {
                 hint: row.try_get("hint")?,
                 created_at: from_millis(row.try_get("pat_created_at")?),
                 expires_at: from_millis(row.try_get("expires_at")?),
-                last_used_at: row
-                    .try_get::<Option<i64>, _>("last_used_at")?
-                    .map(from_millis),
+                last_used_at: last_used_at(row)?,
             })
+        }
+
+        fn last_used_at(row: &$row) -> sqlx::Result<Option<DateTime<Utc>>> {
+            Ok(row.try_get::<Option<i64>, _>("last_used_at")?.map(from_millis))
         }
 
         fn is_unique_violation(error: &sqlx::Error) -> bool {
@@ -213,16 +227,16 @@ macro_rules! impl_store {
             async fn session(
                 &self,
                 digest: &str,
-            ) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
+            ) -> StoreResult<Option<(SessionRecord, Account)>> {
                 let sql = format!(
-                    "SELECT {USER_COLUMNS}, s.created_at AS session_created_at, s.last_seen_at \
+                    "SELECT {ACCOUNT_COLUMNS}, s.created_at AS session_created_at, s.last_seen_at \
                      FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.digest = $1"
                 );
                 let Some(row) = sqlx::query(&sql).bind(digest).fetch_optional(&self.pool).await?
                 else {
                     return Ok(None);
                 };
-                let user = user_from_row(&row)?;
+                let user = account_from_row(&row)?;
                 let session = SessionRecord {
                     user_id: user.id,
                     created_at: from_millis(row.try_get("session_created_at")?),
@@ -271,16 +285,16 @@ macro_rules! impl_store {
             async fn access_token(
                 &self,
                 digest: &str,
-            ) -> StoreResult<Option<(DateTime<Utc>, UserRecord)>> {
+            ) -> StoreResult<Option<(DateTime<Utc>, Account)>> {
                 let sql = format!(
-                    "SELECT {USER_COLUMNS}, a.expires_at \
+                    "SELECT {ACCOUNT_COLUMNS}, a.expires_at \
                      FROM access_tokens a JOIN users u ON u.id = a.user_id WHERE a.digest = $1"
                 );
                 let Some(row) = sqlx::query(&sql).bind(digest).fetch_optional(&self.pool).await?
                 else {
                     return Ok(None);
                 };
-                Ok(Some((from_millis(row.try_get("expires_at")?), user_from_row(&row)?)))
+                Ok(Some((from_millis(row.try_get("expires_at")?), account_from_row(&row)?)))
             }
 
             async fn record_login_failure(
@@ -411,16 +425,23 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() > 0)
             }
 
-            async fn pat(&self, digest: &str) -> StoreResult<Option<(PatRecord, UserRecord)>> {
+            async fn pat(&self, digest: &str) -> StoreResult<Option<(PatCredential, Account)>> {
                 let sql = format!(
-                    "SELECT {PAT_COLUMNS}, {USER_COLUMNS} FROM personal_access_tokens p \
+                    "SELECT p.id AS pat_id, p.name, p.expires_at, p.last_used_at, \
+                     {ACCOUNT_COLUMNS} FROM personal_access_tokens p \
                      JOIN users u ON u.id = p.user_id WHERE p.digest = $1"
                 );
                 let Some(row) = sqlx::query(&sql).bind(digest).fetch_optional(&self.pool).await?
                 else {
                     return Ok(None);
                 };
-                Ok(Some((pat_from_row(&row)?, user_from_row(&row)?)))
+                let pat = PatCredential {
+                    id: row.try_get("pat_id")?,
+                    name: row.try_get("name")?,
+                    expires_at: from_millis(row.try_get("expires_at")?),
+                    last_used_at: last_used_at(&row)?,
+                };
+                Ok(Some((pat, account_from_row(&row)?)))
             }
 
             async fn touch_pat(

@@ -65,21 +65,23 @@ fn random_base62(len: usize) -> String {
     out
 }
 
-fn base62_checksum(body: &str) -> String {
+/// The CRC32 of `body` in base62, as ASCII bytes (checked on every request, so no allocation).
+fn base62_checksum(body: &str) -> [u8; CHECKSUM_LEN] {
     let mut value = crc32fast::hash(body.as_bytes()) as u64;
     let mut out = [b'0'; CHECKSUM_LEN];
     for slot in out.iter_mut().rev() {
         *slot = BASE62[(value % 62) as usize];
         value /= 62;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// A new personal access token secret.
 pub fn new_pat() -> Secret {
-    let body = format!("{PAT_PREFIX}{}", random_base62(RANDOM_LEN));
-    let checksum = base62_checksum(&body);
-    Secret(body + &checksum)
+    let mut token = format!("{PAT_PREFIX}{}", random_base62(RANDOM_LEN));
+    let checksum = base62_checksum(&token);
+    token.extend(checksum.map(char::from));
+    Secret(token)
 }
 
 /// A new short-lived access token (SPEC §2): its own prefix, no checksum needed.
@@ -105,7 +107,7 @@ pub fn is_well_formed_pat(text: &str) -> bool {
         return false;
     }
     let (body, checksum) = text.split_at(PAT_LEN - CHECKSUM_LEN);
-    base62_checksum(body) == checksum
+    base62_checksum(body) == checksum.as_bytes()
 }
 
 /// Whether `text` has the shape of an access token (SPEC §2).

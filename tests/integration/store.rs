@@ -438,7 +438,14 @@ async fn last_use_is_recorded_at_most_once_a_minute(store: Arc<dyn Store>) {
         .unwrap();
     let (found, owner) = store.pat(&secret.digest()).await.unwrap().unwrap();
     assert_eq!((found.last_used_at, owner.id), (None, alice.id));
-    assert_eq!(found.hint, secret.hint());
+    assert_eq!(
+        (found.name.as_str(), found.expires_at),
+        ("ci", t0 + Duration::days(7))
+    );
+    assert_eq!(
+        (owner.username.as_str(), owner.role, owner.active),
+        ("alice", Role::User, true)
+    );
     store
         .touch_pat(found.id, t0, t0 - Duration::minutes(1))
         .await

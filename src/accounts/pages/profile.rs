@@ -34,7 +34,7 @@ pub async fn change_password(
     };
     service::change_password(
         &on_server::state(),
-        &caller.user,
+        caller.user.id,
         &current_password,
         &new_password,
         keep,
