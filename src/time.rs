@@ -130,4 +130,39 @@ mod tests {
         let at = Utc.with_ymd_and_hms(2026, 2, 28, 23, 59, 59).unwrap();
         assert_eq!(from_millis(to_millis(at)), at);
     }
+
+    #[cfg(feature = "ssr")]
+    #[derive(serde::Serialize)]
+    struct Both {
+        #[serde(serialize_with = "rfc3339")]
+        fast: DateTime<Utc>,
+        chrono: DateTime<Utc>,
+        #[serde(serialize_with = "rfc3339_option")]
+        absent: Option<DateTime<Utc>>,
+    }
+
+    #[cfg(feature = "ssr")]
+    #[test]
+    fn instants_serialize_as_chrono_would() {
+        for millis in [0, 1_795_435_200_000, 1_795_435_200_123, 1_795_435_200_120] {
+            let at = from_millis(millis);
+            let both = Both {
+                fast: at,
+                chrono: at,
+                absent: None,
+            };
+            let json = serde_json::to_value(both).unwrap();
+            assert_eq!(json["fast"], json["chrono"], "{millis}");
+            assert!(json["absent"].is_null());
+        }
+        let at = from_millis(1_795_435_200_123);
+        let both = Both {
+            fast: at,
+            chrono: at,
+            absent: Some(at),
+        };
+        let json = serde_json::to_value(both).unwrap();
+        assert_eq!(json["fast"], "2026-11-23T12:00:00.123Z");
+        assert_eq!(json["absent"], json["fast"]);
+    }
 }
