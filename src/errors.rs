@@ -80,20 +80,10 @@ impl FromServerFnError for AppError {
     fn ser(&self) -> leptos::server_fn::Bytes {
         #[cfg(feature = "ssr")]
         {
-            use leptos::prelude::use_context;
-            let plain_form_post = use_context::<http::request::Parts>().is_some_and(|parts| {
-                parts
-                    .headers
-                    .get(http::header::ACCEPT)
-                    .and_then(|v| v.to_str().ok())
-                    .is_some_and(|v| v.contains("text/html"))
-            });
-            if let (false, Some(response)) = (
-                plain_form_post,
-                use_context::<leptos_axum::ResponseOptions>(),
-            ) {
+            use crate::accounts::pages::on_server;
+            if !on_server::is_plain_form_post() {
                 if let Ok(status) = http::StatusCode::from_u16(self.status()) {
-                    response.set_status(status);
+                    on_server::set_status(status);
                 }
             }
         }
