@@ -34,8 +34,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_me();
-    #[cfg(feature = "ssr")]
-    crate::form_posts::provide_posted_error();
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Patio".to_owned() } else { format!("{page} · Patio") }

@@ -78,14 +78,18 @@ where
     })
 }
 
-/// Why a plain HTML form post to the server function at `path` failed, if it did (the server
-/// hands it to the page once, see `form_posts`).
+/// Why a plain HTML form post to the server function at `path` failed, if it did: Leptos sends
+/// the browser back to the form with the error in the address (`__err`, with `__path`).
 pub fn posted_error(path: &str) -> Signal<Option<AppError>> {
-    use leptos::server::ServerActionError;
     use leptos::server_fn::error::ServerFnUrlError;
-    let error = use_context::<ServerActionError>()
-        .filter(|posted| posted.path() == path)
-        .map(|posted| ServerFnUrlError::<AppError>::decode_err(posted.err()));
+    let error = leptos_router::hooks::use_query_map().with_untracked(|query| {
+        if query.get_str("__path") != Some(path) {
+            return None;
+        }
+        query
+            .get_str("__err")
+            .map(ServerFnUrlError::<AppError>::decode_err)
+    });
     Signal::stored(error)
 }
 

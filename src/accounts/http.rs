@@ -46,14 +46,8 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
             Err(error) => return ApiError::from(error).into_response(),
         }
     }
-    let server_function = path.starts_with("/rpc/");
     request.extensions_mut().insert(Caller(caller));
-    let response = next.run(request).await;
-    if server_function {
-        crate::form_posts::error_into_cookie(response, state.config.secure_cookies())
-    } else {
-        response
-    }
+    next.run(request).await
 }
 
 fn is_page(path: &str) -> bool {
@@ -67,17 +61,13 @@ pub fn needs_sign_in(path: &str) -> bool {
     path.starts_with("/settings") || path.starts_with("/admin")
 }
 
-/// Where a page visit must go instead, if anywhere: to the same page without a form error in
-/// its address (see `form_posts`), to first-run setup while there is no user, to sign-in for
-/// signed-in pages, away from setup and sign-in when they no longer apply.
+/// Where a page visit must go instead, if anywhere: to first-run setup while there is no user,
+/// to sign-in for signed-in pages, away from setup and sign-in when they no longer apply.
 async fn page_redirect(
     state: &AppState,
     uri: &axum::http::Uri,
     caller: Option<&Principal>,
 ) -> Result<Option<String>, crate::store::StoreError> {
-    if let Some(clean) = crate::form_posts::without_error(uri) {
-        return Ok(Some(clean));
-    }
     let path = uri.path();
     let set_up = state.is_set_up().await?;
     Ok(if !set_up {
