@@ -85,12 +85,11 @@ fn Home() -> impl IntoView {
     }
 }
 
-/// A native disclosure, so it needs no WebAssembly. The example names the address the browser
-/// used to reach this page.
+/// A native disclosure, so it needs no WebAssembly. The example names Patio's public address.
 #[component]
 fn ExampleRequest() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    let origin = crate::accounts::pages::on_server::request_origin();
+    let origin = crate::accounts::pages::on_server::public_url();
     #[cfg(not(feature = "ssr"))]
     let origin = String::new();
     view! {

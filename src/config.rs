@@ -2,6 +2,7 @@
 //! (the site settings shared with cargo-leptos; `LEPTOS_*` variables override it).
 
 use leptos::config::LeptosOptions;
+use ipnet::IpNet;
 use std::net::SocketAddr;
 use url::Url;
 
@@ -17,6 +18,9 @@ pub struct Config {
     pub public_url: Url,
     /// `RUST_LOG`: the `tracing` filter.
     pub log_filter: String,
+    /// `PATIO_TRUSTED_PROXIES`: comma-separated IPs and CIDRs of reverse proxies whose
+    /// `X-Forwarded-For` is believed (SPEC §9). Empty by default.
+    pub trusted_proxies: Vec<IpNet>,
     /// Site settings; `site_addr` (`LEPTOS_SITE_ADDR`) is the listen address.
     pub leptos: LeptosOptions,
 }
@@ -27,13 +31,16 @@ pub enum ConfigError {
     Leptos(String),
     #[error("PATIO_PUBLIC_URL is not a valid http(s) URL: {0}")]
     PublicUrl(String),
+    #[error("PATIO_TRUSTED_PROXIES holds `{0}`, which is not an IP address or CIDR network")]
+    TrustedProxy(String),
 }
 
 impl Config {
     /// Reads `.env` (if present), `Leptos.toml` (if present) and the environment.
     pub fn from_env() -> Result<Config, ConfigError> {
-        // A missing .env is normal; anything set in the real environment wins over it.
-        let _ = dotenvy::dotenv();
+        // A missing .env is normal; anything set in the real environment wins over it. Only
+        // the working folder's: a .env in some parent folder is not this installation's.
+        let _ = dotenvy::from_path(".env");
         let file = std::path::Path::new("Leptos.toml")
             .exists()
             .then_some("Leptos.toml");
@@ -54,6 +61,8 @@ impl Config {
             database_url: env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             public_url,
             log_filter: env("RUST_LOG").unwrap_or_else(|| DEFAULT_LOG_FILTER.into()),
+            trusted_proxies: parse_networks(&env("PATIO_TRUSTED_PROXIES").unwrap_or_default())
+                .map_err(ConfigError::TrustedProxy)?,
             leptos,
         })
     }
@@ -71,6 +80,26 @@ impl Config {
     pub fn origin(&self) -> String {
         self.public_url.origin().ascii_serialization()
     }
+}
+
+/// A comma-separated list of IPs and CIDR networks; a bare IP is a network of one address.
+/// The first entry that is neither comes back as the error.
+pub fn parse_networks(text: &str) -> Result<Vec<IpNet>, String> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| parse_network(entry).ok_or_else(|| entry.to_owned()))
+        .collect()
+}
+
+/// An IP (`203.0.113.7`, `2001:db8::1`) or CIDR network (`203.0.113.0/24`), normalised to its
+/// network address.
+pub fn parse_network(text: &str) -> Option<IpNet> {
+    let text = text.trim();
+    text.parse::<IpNet>()
+        .map(|net| net.trunc())
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
+        .ok()
 }
 
 fn parse_public_url(text: &str) -> Result<Url, ConfigError> {
@@ -106,10 +135,24 @@ mod tests {
             database_url: DEFAULT_DATABASE_URL.into(),
             public_url: parse_public_url("https://patio.example.com:8443/app/").unwrap(),
             log_filter: DEFAULT_LOG_FILTER.into(),
+            trusted_proxies: Vec::new(),
             leptos: LeptosOptions::builder().output_name("patio").build(),
         };
         assert_eq!(config.origin(), "https://patio.example.com:8443");
         assert!(config.secure_cookies());
+    }
+
+    #[test]
+    fn trusted_proxies_are_ips_and_networks() {
+        let nets = parse_networks(" 10.0.0.1, 192.168.0.0/16 ,2001:db8::/32,,").unwrap();
+        assert_eq!(
+            nets.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["10.0.0.1/32", "192.168.0.0/16", "2001:db8::/32"]
+        );
+        assert_eq!(parse_networks("10.0.0.1, proxy.local"), Err("proxy.local".into()));
+        assert_eq!(parse_network("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
+        assert!(parse_network("10.0.0.0/33").is_none());
+        assert!(parse_networks("").unwrap().is_empty());
     }
 
     /// cargo-leptos reads `[package.metadata.leptos]` in Cargo.toml; the server reads

@@ -18,7 +18,10 @@ pub enum AppError {
     #[error("You do not have access to this.")]
     Forbidden,
     #[error("{message}")]
-    RateLimited { message: String },
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// The database cannot serve the request; the sentence says why (`store::Outage`).
     #[error("{0}")]
     Unavailable(String),
@@ -85,6 +88,15 @@ impl FromServerFnError for AppError {
                 if let Ok(status) = http::StatusCode::from_u16(self.status()) {
                     on_server::set_status(status);
                 }
+                if let AppError::RateLimited {
+                    retry_after_secs, ..
+                } = self
+                {
+                    on_server::set_header(
+                        http::header::RETRY_AFTER,
+                        http::HeaderValue::from(*retry_after_secs),
+                    );
+                }
             }
         }
         <JsonEncoding as leptos::server_fn::Encodes<AppError>>::encode(self).unwrap_or_default()
@@ -122,6 +134,8 @@ impl From<crate::tokens::rules::TokenError> for AppError {
             TokenError::InvalidDescription(_) => AppError::field("description", message),
             TokenError::InvalidExpiration(_) => AppError::field("expiration", message),
             TokenError::LimitReached => AppError::Refused(message),
+            TokenError::InvalidAllowlist(_) => AppError::field("allowed_ips", message),
+            TokenError::InvalidAccess => AppError::field("access", message),
         }
     }
 }
@@ -136,8 +150,13 @@ impl From<crate::accounts::service::AccountError> for AppError {
                 AppError::field("current_password", error.to_string())
             }
             AccountError::BadCredentials => AppError::Refused(error.to_string()),
-            AccountError::RateLimited { .. } => AppError::RateLimited {
+            AccountError::RateLimited { retry_after_secs } => AppError::RateLimited {
                 message: error.to_string(),
+                retry_after_secs,
+            },
+            AccountError::Busy(busy) => AppError::RateLimited {
+                message: busy.to_string(),
+                retry_after_secs: 1,
             },
             AccountError::Store(store) => store.into(),
         }

@@ -19,9 +19,13 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod config;
 #[cfg(feature = "ssr")]
+pub mod gateway;
+#[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
 pub mod store;
+#[cfg(feature = "ssr")]
+pub mod web;
 
 /// Browser entry point. Pages are rendered on the server; the islands (`#[island]`) on the page
 /// are hydrated right after this returns.

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(crate::api::router())
         .merge(crate::accounts::http::routes())
+        .merge(crate::gateway::routes())
         .merge(pkg_router(&leptos_options))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), {
             let options = leptos_options.clone();
@@ -95,7 +96,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::accounts::http::guard,
+            crate::web::guard::guard,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(crate::api::refuse_oversized_bodies))

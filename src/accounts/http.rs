@@ -1,133 +1,22 @@
-//! The HTTP edge of accounts: the guard every request passes (CSRF, who is calling, where a
-//! page visit must go first), `POST /logout`, and the password grant `POST /connect/token`.
+//! The HTTP edge of accounts: `POST /logout` and the password grant `POST /connect/token`.
 
-use super::principal::{authenticate, AuthFailure, Credential, Principal};
+use super::principal::{Credential, Principal};
 use super::service::{self, AccountError};
 use super::sessions;
 use crate::api::ApiError;
 use crate::server::AppState;
+use crate::web::{Caller, ClientAddress};
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use std::net::SocketAddr;
-
-/// The caller of the current request, as the guard resolved it.
-#[derive(Clone, Debug)]
-pub struct Caller(pub Option<Principal>);
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/logout", post(logout))
         .route("/connect/token", post(connect_token))
-}
-
-/// Runs before every dynamic route.
-pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let path = request.uri().path();
-    if path == "/healthz" || path.starts_with("/pkg/") {
-        return next.run(request).await;
-    }
-    if let Err(refusal) = check_origin(&state, request.method(), request.headers()) {
-        return refusal.into_response();
-    }
-    let caller = match authenticate(&state, request.headers()).await {
-        Ok(caller) => caller,
-        Err(AuthFailure::InvalidToken) => return ApiError::InvalidToken.into_response(),
-        Err(AuthFailure::Unavailable(error)) => return ApiError::from(error).into_response(),
-    };
-    if request.method() == Method::GET && is_page(path) {
-        match page_redirect(&state, request.uri(), caller.as_ref()).await {
-            Ok(Some(to)) => return Redirect::to(&to).into_response(),
-            Ok(None) => {}
-            Err(error) => return ApiError::from(error).into_response(),
-        }
-    }
-    request.extensions_mut().insert(Caller(caller));
-    next.run(request).await
-}
-
-fn is_page(path: &str) -> bool {
-    !["/api/", "/rpc/", "/connect/", "/logout"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
-}
-
-/// Pages that need a signed-in user.
-pub fn needs_sign_in(path: &str) -> bool {
-    path.starts_with("/settings") || path.starts_with("/admin")
-}
-
-/// Where a page visit must go instead, if anywhere: to first-run setup while there is no user,
-/// to sign-in for signed-in pages, away from setup and sign-in when they no longer apply.
-async fn page_redirect(
-    state: &AppState,
-    uri: &axum::http::Uri,
-    caller: Option<&Principal>,
-) -> Result<Option<String>, crate::store::StoreError> {
-    let path = uri.path();
-    let set_up = state.is_set_up().await?;
-    Ok(if !set_up {
-        (path != "/setup").then(|| "/setup".to_owned())
-    } else if path == "/setup" {
-        Some("/login".to_owned())
-    } else if caller.is_none() && needs_sign_in(path) {
-        let target = uri.path_and_query().map_or(path, |pq| pq.as_str());
-        let next: String = url::form_urlencoded::byte_serialize(target.as_bytes()).collect();
-        Some(format!("/login?next={next}"))
-    } else if caller.is_some() && path == "/login" {
-        Some(DEFAULT_LANDING.to_owned())
-    } else {
-        None
-    })
-}
-
-/// Where people land after signing in when they were not going anywhere in particular.
-pub const DEFAULT_LANDING: &str = "/settings/tokens";
-
-/// A local path to return to after signing in; anything else (another site, `//host`) is
-/// replaced by the default landing page.
-pub fn safe_next(next: &str) -> String {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
-    if local && !next.chars().any(char::is_control) {
-        next.to_owned()
-    } else {
-        DEFAULT_LANDING.to_owned()
-    }
-}
-
-/// SPEC §1 CSRF: a state-changing request not authenticated by a Bearer header must come from
-/// Patio's own origin. Without `Origin` and `Referer`, only a request carrying no session
-/// cookie (a script, not a browser session) passes.
-fn check_origin(state: &AppState, method: &Method, headers: &HeaderMap) -> Result<(), ApiError> {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-        || headers.contains_key(header::AUTHORIZATION)
-    {
-        return Ok(());
-    }
-    let text = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &HeaderValue| v.to_str().ok())
-    };
-    let claimed = match (text(header::ORIGIN), text(header::REFERER)) {
-        (Some(origin), _) => Some(origin.to_owned()),
-        (None, Some(referer)) => Some(
-            url::Url::parse(referer)
-                .map(|url| url.origin().ascii_serialization())
-                .unwrap_or_default(),
-        ),
-        (None, None) => None,
-    };
-    match claimed {
-        Some(origin) if origin == state.config.origin() => Ok(()),
-        Some(_) => Err(ApiError::CrossSite),
-        None if sessions::id_from(headers).is_some() => Err(ApiError::CrossSite),
-        None => Ok(()),
-    }
 }
 
 /// `POST /logout`: ends the session and returns to the sign-in page.
@@ -153,9 +42,11 @@ async fn logout(
 }
 
 /// `POST /connect/token` (SPEC §2): the OAuth 2.0 password grant, answering as RFC 6749 §5.
+/// Client credentials are accepted in the form or as HTTP Basic (RFC 6749 §2.3.1) and need not
+/// be registered; the `Authorization` header is never read as a user's credential.
 async fn connect_token(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -193,7 +84,7 @@ async fn connect_token(
                 "`username` and `password` are required.",
             ));
         };
-        let token = service::issue_access_token(&state, username, password, &peer.ip().to_string())
+        let token = service::issue_access_token(&state, username, password, &client.to_string())
             .await
             .map_err(OAuthError::from)?;
         Ok(Json(serde_json::json!({
@@ -244,6 +135,12 @@ impl From<AccountError> for OAuthError {
                 description: error.to_string(),
                 retry_after_secs: Some(retry_after_secs),
             },
+            AccountError::Busy(busy) => OAuthError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "rate_limited",
+                description: busy.to_string(),
+                retry_after_secs: Some(1),
+            },
             AccountError::Store(store) => {
                 tracing::error!(error = %store, "store failure");
                 OAuthError {
@@ -268,35 +165,5 @@ impl IntoResponse for OAuthError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_local_paths_are_returned_to() {
-        assert_eq!(
-            safe_next("/settings/profile?tab=1"),
-            "/settings/profile?tab=1"
-        );
-        assert_eq!(safe_next("https://evil.example"), DEFAULT_LANDING);
-        assert_eq!(safe_next("//evil.example"), DEFAULT_LANDING);
-        assert_eq!(safe_next("/\\evil.example"), DEFAULT_LANDING);
-        assert_eq!(safe_next(""), DEFAULT_LANDING);
-        assert_eq!(safe_next("/a\nb"), DEFAULT_LANDING);
-    }
-
-    #[test]
-    fn pages_are_everything_but_the_machine_routes() {
-        assert!(is_page("/"));
-        assert!(is_page("/settings/tokens"));
-        assert!(!is_page("/api/v1/me"));
-        assert!(!is_page("/rpc/login"));
-        assert!(!is_page("/connect/token"));
-        assert!(needs_sign_in("/settings/tokens"));
-        assert!(needs_sign_in("/admin/users"));
-        assert!(!needs_sign_in("/login"));
     }
 }

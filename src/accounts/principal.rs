@@ -5,9 +5,12 @@
 use super::sessions;
 use crate::server::AppState;
 use crate::store::{Account, StoreError};
+use crate::tokens::allowlist::AllowList;
+use crate::tokens::rules::Access;
 use crate::tokens::secret;
 use chrono::{DateTime, Duration, Utc};
 use http::header::{HeaderMap, AUTHORIZATION};
+use std::net::IpAddr;
 
 #[derive(Clone, Debug)]
 pub struct Principal {
@@ -26,6 +29,8 @@ pub enum Credential {
         id: i64,
         name: String,
         expires_at: DateTime<Utc>,
+        access: Access,
+        allowed_ips: AllowList,
     },
 }
 
@@ -37,6 +42,47 @@ impl Credential {
             Credential::AccessToken => "access_token",
             Credential::Pat { .. } => "pat",
         }
+    }
+
+    /// What the credential may do: only a PAT can be limited to reading.
+    pub fn access(&self) -> Access {
+        match self {
+            Credential::Pat { access, .. } => *access,
+            _ => Access::ReadWrite,
+        }
+    }
+
+    /// The PAT's id, when the credential is one.
+    pub fn token_id(&self) -> Option<i64> {
+        match self {
+            Credential::Pat { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+/// Why a valid credential may not make this request (SPEC §12).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UseRefused {
+    #[error("This token is read-only: it can only read (GET, HEAD and OPTIONS requests).")]
+    InsufficientScope,
+    #[error("This token cannot be used from your address ({0}); its allowlist does not include it.")]
+    AddressNotAllowed(IpAddr),
+}
+
+impl Principal {
+    /// Whether the credential's access level and allowlist let it make a request with
+    /// `method` from `client`.
+    pub fn check_use(&self, method: &str, client: IpAddr) -> Result<(), UseRefused> {
+        if let Credential::Pat { allowed_ips, .. } = &self.credential {
+            if !allowed_ips.permits(client) {
+                return Err(UseRefused::AddressNotAllowed(client));
+            }
+        }
+        if !self.credential.access().permits(method) {
+            return Err(UseRefused::InsufficientScope);
+        }
+        Ok(())
     }
 }
 
@@ -72,7 +118,7 @@ pub async fn authenticate(
             .ok()
             .and_then(bearer_token)
             .ok_or(AuthFailure::InvalidToken)?;
-        return bearer(state, token).await.map(Some);
+        return with_token(state, token).await.map(Some);
     }
     match sessions::id_from(headers) {
         Some(id) => session(state, id).await,
@@ -87,7 +133,8 @@ fn bearer_token(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-async fn bearer(state: &AppState, token: &str) -> Result<Principal, AuthFailure> {
+/// The caller a PAT or access token stands for.
+pub async fn with_token(state: &AppState, token: &str) -> Result<Principal, AuthFailure> {
     let now = state.clock.now();
     if secret::is_well_formed_pat(token) {
         let (pat, user) = state
@@ -107,6 +154,8 @@ async fn bearer(state: &AppState, token: &str) -> Result<Principal, AuthFailure>
             id: pat.id,
             name: pat.name,
             expires_at: pat.expires_at,
+            access: pat.access,
+            allowed_ips: pat.allowed_ips,
         };
         return Ok(Principal { user, credential });
     }
@@ -128,7 +177,8 @@ async fn bearer(state: &AppState, token: &str) -> Result<Principal, AuthFailure>
     Err(AuthFailure::InvalidToken)
 }
 
-async fn session(state: &AppState, id: &str) -> Result<Option<Principal>, AuthFailure> {
+/// The signed-in user of a session id; `None` when it has ended.
+pub async fn session(state: &AppState, id: &str) -> Result<Option<Principal>, AuthFailure> {
     let digest = secret::digest(id);
     let Some((session, user)) = state.store.session(&digest).await? else {
         return Ok(None);

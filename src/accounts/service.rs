@@ -2,9 +2,13 @@
 //! brute-force limits), profile changes, administration, and password-grant access tokens.
 //! The pages' server functions, the REST API and the command line all call these.
 
+use super::passwords::Busy;
 use super::rules::{username_key, DisplayName, NewPassword, Role, Username};
 use crate::server::AppState;
-use crate::store::{AccessChange, NewUser, StoreError, UserRecord};
+use crate::store::{
+    AccessChange, LoginFailures, LoginLimits, NewRevocation, NewUser, StoreError, UserRecord,
+};
+use crate::tokens::rules::RevokedReason;
 use crate::tokens::secret::{self, Secret};
 use chrono::{DateTime, Duration, Utc};
 
@@ -34,6 +38,8 @@ pub enum AccountError {
     #[error("The current password is incorrect.")]
     WrongCurrentPassword,
     #[error(transparent)]
+    Busy(#[from] Busy),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -61,7 +67,7 @@ async fn new_user(
     }
     .map_err(invalid("display_name"))?;
     let password = NewPassword::parse(form.password).map_err(invalid("password"))?;
-    let hash = state.passwords.hash(password.expose()).await;
+    let hash = state.passwords.hash(password.expose()).await?;
     Ok((username, display_name, hash))
 }
 
@@ -102,15 +108,62 @@ pub async fn create_user(
     Ok(created)
 }
 
-/// An administrator (de)activates a user or changes their role.
+/// What an administrator changes about a user's access; `None` leaves it as it is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AccessRequest {
+    pub active: Option<bool>,
+    pub role: Option<Role>,
+    /// With a deactivation: also revoke the user's personal access tokens (the default).
+    pub revoke_tokens: Option<bool>,
+}
+
+/// An administrator (de)activates a user or changes their role. Deactivation ends the user's
+/// sessions and access tokens and, unless asked not to, revokes their personal access tokens,
+/// so reactivating the account does not bring any credential back.
 pub async fn change_access(
     state: &AppState,
+    admin_id: i64,
     user_id: i64,
-    change: AccessChange,
+    request: AccessRequest,
 ) -> Result<UserRecord, AccountError> {
+    let deactivating = request.active == Some(false);
+    let change = AccessChange {
+        active: request.active,
+        role: request.role,
+        revoke_tokens: (deactivating && request.revoke_tokens.unwrap_or(true)).then(|| {
+            NewRevocation {
+                at: state.clock.now(),
+                by: Some(admin_id),
+                reason: RevokedReason::Deactivated,
+            }
+        }),
+    };
     let user = state.store.update_user_access(user_id, change).await?;
     tracing::info!(user_id, active = user.active, role = %user.role, "user access changed");
     Ok(user)
+}
+
+/// An administrator ends every credential of a user at once: sessions and access tokens, and
+/// revokes their personal access tokens. Returns how many tokens were revoked.
+pub async fn revoke_credentials(
+    state: &AppState,
+    admin_id: i64,
+    user_id: i64,
+) -> Result<u64, AccountError> {
+    state
+        .store
+        .user_by_id(user_id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    state.store.end_sign_ins(user_id).await?;
+    let revocation = NewRevocation {
+        at: state.clock.now(),
+        by: Some(admin_id),
+        reason: RevokedReason::Admin,
+    };
+    let revoked = state.store.revoke_user_pats(user_id, revocation).await?;
+    tracing::info!(user_id, revoked, "all credentials of the user revoked");
+    Ok(revoked)
 }
 
 /// Checks a username and password under the brute-force limits (SPEC §1). A refused attempt
@@ -122,37 +175,62 @@ pub async fn sign_in(
     client: &str,
 ) -> Result<UserRecord, AccountError> {
     let key = username_key(username);
+    let user = state.store.user_by_username(&key).await?;
+    let stored = user.as_ref().map(|u| u.password_hash.clone());
+    let verified = check_password(state, &key, client, password, stored).await?;
+    match user {
+        Some(user) if verified && user.active => Ok(user),
+        _ => {
+            tracing::info!("sign-in refused");
+            Err(AccountError::BadCredentials)
+        }
+    }
+}
+
+/// Verifies `password` against `stored` (a dummy hash when `None`) under the limits of the
+/// username `key` and the client address. The attempt is recorded as a failure before the
+/// verify, in the same atomic step as the count, so concurrent guesses cannot all slip under
+/// the limit; a right password removes its record afterwards.
+async fn check_password(
+    state: &AppState,
+    key: &str,
+    client: &str,
+    password: &str,
+    stored: Option<String>,
+) -> Result<bool, AccountError> {
     let now = state.clock.now();
-    let failures = state
+    let limits = LoginLimits {
+        since: now - failure_window(),
+        per_username: MAX_FAILURES_PER_USERNAME,
+        per_client: MAX_FAILURES_PER_CLIENT,
+    };
+    let reservation = match state
         .store
-        .login_failures_since(&key, client, now - failure_window())
-        .await?;
+        .reserve_login_attempt(key, client, now, limits)
+        .await?
+    {
+        Ok(reservation) => reservation,
+        Err(failures) => return Err(rate_limited(&failures, &limits, now)),
+    };
+    let verified = state.passwords.verify(password, stored).await;
+    if verified == Ok(true) || verified.is_err() {
+        // A right password, or one that was never checked, is no failure.
+        state.store.cancel_login_attempt(reservation).await?;
+    }
+    Ok(verified?)
+}
+
+fn rate_limited(failures: &LoginFailures, limits: &LoginLimits, now: DateTime<Utc>) -> AccountError {
     let oldest_blocking = [
-        (failures.by_username >= MAX_FAILURES_PER_USERNAME).then_some(failures.oldest_by_username),
-        (failures.by_client >= MAX_FAILURES_PER_CLIENT).then_some(failures.oldest_by_client),
+        (failures.by_username >= limits.per_username).then_some(failures.oldest_by_username),
+        (failures.by_client >= limits.per_client).then_some(failures.oldest_by_client),
     ]
     .into_iter()
     .flatten()
     .flatten()
     .max();
-    if let Some(oldest) = oldest_blocking {
-        return Err(AccountError::RateLimited {
-            retry_after_secs: retry_after(oldest, now),
-        });
-    }
-    let user = state.store.user_by_username(&key).await?;
-    let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = state.passwords.verify(password, stored).await;
-    match user {
-        Some(user) if verified && user.active => {
-            state.store.clear_login_failures(&key).await?;
-            Ok(user)
-        }
-        _ => {
-            state.store.record_login_failure(&key, client, now).await?;
-            tracing::info!("sign-in refused");
-            Err(AccountError::BadCredentials)
-        }
+    AccountError::RateLimited {
+        retry_after_secs: oldest_blocking.map_or(1, |oldest| retry_after(oldest, now)),
     }
 }
 
@@ -189,13 +267,15 @@ pub async fn change_display_name(
     Ok(state.store.set_display_name(user_id, &name).await?)
 }
 
-/// Changes a password after checking the current one; ends every other session of the user.
+/// Changes a password after checking the current one, under the same limits as signing in;
+/// ends every other session of the user.
 pub async fn change_password(
     state: &AppState,
     user_id: i64,
     current: &str,
     new: &str,
     keep_session: Option<&str>,
+    client: &str,
 ) -> Result<(), AccountError> {
     let new = NewPassword::parse(new).map_err(invalid("new_password"))?;
     // Requests carry the caller without the password hash, so it is read here.
@@ -204,14 +284,11 @@ pub async fn change_password(
         .user_by_id(user_id)
         .await?
         .ok_or(StoreError::NotFound)?;
-    if !state
-        .passwords
-        .verify(current, Some(user.password_hash))
-        .await
-    {
+    let key = username_key(&user.username);
+    if !check_password(state, &key, client, current, Some(user.password_hash)).await? {
         return Err(AccountError::WrongCurrentPassword);
     }
-    let hash = state.passwords.hash(new.expose()).await;
+    let hash = state.passwords.hash(new.expose()).await?;
     state
         .store
         .set_password(user_id, &hash, keep_session)
@@ -227,6 +304,7 @@ pub async fn reset_admin(state: &AppState, username: &str) -> Result<String, Acc
     let admin = AccessChange {
         active: Some(true),
         role: Some(Role::Admin),
+        revoke_tokens: None,
     };
     match state
         .store
@@ -234,7 +312,7 @@ pub async fn reset_admin(state: &AppState, username: &str) -> Result<String, Acc
         .await?
     {
         Some(user) => {
-            let hash = state.passwords.hash(&password).await;
+            let hash = state.passwords.hash(&password).await?;
             state.store.set_password(user.id, &hash, None).await?;
             state.store.update_user_access(user.id, admin).await?;
         }

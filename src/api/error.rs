@@ -2,12 +2,27 @@
 //! the matching status, and RFC 6750 `WWW-Authenticate` on 401s. Internals are logged, never
 //! sent.
 
+use crate::accounts::principal::UseRefused;
 use crate::accounts::service::AccountError;
 use crate::store::{Outage, StoreError};
 use crate::tokens::rules::TokenError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error answer, as the OpenAPI document describes it.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// A stable code: `invalid_request`, `invalid_name`, `duplicate_name`, `invalid_expiration`,
+    /// `insufficient_scope`, `address_not_allowed`,
+    /// `token_limit_reached`, `unauthorized`, `forbidden`, `not_found`, `rate_limited`,
+    /// `unavailable`, `username_taken`, `last_admin`.
+    error: String,
+    /// A sentence for people.
+    message: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -25,6 +40,9 @@ pub enum ApiError {
     InvalidToken,
     #[error("You do not have access to this.")]
     Forbidden,
+    /// The credential is valid but its access level or allowlist does not cover the request.
+    #[error("{0}")]
+    UseRefused(UseRefused),
     #[error("Cross-site request refused: this request must come from Patio's own pages.")]
     CrossSite,
     #[error("Nothing was found at this address.")]
@@ -51,7 +69,9 @@ impl ApiError {
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden | ApiError::CrossSite => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::CrossSite | ApiError::UseRefused(_) => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound | ApiError::NoSuchRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -68,6 +88,8 @@ impl ApiError {
             ApiError::Unprocessable { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Unauthorized | ApiError::InvalidToken => "unauthorized",
             ApiError::Forbidden | ApiError::CrossSite => "forbidden",
+            ApiError::UseRefused(UseRefused::InsufficientScope) => "insufficient_scope",
+            ApiError::UseRefused(UseRefused::AddressNotAllowed(_)) => "address_not_allowed",
             ApiError::NotFound | ApiError::NoSuchRoute => "not_found",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
@@ -91,6 +113,14 @@ impl IntoResponse for ApiError {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static("Bearer realm=\"patio\", error=\"invalid_token\""),
+                );
+            }
+            ApiError::UseRefused(UseRefused::InsufficientScope) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(
+                        "Bearer realm=\"patio\", error=\"insufficient_scope\"",
+                    ),
                 );
             }
             ApiError::RateLimited {
@@ -135,7 +165,9 @@ impl From<TokenError> for ApiError {
         let message = error.to_string();
         match error {
             TokenError::LimitReached => ApiError::Conflict { code, message },
-            TokenError::InvalidDescription(_) => ApiError::InvalidRequest(message),
+            TokenError::InvalidDescription(_)
+            | TokenError::InvalidAllowlist(_)
+            | TokenError::InvalidAccess => ApiError::InvalidRequest(message),
             _ => ApiError::Unprocessable { code, message },
         }
     }
@@ -152,7 +184,17 @@ impl From<AccountError> for ApiError {
                 message: error.to_string(),
                 retry_after_secs,
             },
+            AccountError::Busy(busy) => ApiError::RateLimited {
+                message: busy.to_string(),
+                retry_after_secs: 1,
+            },
             AccountError::Store(store) => store.into(),
         }
+    }
+}
+
+impl From<UseRefused> for ApiError {
+    fn from(refused: UseRefused) -> ApiError {
+        ApiError::UseRefused(refused)
     }
 }

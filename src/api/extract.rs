@@ -1,7 +1,7 @@
 //! Extractors that turn a request into what handlers need, refusing in the API's own words.
 
 use super::ApiError;
-use crate::accounts::http::Caller;
+use crate::web::Caller;
 use crate::accounts::principal::Principal;
 use crate::accounts::rules::Role;
 use axum::extract::rejection::JsonRejection;
@@ -25,8 +25,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Authenticated {
     }
 }
 
-/// Proof that the caller is an administrator (checked against the user's current role).
-pub struct Admin;
+/// An administrator caller (checked against the user's current role).
+pub struct Admin(pub Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for Admin {
     type Rejection = ApiError;
@@ -34,7 +34,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Authenticated(caller) = Authenticated::from_request_parts(parts, state).await?;
         if caller.user.role == Role::Admin {
-            Ok(Admin)
+            Ok(Admin(caller))
         } else {
             Err(ApiError::Forbidden)
         }

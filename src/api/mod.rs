@@ -1,11 +1,14 @@
 //! The REST API (SPEC §5). Every route authorizes from the one `Principal` the guard resolved
-//! (`accounts::http::guard`), whichever credential it came from, and calls the same domain
+//! (`web::guard`), whichever credential it came from, and calls the same domain
 //! services as the pages. The OpenAPI document is generated from these handlers, so it cannot
 //! drift from the router.
 
 pub mod error;
 mod extract;
-mod handlers;
+mod health;
+mod me;
+pub mod tokens;
+mod users;
 
 pub use error::ApiError;
 
@@ -15,7 +18,6 @@ use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,12 +47,10 @@ impl Modify for BearerAuth {
 
 fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .routes(routes!(handlers::healthz))
-        .routes(routes!(handlers::me))
-        .routes(routes!(handlers::list_tokens, handlers::create_token))
-        .routes(routes!(handlers::delete_token))
-        .routes(routes!(handlers::list_users, handlers::create_user))
-        .routes(routes!(handlers::update_user))
+        .merge(health::router())
+        .merge(me::router())
+        .merge(tokens::router())
+        .merge(users::router())
 }
 
 /// The OpenAPI 3 document of every route below.

@@ -3,7 +3,8 @@
 //! last admin, first-run setup) are single trait methods, made atomic inside each backend.
 
 use crate::accounts::rules::{DisplayName, Role, Username};
-use crate::tokens::rules::{TokenDescription, TokenError, TokenName};
+use crate::tokens::allowlist::AllowList;
+use crate::tokens::rules::{Access, RevokedReason, TokenDescription, TokenError, TokenName};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -73,7 +74,7 @@ pub enum StoreError {
     #[error("the last active administrator cannot be deactivated or demoted")]
     LastAdmin,
     #[error(transparent)]
-    Token(TokenError),
+    Token(#[from] TokenError),
 }
 
 impl StoreError {
@@ -142,10 +143,13 @@ pub struct NewUser<'a> {
 }
 
 /// A change an administrator makes to a user's access; `None` leaves a field as it is.
+/// Deactivation always ends the user's sessions and access tokens; `revoke_tokens` also
+/// revokes their personal access tokens.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AccessChange {
     pub active: Option<bool>,
     pub role: Option<Role>,
+    pub revoke_tokens: Option<NewRevocation>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -164,6 +168,26 @@ pub struct LoginFailures {
     pub oldest_by_client: Option<DateTime<Utc>>,
 }
 
+/// The brute-force limits a sign-in attempt is reserved under.
+#[derive(Clone, Copy, Debug)]
+pub struct LoginLimits {
+    /// Failures after this instant count.
+    pub since: DateTime<Utc>,
+    pub per_username: i64,
+    pub per_client: i64,
+}
+
+impl LoginFailures {
+    /// Whether another attempt stays within `limits`.
+    pub fn allow(&self, limits: &LoginLimits) -> bool {
+        self.by_username < limits.per_username && self.by_client < limits.per_client
+    }
+}
+
+/// An attempt counted as a failure until it is known to have succeeded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginReservation(pub i64);
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatRecord {
     pub id: i64,
@@ -174,15 +198,53 @@ pub struct PatRecord {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    pub access: Access,
+    pub allowed_ips: AllowList,
+    pub revoked: Option<Revocation>,
 }
 
-/// What authenticating with a PAT needs of it.
+/// Changes to a token; `None` keeps a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct PatChange {
+    pub name: Option<TokenName>,
+    pub description: Option<TokenDescription>,
+    pub access: Option<Access>,
+    pub allowed_ips: Option<AllowList>,
+}
+
+/// Who revoked a token, when and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    pub at: DateTime<Utc>,
+    /// The revoking user, unless it was no one (the leaked-token intake, a policy) or that
+    /// account is gone.
+    pub by: Option<UserRef>,
+    pub reason: RevokedReason,
+}
+
+/// A revocation about to be recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NewRevocation {
+    pub at: DateTime<Utc>,
+    pub by: Option<i64>,
+    pub reason: RevokedReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRef {
+    pub id: i64,
+    pub username: String,
+}
+
+/// What authenticating with a PAT needs of it. Revoked tokens are never returned.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PatCredential {
     pub id: i64,
     pub name: String,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    pub access: Access,
+    pub allowed_ips: AllowList,
 }
 
 pub struct NewPat<'a> {
@@ -192,6 +254,8 @@ pub struct NewPat<'a> {
     pub digest: String,
     pub hint: String,
     pub expires_at: DateTime<Utc>,
+    pub access: Access,
+    pub allowed_ips: &'a AllowList,
 }
 
 /// Rows older than these instants are of no further use and may be deleted.
@@ -254,19 +318,18 @@ pub trait Store: Send + Sync + 'static {
     /// The expiry and owner of an access token.
     async fn access_token(&self, digest: &str) -> StoreResult<Option<(DateTime<Utc>, Account)>>;
 
-    async fn record_login_failure(
+    /// Counts the failures within `limits` and, when another attempt is allowed, records one
+    /// more failure for it, as one atomic step: concurrent attempts (on any instance) are each
+    /// counted before any password is checked. `Err` carries the counts that refused it.
+    async fn reserve_login_attempt(
         &self,
         username_key: &str,
         client: &str,
         now: DateTime<Utc>,
-    ) -> StoreResult<()>;
-    async fn login_failures_since(
-        &self,
-        username_key: &str,
-        client: &str,
-        since: DateTime<Utc>,
-    ) -> StoreResult<LoginFailures>;
-    async fn clear_login_failures(&self, username_key: &str) -> StoreResult<()>;
+        limits: LoginLimits,
+    ) -> StoreResult<Result<LoginReservation, LoginFailures>>;
+    /// Removes the failure recorded for an attempt that succeeded.
+    async fn cancel_login_attempt(&self, reservation: LoginReservation) -> StoreResult<()>;
 
     /// Inserts a token unless the user already has `limit` active tokens
     /// (`Token(LimitReached)`) or an active token with the same name (`Token(DuplicateName)`),
@@ -277,8 +340,23 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         limit: usize,
     ) -> StoreResult<PatRecord>;
-    /// A user's tokens, active and expired, newest first.
+    /// A user's tokens, active, expired and revoked, newest first.
     async fn list_pats(&self, user_id: i64) -> StoreResult<Vec<PatRecord>>;
+    /// Changes one of a user's tokens (`None` when there is no such token of theirs); a new
+    /// name must stay unique among the user's active tokens (`Token(DuplicateName)`).
+    async fn update_pat(
+        &self,
+        user_id: i64,
+        id: i64,
+        change: PatChange,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<PatRecord>>;
+    /// Revokes one token unless it is already revoked; whether it was revoked now.
+    async fn revoke_pat(&self, id: i64, revocation: NewRevocation) -> StoreResult<bool>;
+    /// Revokes every token of a user that is not yet revoked or expired; how many.
+    async fn revoke_user_pats(&self, user_id: i64, revocation: NewRevocation) -> StoreResult<u64>;
+    /// Ends every session and access token of a user.
+    async fn end_sign_ins(&self, user_id: i64) -> StoreResult<()>;
     /// Whether a token of this user was deleted.
     async fn delete_pat(&self, user_id: i64, id: i64) -> StoreResult<bool>;
     async fn pat(&self, digest: &str) -> StoreResult<Option<(PatCredential, Account)>>;
@@ -311,4 +389,6 @@ enum WriteLock {
     Users,
     /// Decisions about one user's tokens.
     User(i64),
+    /// Counting and recording sign-in attempts.
+    LoginAttempts,
 }

@@ -7,8 +7,10 @@ use sqlx::{PgPool, Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// An arbitrary constant naming Patio's "users" advisory lock.
+/// Arbitrary constants naming Patio's advisory locks: decisions about the set of users, and
+/// counting sign-in attempts.
 const USERS_LOCK_KEY: i64 = 0x7061_7469_6f75;
+const LOGIN_ATTEMPTS_LOCK_KEY: i64 = 0x7061_7469_6f6c;
 
 pub struct PgStore {
     pool: PgPool,
@@ -42,9 +44,13 @@ impl PgStore {
     async fn begin_write(&self, lock: WriteLock) -> sqlx::Result<Transaction<'static, Postgres>> {
         let mut tx = self.pool.begin().await?;
         match lock {
-            WriteLock::Users => {
+            WriteLock::Users | WriteLock::LoginAttempts => {
+                let key = match lock {
+                    WriteLock::Users => USERS_LOCK_KEY,
+                    _ => LOGIN_ATTEMPTS_LOCK_KEY,
+                };
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(USERS_LOCK_KEY)
+                    .bind(key)
                     .execute(&mut *tx)
                     .await?;
             }

@@ -7,11 +7,13 @@ macro_rules! impl_store {
     ($store:ty, $row:ty) => {
         use crate::accounts::rules::Role;
         use crate::store::{
-            AccessChange, Account, LoginFailures, NewPat, NewUser, PatCredential, PatRecord,
-            SessionRecord, StaleBefore, Store, StoreError, StoreResult, UserRecord, WriteLock,
+            AccessChange, Account, LoginFailures, LoginLimits, LoginReservation, NewPat,
+            NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Revocation, SessionRecord,
+            StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
         };
         use crate::time::{from_millis, to_millis};
-        use crate::tokens::rules::TokenError;
+        use crate::tokens::allowlist::AllowList;
+        use crate::tokens::rules::{Access, RevokedReason, TokenError};
         use chrono::{DateTime, Utc};
         use sqlx::Row;
 
@@ -19,7 +21,12 @@ macro_rules! impl_store {
         const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.active, \
              u.password_hash, u.created_at";
         const PAT_COLUMNS: &str = "p.id AS pat_id, p.user_id AS pat_user_id, p.name, \
-             p.description, p.hint, p.created_at AS pat_created_at, p.expires_at, p.last_used_at";
+             p.description, p.hint, p.created_at AS pat_created_at, p.expires_at, p.last_used_at, \
+             p.access, p.allowed_ips, p.revoked_at, p.revoked_by, p.revoked_reason, \
+             r.username AS revoked_by_username";
+        /// The tokens with their revoker's name, for `PAT_COLUMNS`.
+        const PAT_TABLES: &str =
+            "personal_access_tokens p LEFT JOIN users r ON r.id = p.revoked_by";
 
         fn account_from_row(row: &$row) -> sqlx::Result<Account> {
             let role: String = row.try_get("role")?;
@@ -55,7 +62,31 @@ macro_rules! impl_store {
                 created_at: from_millis(row.try_get("pat_created_at")?),
                 expires_at: from_millis(row.try_get("expires_at")?),
                 last_used_at: last_used_at(row)?,
+                access: access(row)?,
+                allowed_ips: AllowList::from_column(row.try_get("allowed_ips")?),
+                revoked: revocation(row)?,
             })
+        }
+
+        fn access(row: &$row) -> sqlx::Result<Access> {
+            Ok(Access::parse(row.try_get("access")?).unwrap_or(Access::Read))
+        }
+
+        fn revocation(row: &$row) -> sqlx::Result<Option<Revocation>> {
+            let Some(at) = row.try_get::<Option<i64>, _>("revoked_at")? else {
+                return Ok(None);
+            };
+            let by_id: Option<i64> = row.try_get("revoked_by")?;
+            let by_name: Option<String> = row.try_get("revoked_by_username")?;
+            let reason: Option<String> = row.try_get("revoked_reason")?;
+            Ok(Some(Revocation {
+                at: from_millis(at),
+                by: by_id.zip(by_name).map(|(id, username)| UserRef { id, username }),
+                reason: reason
+                    .as_deref()
+                    .and_then(RevokedReason::parse)
+                    .unwrap_or(RevokedReason::Admin),
+            }))
         }
 
         fn last_used_at(row: &$row) -> sqlx::Result<Option<DateTime<Utc>>> {
@@ -164,6 +195,12 @@ macro_rules! impl_store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                if !user.active {
+                    delete_sign_ins(&mut *tx, id).await?;
+                    if let Some(revocation) = change.revoke_tokens {
+                        revoke_user_pats(&mut *tx, id, revocation).await?;
+                    }
+                }
                 tx.commit().await?;
                 Ok(user)
             }
@@ -297,29 +334,14 @@ macro_rules! impl_store {
                 Ok(Some((from_millis(row.try_get("expires_at")?), account_from_row(&row)?)))
             }
 
-            async fn record_login_failure(
+            async fn reserve_login_attempt(
                 &self,
                 username_key: &str,
                 client: &str,
                 now: DateTime<Utc>,
-            ) -> StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO login_failures (username_key, client, at) VALUES ($1, $2, $3)",
-                )
-                .bind(username_key)
-                .bind(client)
-                .bind(to_millis(now))
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-
-            async fn login_failures_since(
-                &self,
-                username_key: &str,
-                client: &str,
-                since: DateTime<Utc>,
-            ) -> StoreResult<LoginFailures> {
+                limits: LoginLimits,
+            ) -> StoreResult<Result<LoginReservation, LoginFailures>> {
+                let mut tx = self.begin_write(WriteLock::LoginAttempts).await?;
                 let row = sqlx::query(
                     "SELECT \
                        (SELECT COUNT(*) FROM login_failures WHERE username_key = $1 AND at > $3) AS by_username, \
@@ -329,10 +351,10 @@ macro_rules! impl_store {
                 )
                 .bind(username_key)
                 .bind(client)
-                .bind(to_millis(since))
-                .fetch_one(&self.pool)
+                .bind(to_millis(limits.since))
+                .fetch_one(&mut *tx)
                 .await?;
-                Ok(LoginFailures {
+                let failures = LoginFailures {
                     by_username: row.try_get("by_username")?,
                     oldest_by_username: row
                         .try_get::<Option<i64>, _>("oldest_by_username")?
@@ -341,12 +363,27 @@ macro_rules! impl_store {
                     oldest_by_client: row
                         .try_get::<Option<i64>, _>("oldest_by_client")?
                         .map(from_millis),
-                })
+                };
+                if !failures.allow(&limits) {
+                    return Ok(Err(failures));
+                }
+                let row = sqlx::query(
+                    "INSERT INTO login_failures (username_key, client, at) VALUES ($1, $2, $3) \
+                     RETURNING id",
+                )
+                .bind(username_key)
+                .bind(client)
+                .bind(to_millis(now))
+                .fetch_one(&mut *tx)
+                .await?;
+                let id: i64 = row.try_get("id")?;
+                tx.commit().await?;
+                Ok(Ok(LoginReservation(id)))
             }
 
-            async fn clear_login_failures(&self, username_key: &str) -> StoreResult<()> {
-                sqlx::query("DELETE FROM login_failures WHERE username_key = $1")
-                    .bind(username_key)
+            async fn cancel_login_attempt(&self, reservation: LoginReservation) -> StoreResult<()> {
+                sqlx::query("DELETE FROM login_failures WHERE id = $1")
+                    .bind(reservation.0)
                     .execute(&self.pool)
                     .await?;
                 Ok(())
@@ -362,7 +399,8 @@ macro_rules! impl_store {
                 let row = sqlx::query(
                     "SELECT COUNT(*) AS active, \
                        COALESCE(SUM(CASE WHEN name_key = $3 THEN 1 ELSE 0 END), 0) AS same_name \
-                     FROM personal_access_tokens WHERE user_id = $1 AND expires_at > $2",
+                     FROM personal_access_tokens \
+                     WHERE user_id = $1 AND expires_at > $2 AND revoked_at IS NULL",
                 )
                 .bind(pat.user_id)
                 .bind(to_millis(now))
@@ -379,8 +417,9 @@ macro_rules! impl_store {
                 }
                 let row = sqlx::query(
                     "INSERT INTO personal_access_tokens \
-                       (user_id, name, name_key, description, digest, hint, created_at, expires_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                       (user_id, name, name_key, description, digest, hint, created_at, expires_at, \
+                        access, allowed_ips) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
                 )
                 .bind(pat.user_id)
                 .bind(pat.name.as_str())
@@ -390,6 +429,8 @@ macro_rules! impl_store {
                 .bind(&pat.hint)
                 .bind(to_millis(now))
                 .bind(to_millis(pat.expires_at))
+                .bind(pat.access.as_str())
+                .bind(pat.allowed_ips.to_column())
                 .fetch_one(&mut *tx)
                 .await?;
                 let id: i64 = row.try_get("id")?;
@@ -403,16 +444,109 @@ macro_rules! impl_store {
                     created_at: from_millis(to_millis(now)),
                     expires_at: from_millis(to_millis(pat.expires_at)),
                     last_used_at: None,
+                    access: pat.access,
+                    allowed_ips: pat.allowed_ips.clone(),
+                    revoked: None,
                 })
             }
 
             async fn list_pats(&self, user_id: i64) -> StoreResult<Vec<PatRecord>> {
                 let sql = format!(
-                    "SELECT {PAT_COLUMNS} FROM personal_access_tokens p \
+                    "SELECT {PAT_COLUMNS} FROM {PAT_TABLES} \
                      WHERE p.user_id = $1 ORDER BY p.created_at DESC, p.id DESC"
                 );
                 let rows = sqlx::query(&sql).bind(user_id).fetch_all(&self.pool).await?;
                 Ok(rows.iter().map(pat_from_row).collect::<sqlx::Result<_>>()?)
+            }
+
+            async fn update_pat(
+                &self,
+                user_id: i64,
+                id: i64,
+                change: PatChange,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Option<PatRecord>> {
+                let mut tx = self.begin_write(WriteLock::User(user_id)).await?;
+                let sql = format!(
+                    "SELECT {PAT_COLUMNS} FROM {PAT_TABLES} WHERE p.id = $1 AND p.user_id = $2"
+                );
+                let row = sqlx::query(&sql).bind(id).bind(user_id).fetch_optional(&mut *tx).await?;
+                let Some(mut token) = row.as_ref().map(pat_from_row).transpose()? else {
+                    return Ok(None);
+                };
+                if let Some(name) = &change.name {
+                    let row = sqlx::query(
+                        "SELECT COUNT(*) AS n FROM personal_access_tokens \
+                         WHERE user_id = $1 AND id <> $2 AND name_key = $3 \
+                           AND expires_at > $4 AND revoked_at IS NULL",
+                    )
+                    .bind(user_id)
+                    .bind(id)
+                    .bind(name.key())
+                    .bind(to_millis(now))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let active = token.revoked.is_none() && token.expires_at > now;
+                    if active && row.try_get::<i64, _>("n")? > 0 {
+                        return Err(StoreError::Token(TokenError::DuplicateName(
+                            name.as_str().to_owned(),
+                        )));
+                    }
+                    token.name = name.as_str().to_owned();
+                }
+                if let Some(description) = &change.description {
+                    token.description = description.as_str().to_owned();
+                }
+                token.access = change.access.unwrap_or(token.access);
+                if let Some(allowed_ips) = change.allowed_ips {
+                    token.allowed_ips = allowed_ips;
+                }
+                sqlx::query(
+                    "UPDATE personal_access_tokens \
+                     SET name = $1, name_key = $2, description = $3, access = $4, allowed_ips = $5 \
+                     WHERE id = $6",
+                )
+                .bind(&token.name)
+                .bind(token.name.to_lowercase())
+                .bind(&token.description)
+                .bind(token.access.as_str())
+                .bind(token.allowed_ips.to_column())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some(token))
+            }
+
+            async fn revoke_pat(&self, id: i64, revocation: NewRevocation) -> StoreResult<bool> {
+                let done = sqlx::query(
+                    "UPDATE personal_access_tokens \
+                     SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+                     WHERE id = $4 AND revoked_at IS NULL",
+                )
+                .bind(to_millis(revocation.at))
+                .bind(revocation.by)
+                .bind(revocation.reason.as_str())
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn revoke_user_pats(
+                &self,
+                user_id: i64,
+                revocation: NewRevocation,
+            ) -> StoreResult<u64> {
+                let mut conn = self.pool.acquire().await?;
+                revoke_user_pats(&mut *conn, user_id, revocation).await
+            }
+
+            async fn end_sign_ins(&self, user_id: i64) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                delete_sign_ins(&mut *tx, user_id).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn delete_pat(&self, user_id: i64, id: i64) -> StoreResult<bool> {
@@ -427,9 +561,10 @@ macro_rules! impl_store {
 
             async fn pat(&self, digest: &str) -> StoreResult<Option<(PatCredential, Account)>> {
                 let sql = format!(
-                    "SELECT p.id AS pat_id, p.name, p.expires_at, p.last_used_at, \
-                     {ACCOUNT_COLUMNS} FROM personal_access_tokens p \
-                     JOIN users u ON u.id = p.user_id WHERE p.digest = $1"
+                    "SELECT p.id AS pat_id, p.name, p.expires_at, p.last_used_at, p.access, \
+                     p.allowed_ips, {ACCOUNT_COLUMNS} FROM personal_access_tokens p \
+                     JOIN users u ON u.id = p.user_id \
+                     WHERE p.digest = $1 AND p.revoked_at IS NULL"
                 );
                 let Some(row) = sqlx::query(&sql).bind(digest).fetch_optional(&self.pool).await?
                 else {
@@ -440,6 +575,8 @@ macro_rules! impl_store {
                     name: row.try_get("name")?,
                     expires_at: from_millis(row.try_get("expires_at")?),
                     last_used_at: last_used_at(&row)?,
+                    access: access(&row)?,
+                    allowed_ips: AllowList::from_column(row.try_get("allowed_ips")?),
                 };
                 Ok(Some((pat, account_from_row(&row)?)))
             }
@@ -482,8 +619,43 @@ macro_rules! impl_store {
             }
         }
 
+        type DbConnection = <<$row as sqlx::Row>::Database as sqlx::Database>::Connection;
+
+        /// Revokes a user's tokens that are neither revoked nor expired.
+        async fn revoke_user_pats(
+            conn: &mut DbConnection,
+            user_id: i64,
+            revocation: NewRevocation,
+        ) -> StoreResult<u64> {
+            let done = sqlx::query(
+                "UPDATE personal_access_tokens \
+                 SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+                 WHERE user_id = $4 AND revoked_at IS NULL AND expires_at > $1",
+            )
+            .bind(to_millis(revocation.at))
+            .bind(revocation.by)
+            .bind(revocation.reason.as_str())
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+            Ok(done.rows_affected())
+        }
+
+        /// Ends a user's sessions and access tokens.
+        async fn delete_sign_ins(conn: &mut DbConnection, user_id: i64) -> StoreResult<()> {
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("DELETE FROM access_tokens WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *conn)
+                .await?;
+            Ok(())
+        }
+
         async fn insert_user(
-            conn: &mut <<$row as sqlx::Row>::Database as sqlx::Database>::Connection,
+            conn: &mut DbConnection,
             user: NewUser<'_>,
             now: DateTime<Utc>,
         ) -> StoreResult<UserRecord> {

@@ -1,6 +1,8 @@
 //! Personal access tokens (SPEC §3–4): the rules, the secrets, the lifecycle, and the Tokens
 //! page.
 
+#[cfg(feature = "ssr")]
+pub mod allowlist;
 pub mod page;
 pub mod rules;
 #[cfg(feature = "ssr")]

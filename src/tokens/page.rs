@@ -2,8 +2,8 @@
 //! reveal, and deletion with confirmation. Server functions sit beside the components.
 
 use super::rules::{
-    end_of_day, latest_custom_date, parse_date, ExpirationRequest, TokenError, TokenStatus,
-    MAX_ACTIVE_TOKENS, PRESET_DAYS,
+    end_of_day, latest_custom_date, parse_date, Access, ExpirationRequest, TokenError,
+    TokenStatus, MAX_ACTIVE_TOKENS, MAX_ALLOWED_IPS, PRESET_DAYS,
 };
 use crate::accounts::pages::SettingsTabs;
 use crate::components::{action_error, field_error, FieldError, FormAlert, ServerForm};
@@ -30,6 +30,11 @@ pub struct TokenView {
     #[serde(with = "chrono::serde::ts_milliseconds_option")]
     pub last_used_at: Option<DateTime<Utc>>,
     pub status: TokenStatus,
+    pub access: Access,
+    /// Addresses and networks the token may be used from; empty means anywhere.
+    pub allowed_ips: Vec<String>,
+    /// For a revoked token: by whom and why, as a sentence.
+    pub revoked: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,8 +55,23 @@ pub struct NewToken {
 #[cfg(feature = "ssr")]
 impl TokenView {
     pub fn of(token: crate::store::PatRecord, now: DateTime<Utc>) -> TokenView {
+        let revoked = token.revoked.as_ref().map(|revocation| {
+            let by = revocation
+                .by
+                .as_ref()
+                .map(|user| format!(" ({})", user.username))
+                .unwrap_or_default();
+            format!(
+                "Revoked {}{by} on {} UTC.",
+                revocation.reason.describe(),
+                revocation.at.format("%Y-%m-%d %H:%M")
+            )
+        });
         TokenView {
-            status: TokenStatus::of(token.expires_at, now),
+            status: TokenStatus::of(token.expires_at, token.revoked.is_some(), now),
+            access: token.access,
+            allowed_ips: token.allowed_ips.entries(),
+            revoked,
             id: token.id,
             name: token.name,
             description: token.description,
@@ -109,6 +129,8 @@ pub async fn generate_token(
     description: String,
     expiration: String,
     custom_date: Option<String>,
+    access: Option<String>,
+    allowed_ips: Option<String>,
 ) -> Result<NewToken, AppError> {
     use super::service::{self, GenerateRequest};
     use crate::accounts::pages::on_server;
@@ -123,10 +145,15 @@ pub async fn generate_token(
     }
     let state = on_server::state();
     let expiration = expiration_from_form(&expiration, custom_date.as_deref().unwrap_or(""))?;
+    let allowed_ips = allowed_ips.unwrap_or_default();
     let request = GenerateRequest {
         name: &name,
         description: &description,
         expiration,
+        access: Access::parse(access.as_deref().unwrap_or(""))?,
+        allowed_ips: allowed_ips
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .collect(),
     };
     let generated = service::generate(&state, caller.user.id, request).await?;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
@@ -267,7 +294,15 @@ fn TokenTable(tokens: Vec<TokenView>, to_delete: RwSignal<Option<(i64, String)>>
                                         <span class="token-description">{token.description.clone()}</span>
                                     })}
                                 </td>
-                                <td data-label="Token"><code class="hint">{format!("patio_…{}", token.hint)}</code></td>
+                                <td data-label="Token">
+                                    <code class="hint">{format!("patio_…{}", token.hint)}</code>
+                                    <span class="token-access">{token.access.label()}</span>
+                                    {(!token.allowed_ips.is_empty()).then(|| view! {
+                                        <span class="token-allowlist">
+                                            "From " {token.allowed_ips.join(", ")}
+                                        </span>
+                                    })}
+                                </td>
                                 <td data-label="Created"><LocalTime at=token.created_at /></td>
                                 <td data-label="Expires"><LocalTime at=token.expires_at /></td>
                                 <td data-label="Last used">
@@ -276,7 +311,12 @@ fn TokenTable(tokens: Vec<TokenView>, to_delete: RwSignal<Option<(i64, String)>>
                                         None => view! { <span class="muted">"Never"</span> }.into_any(),
                                     }}
                                 </td>
-                                <td data-label="Status"><StatusBadge status=token.status /></td>
+                                <td data-label="Status">
+                                    <StatusBadge status=token.status />
+                                    {token.revoked.clone().map(|why| view! {
+                                        <span class="token-revoked">{why}</span>
+                                    })}
+                                </td>
                                 <td class="actions">
                                     <button type="button" class="button small danger" aria-label=label
                                         on:click=move |_| to_delete.set(Some(target.clone()))>
@@ -299,6 +339,7 @@ fn StatusBadge(status: TokenStatus) -> impl IntoView {
         TokenStatus::Active => "badge active",
         TokenStatus::ExpiringSoon => "badge expiring",
         TokenStatus::Expired => "badge expired",
+        TokenStatus::Revoked => "badge revoked",
     };
     view! { <span class=class>{status.label()}</span> }
 }
@@ -377,6 +418,8 @@ fn GenerateDialog(action: ServerAction<GenerateToken>, open: RwSignal<bool>) -> 
                         description: f.text("description"),
                         expiration: f.text("expiration"),
                         custom_date: Some(f.text("custom_date")),
+                        access: Some(f.text("access")),
+                        allowed_ips: Some(f.text("allowed_ips")),
                     }>
                         <div class="field">
                             <label for="token-name">"Token Name"</label>
@@ -395,6 +438,28 @@ fn GenerateDialog(action: ServerAction<GenerateToken>, open: RwSignal<bool>) -> 
                             <FieldError id="token-description-error".into() error=field_error(error, "description") />
                         </div>
                         <ExpirationField choice custom_date error=field_error(error, "expiration") />
+                        <div class="field">
+                            <label for="token-access">"Access"</label>
+                            <select id="token-access" name="access" aria-describedby="token-access-help">
+                                <option value="read_write" selected>"Read and write"</option>
+                                <option value="read">"Read only"</option>
+                            </select>
+                            <p class="help" id="token-access-help">
+                                "Read only allows GET, HEAD and OPTIONS requests."
+                            </p>
+                        </div>
+                        <div class="field">
+                            <label for="token-allowed-ips">"Allowed addresses"</label>
+                            <input id="token-allowed-ips" name="allowed_ips" type="text"
+                                autocomplete="off" spellcheck="false"
+                                placeholder="203.0.113.0/24, 2001:db8::1"
+                                aria-invalid=move || field_error(error, "allowed_ips").get().map(|_| "true")
+                                aria-describedby="token-allowed-ips-help token-allowed-ips-error" />
+                            <p class="help" id="token-allowed-ips-help">
+                                {format!("Optional. Up to {MAX_ALLOWED_IPS} IP addresses or networks, separated by commas; empty means anywhere.")}
+                            </p>
+                            <FieldError id="token-allowed-ips-error".into() error=field_error(error, "allowed_ips") />
+                        </div>
                         <div class="form-actions">
                             <button type="button" class="button secondary" on:click=move |_| open.set(false)>
                                 "Cancel"

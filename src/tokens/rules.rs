@@ -26,6 +26,10 @@ pub enum TokenError {
     DuplicateName(String),
     #[error("You have 5 active tokens, the maximum. Delete one to generate another.")]
     LimitReached,
+    #[error("{0}")]
+    InvalidAllowlist(String),
+    #[error("Choose the access “read_write” (read and write) or “read” (read only).")]
+    InvalidAccess,
 }
 
 impl TokenError {
@@ -37,6 +41,7 @@ impl TokenError {
             TokenError::InvalidExpiration(_) => "invalid_expiration",
             TokenError::DuplicateName(_) => "duplicate_name",
             TokenError::LimitReached => "token_limit_reached",
+            TokenError::InvalidAllowlist(_) | TokenError::InvalidAccess => "invalid_request",
         }
     }
 }
@@ -188,11 +193,14 @@ pub enum TokenStatus {
     Active,
     ExpiringSoon,
     Expired,
+    Revoked,
 }
 
 impl TokenStatus {
-    pub fn of(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> TokenStatus {
-        if expires_at <= now {
+    pub fn of(expires_at: DateTime<Utc>, revoked: bool, now: DateTime<Utc>) -> TokenStatus {
+        if revoked {
+            TokenStatus::Revoked
+        } else if expires_at <= now {
             TokenStatus::Expired
         } else if expires_at - now < Duration::days(EXPIRING_SOON_DAYS) {
             TokenStatus::ExpiringSoon
@@ -202,7 +210,7 @@ impl TokenStatus {
     }
 
     pub fn is_active(self) -> bool {
-        self != TokenStatus::Expired
+        matches!(self, TokenStatus::Active | TokenStatus::ExpiringSoon)
     }
 
     pub fn label(self) -> &'static str {
@@ -210,9 +218,103 @@ impl TokenStatus {
             TokenStatus::Active => "Active",
             TokenStatus::ExpiringSoon => "Expiring soon",
             TokenStatus::Expired => "Expired",
+            TokenStatus::Revoked => "Revoked",
         }
     }
 }
+
+/// What a token may do (SPEC §12): everything its owner may, or only read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    #[default]
+    ReadWrite,
+    Read,
+}
+
+impl Access {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Access::ReadWrite => "read_write",
+            Access::Read => "read",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Access, TokenError> {
+        match text.trim() {
+            "read_write" | "" => Ok(Access::ReadWrite),
+            "read" => Ok(Access::Read),
+            _ => Err(TokenError::InvalidAccess),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Access::ReadWrite => "Read and write",
+            Access::Read => "Read only",
+        }
+    }
+
+    /// Whether a request with this HTTP method is within the access: a read-only token may
+    /// only `GET`, `HEAD` and `OPTIONS`.
+    pub fn permits(self, method: &str) -> bool {
+        match self {
+            Access::ReadWrite => true,
+            Access::Read => ["GET", "HEAD", "OPTIONS"]
+                .iter()
+                .any(|safe| method.eq_ignore_ascii_case(safe)),
+        }
+    }
+}
+
+/// Why a token was revoked (SPEC §10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RevokedReason {
+    /// By an administrator.
+    Admin,
+    /// Reported as leaked (§13).
+    Leaked,
+    /// Unused for longer than the policy allows (§14).
+    Unused,
+    /// With its owner's deactivation.
+    Deactivated,
+}
+
+impl RevokedReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevokedReason::Admin => "admin",
+            RevokedReason::Leaked => "leaked",
+            RevokedReason::Unused => "unused",
+            RevokedReason::Deactivated => "deactivated",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RevokedReason> {
+        [
+            RevokedReason::Admin,
+            RevokedReason::Leaked,
+            RevokedReason::Unused,
+            RevokedReason::Deactivated,
+        ]
+        .into_iter()
+        .find(|reason| reason.as_str() == text)
+    }
+
+    /// Completes "Revoked …" for the owner.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RevokedReason::Admin => "by an administrator",
+            RevokedReason::Leaked => "because it was reported as leaked",
+            RevokedReason::Unused => "because it went unused",
+            RevokedReason::Deactivated => "when the account was deactivated",
+        }
+    }
+}
+
+/// At most this many addresses or networks in a token's allowlist.
+pub const MAX_ALLOWED_IPS: usize = 10;
 
 #[cfg(test)]
 mod tests {
@@ -323,15 +425,34 @@ mod tests {
     #[test]
     fn status_follows_the_time_left() {
         assert_eq!(
-            TokenStatus::of(now() + Duration::days(8), now()),
+            TokenStatus::of(now() + Duration::days(8), false, now()),
             TokenStatus::Active
         );
         assert_eq!(
-            TokenStatus::of(now() + Duration::days(6), now()),
+            TokenStatus::of(now() + Duration::days(6), false, now()),
             TokenStatus::ExpiringSoon
         );
-        assert_eq!(TokenStatus::of(now(), now()), TokenStatus::Expired);
+        assert_eq!(TokenStatus::of(now(), false, now()), TokenStatus::Expired);
+        assert_eq!(
+            TokenStatus::of(now() + Duration::days(8), true, now()),
+            TokenStatus::Revoked
+        );
         assert!(TokenStatus::ExpiringSoon.is_active());
         assert!(!TokenStatus::Expired.is_active());
+        assert!(!TokenStatus::Revoked.is_active());
+    }
+
+    #[test]
+    fn read_only_tokens_may_only_read() {
+        for method in ["GET", "head", "OPTIONS"] {
+            assert!(Access::Read.permits(method), "{method}");
+        }
+        for method in ["POST", "PUT", "PATCH", "DELETE", "PROPFIND", ""] {
+            assert!(!Access::Read.permits(method), "{method}");
+            assert!(Access::ReadWrite.permits(method), "{method}");
+        }
+        assert_eq!(Access::parse("read"), Ok(Access::Read));
+        assert_eq!(Access::parse(""), Ok(Access::ReadWrite));
+        assert_eq!(Access::parse("admin"), Err(TokenError::InvalidAccess));
     }
 }

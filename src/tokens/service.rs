@@ -1,17 +1,22 @@
-//! The token lifecycle, with no HTTP in it: generate, list, delete. The Tokens page's server
-//! functions and the REST API both call these; authentication (using a token) lives in
-//! `accounts::principal`.
+//! The token lifecycle, with no HTTP in it: generate, list, edit, revoke, delete. The Tokens
+//! page's server functions and the REST API both call these; authentication (using a token)
+//! lives in `accounts::principal`.
 
-use super::rules::{ExpirationRequest, TokenDescription, TokenName, MAX_ACTIVE_TOKENS};
+use super::allowlist::AllowList;
+use super::rules::{
+    Access, ExpirationRequest, RevokedReason, TokenDescription, TokenName, MAX_ACTIVE_TOKENS,
+};
 use super::secret::{self, Secret};
 use crate::server::AppState;
-use crate::store::{NewPat, PatRecord, StoreError, StoreResult};
+use crate::store::{NewPat, NewRevocation, PatChange, PatRecord, StoreError, StoreResult};
 
 /// What a user asks for when generating a token, as typed.
 pub struct GenerateRequest<'a> {
     pub name: &'a str,
     pub description: &'a str,
     pub expiration: ExpirationRequest,
+    pub access: Access,
+    pub allowed_ips: Vec<&'a str>,
 }
 
 /// A new token and its secret: the only time the secret exists outside the caller's hands.
@@ -28,9 +33,10 @@ pub async fn generate(
     request: GenerateRequest<'_>,
 ) -> StoreResult<Generated> {
     let now = state.clock.now();
-    let name = TokenName::parse(request.name).map_err(StoreError::Token)?;
-    let description = TokenDescription::parse(request.description).map_err(StoreError::Token)?;
-    let expires_at = request.expiration.resolve(now).map_err(StoreError::Token)?;
+    let name = TokenName::parse(request.name)?;
+    let description = TokenDescription::parse(request.description)?;
+    let expires_at = request.expiration.resolve(now)?;
+    let allowed_ips = AllowList::parse(request.allowed_ips)?;
     let secret = secret::new_pat();
     let new = NewPat {
         user_id,
@@ -39,15 +45,68 @@ pub async fn generate(
         digest: secret.digest(),
         hint: secret.hint(),
         expires_at,
+        access: request.access,
+        allowed_ips: &allowed_ips,
     };
     let token = state.store.create_pat(new, now, MAX_ACTIVE_TOKENS).await?;
     tracing::info!(user_id, token_id = token.id, hint = %token.hint, "token generated");
     Ok(Generated { token, secret })
 }
 
-/// The user's tokens, active and expired, newest first.
+/// The user's tokens, active, expired and revoked, newest first.
 pub async fn list(state: &AppState, user_id: i64) -> StoreResult<Vec<PatRecord>> {
     state.store.list_pats(user_id).await
+}
+
+/// Changes to a token's name, description, access or allowlist, as typed; `None` keeps it.
+#[derive(Default)]
+pub struct EditRequest<'a> {
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
+    pub access: Option<Access>,
+    pub allowed_ips: Option<Vec<&'a str>>,
+}
+
+/// Edits one of the user's own tokens (§3 rules; names stay unique among active ones);
+/// `NotFound` for anyone else's.
+pub async fn edit(
+    state: &AppState,
+    user_id: i64,
+    token_id: i64,
+    request: EditRequest<'_>,
+) -> StoreResult<PatRecord> {
+    let change = PatChange {
+        name: request.name.map(TokenName::parse).transpose()?,
+        description: request
+            .description
+            .map(TokenDescription::parse)
+            .transpose()?,
+        access: request.access,
+        allowed_ips: request.allowed_ips.map(AllowList::parse).transpose()?,
+    };
+    let token = state
+        .store
+        .update_pat(user_id, token_id, change, state.clock.now())
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    tracing::info!(user_id, token_id, "token edited");
+    Ok(token)
+}
+
+/// An administrator revokes any user's token; it stays listed, as revoked, for its owner.
+/// `NotFound` when there is no such token or it is already revoked.
+pub async fn revoke(state: &AppState, admin_id: i64, token_id: i64) -> StoreResult<()> {
+    let revocation = NewRevocation {
+        at: state.clock.now(),
+        by: Some(admin_id),
+        reason: RevokedReason::Admin,
+    };
+    if state.store.revoke_pat(token_id, revocation).await? {
+        tracing::info!(admin_id, token_id, "token revoked by an administrator");
+        Ok(())
+    } else {
+        Err(StoreError::NotFound)
+    }
 }
 
 /// Deletes one of the user's own tokens; `NotFound` for anyone else's (without saying it exists).

@@ -2,8 +2,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 use patio::accounts::rules::{DisplayName, Role, Username};
-use patio::store::{AccessChange, NewPat, NewUser, StaleBefore, Store, StoreError};
-use patio::tokens::rules::{TokenDescription, TokenError, TokenName};
+use patio::store::{
+    AccessChange, LoginFailures, LoginLimits, LoginReservation, NewPat, NewUser, StaleBefore,
+    Store, StoreError,
+};
+use patio::tokens::allowlist::AllowList;
+use patio::tokens::rules::{Access, TokenDescription, TokenError, TokenName};
 use std::sync::Arc;
 
 on_both_backends!(crate::common::open_store =>
@@ -71,6 +75,8 @@ async fn pat_at(
                 digest: secret.digest(),
                 hint: secret.hint(),
                 expires_at,
+                access: Access::ReadWrite,
+                allowed_ips: &AllowList::default(),
             },
             at,
             5,
@@ -260,47 +266,64 @@ async fn password_change_ends_other_sessions_and_access_tokens(store: Arc<dyn St
     );
 }
 
+async fn reserve(
+    store: &Arc<dyn Store>,
+    username: &str,
+    client: &str,
+    at: DateTime<Utc>,
+    limits: LoginLimits,
+) -> Result<LoginReservation, LoginFailures> {
+    store
+        .reserve_login_attempt(username, client, at, limits)
+        .await
+        .unwrap()
+}
+
+fn limits(since: DateTime<Utc>, per_username: i64, per_client: i64) -> LoginLimits {
+    LoginLimits {
+        since,
+        per_username,
+        per_client,
+    }
+}
+
 async fn login_failures_are_counted_per_username_and_client(store: Arc<dyn Store>) {
     let t0 = now();
+    let window = t0 - Duration::minutes(15);
+    let wide = limits(window, 100, 100);
     for i in 0..3 {
-        store
-            .record_login_failure("alice", "10.0.0.1", t0 + Duration::seconds(i))
+        reserve(&store, "alice", "10.0.0.1", t0 + Duration::seconds(i), wide)
             .await
             .unwrap();
     }
-    store
-        .record_login_failure("bob", "10.0.0.1", t0)
+    reserve(&store, "bob", "10.0.0.1", t0, wide).await.unwrap();
+    reserve(&store, "alice", "10.0.0.2", t0, wide).await.unwrap();
+    let later = t0 + Duration::seconds(10);
+    // Four attempts for alice, four from 10.0.0.1: a limit of four refuses the fifth, with the
+    // counts that refused it.
+    let refused = reserve(&store, "alice", "10.0.0.9", later, limits(window, 4, 100))
+        .await
+        .unwrap_err();
+    assert_eq!((refused.by_username, refused.oldest_by_username), (4, Some(t0)));
+    let refused = reserve(&store, "carol", "10.0.0.1", later, limits(window, 100, 4))
+        .await
+        .unwrap_err();
+    assert_eq!((refused.by_client, refused.oldest_by_client), (4, Some(t0)));
+    // Only attempts inside the window count: two of alice's are after t0.
+    reserve(&store, "alice", "10.0.0.9", later, limits(t0, 3, 100))
         .await
         .unwrap();
-    store
-        .record_login_failure("alice", "10.0.0.2", t0)
+    // A cancelled attempt (the password was right) no longer counts.
+    let dave = reserve(&store, "dave", "10.0.0.5", t0, limits(window, 1, 100))
         .await
         .unwrap();
-    let seen = store
-        .login_failures_since("alice", "10.0.0.1", t0 - Duration::minutes(15))
+    assert!(reserve(&store, "dave", "10.0.0.5", t0, limits(window, 1, 100))
+        .await
+        .is_err());
+    store.cancel_login_attempt(dave).await.unwrap();
+    reserve(&store, "dave", "10.0.0.5", t0, limits(window, 1, 100))
         .await
         .unwrap();
-    assert_eq!(seen.by_username, 4);
-    assert_eq!(seen.by_client, 4);
-    assert_eq!(seen.oldest_by_username, Some(t0));
-    let later = store
-        .login_failures_since("alice", "10.0.0.1", t0)
-        .await
-        .unwrap();
-    assert_eq!(later.by_username, 2);
-    store.clear_login_failures("alice").await.unwrap();
-    let cleared = store
-        .login_failures_since("alice", "10.0.0.9", t0 - Duration::minutes(15))
-        .await
-        .unwrap();
-    assert_eq!(
-        (
-            cleared.by_username,
-            cleared.by_client,
-            cleared.oldest_by_client
-        ),
-        (0, 0, None)
-    );
 }
 
 async fn tokens_are_listed_newest_first_and_deleted_by_owner_only(store: Arc<dyn Store>) {
@@ -430,6 +453,8 @@ async fn last_use_is_recorded_at_most_once_a_minute(store: Arc<dyn Store>) {
                 digest: secret.digest(),
                 hint: secret.hint(),
                 expires_at: t0 + Duration::days(7),
+                access: Access::Read,
+                allowed_ips: &AllowList::parse(["10.0.0.0/8"]).unwrap(),
             },
             t0,
             5,
@@ -441,6 +466,10 @@ async fn last_use_is_recorded_at_most_once_a_minute(store: Arc<dyn Store>) {
     assert_eq!(
         (found.name.as_str(), found.expires_at),
         ("ci", t0 + Duration::days(7))
+    );
+    assert_eq!(
+        (found.access, found.allowed_ips.entries()),
+        (Access::Read, vec!["10.0.0.0/8".to_owned()])
     );
     assert_eq!(
         (owner.username.as_str(), owner.role, owner.active),
@@ -484,8 +513,8 @@ async fn stale_rows_are_purged(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    store
-        .record_login_failure("alice", "c", t0 - Duration::hours(1))
+    let day = limits(t0 - Duration::days(1), 1, 100);
+    reserve(&store, "alice", "c", t0 - Duration::hours(1), day)
         .await
         .unwrap();
     store
@@ -500,11 +529,8 @@ async fn stale_rows_are_purged(store: Arc<dyn Store>) {
     assert!(store.session("old").await.unwrap().is_none());
     assert!(store.session("fresh").await.unwrap().is_some());
     assert!(store.access_token("expired").await.unwrap().is_none());
-    let failures = store
-        .login_failures_since("alice", "c", t0 - Duration::days(1))
-        .await
-        .unwrap();
-    assert_eq!(failures.by_username, 0);
+    // The old failure is gone: one more attempt fits under a limit of one.
+    reserve(&store, "alice", "c", t0, day).await.unwrap();
 }
 
 async fn closed_store_reports_unavailable(store: Arc<dyn Store>) {

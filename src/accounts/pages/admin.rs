@@ -77,14 +77,16 @@ pub async fn create_user(
     })
 }
 
+/// `revoke_tokens` is the Deactivate form's checkbox: present (checked) revokes the user's
+/// personal access tokens too.
 #[server(prefix = "/rpc", endpoint = "admin_update_user")]
 pub async fn update_user(
     id: i64,
     active: Option<bool>,
     role: Option<String>,
+    revoke_tokens: Option<String>,
 ) -> Result<UserChanged, AppError> {
-    use crate::accounts::service;
-    use crate::store::AccessChange;
+    use crate::accounts::service::{self, AccessRequest};
     let admin = super::on_server::admin()?;
     let role = match role.as_deref() {
         None | Some("") => None,
@@ -92,12 +94,31 @@ pub async fn update_user(
             Some(Role::parse(text).ok_or_else(|| AppError::Refused("Unknown role.".into()))?)
         }
     };
-    let user = service::change_access(
-        &super::on_server::state(),
-        id,
-        AccessChange { active, role },
-    )
-    .await?;
+    let request = AccessRequest {
+        active,
+        role,
+        revoke_tokens: Some(revoke_tokens.is_some()),
+    };
+    let user =
+        service::change_access(&super::on_server::state(), admin.user.id, id, request).await?;
+    Ok(UserChanged {
+        user: row(user, admin.user.id),
+        users: all_users(admin.user.id).await?,
+    })
+}
+
+/// Ends every session and access token of a user and revokes their personal access tokens.
+#[server(prefix = "/rpc", endpoint = "admin_revoke_credentials")]
+pub async fn revoke_credentials(id: i64) -> Result<UserChanged, AppError> {
+    use crate::accounts::service;
+    let admin = super::on_server::admin()?;
+    let state = super::on_server::state();
+    service::revoke_credentials(&state, admin.user.id, id).await?;
+    let user = state
+        .store
+        .user_by_id(id)
+        .await?
+        .ok_or_else(|| AppError::Refused("That user no longer exists.".into()))?;
     Ok(UserChanged {
         user: row(user, admin.user.id),
         users: all_users(admin.user.id).await?,
@@ -148,8 +169,17 @@ fn UserManager(initial: Vec<UserRow>) -> impl IntoView {
     };
     let update = ServerAction::<UpdateUser>::new();
     let update_error = action_error(update);
+    let revoke = ServerAction::<RevokeCredentials>::new();
+    let revoke_error = action_error(revoke);
+    let revoked = move || {
+        revoke.value().with(|r| {
+            r.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|c| c.user.username.clone())
+        })
+    };
     let users = RwSignal::new(initial);
-    for action in [create.value(), update.value()] {
+    for action in [create.value(), update.value(), revoke.value()] {
         Effect::new(move |_| {
             if let Some(Ok(changed)) = action.get() {
                 users.set(changed.users);
@@ -158,6 +188,12 @@ fn UserManager(initial: Vec<UserRow>) -> impl IntoView {
     }
     view! {
         <FormAlert error=update_error />
+        <FormAlert error=revoke_error />
+        <div class="alert success" role="status" hidden=move || revoked().is_none()>
+            {move || revoked().map(|name| format!(
+                "Every session, access token and personal access token of {name} is revoked."
+            ))}
+        </div>
         <div class="table-wrap">
             <table class="data">
                 <thead>
@@ -170,7 +206,7 @@ fn UserManager(initial: Vec<UserRow>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {move || users.get().into_iter().map(|user| view! { <UserRowView user update /> }).collect_view()}
+                    {move || users.get().into_iter().map(|user| view! { <UserRowView user update revoke /> }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -217,11 +253,16 @@ fn read_update(form: &FormFields) -> UpdateUser {
         id: form.text("id").parse().unwrap_or_default(),
         active: form.text("active").parse().ok(),
         role: (!role.is_empty()).then_some(role),
+        revoke_tokens: form.checked("revoke_tokens").then(|| "true".to_owned()),
     }
 }
 
 #[component]
-fn UserRowView(user: UserRow, update: ServerAction<UpdateUser>) -> impl IntoView {
+fn UserRowView(
+    user: UserRow,
+    update: ServerAction<UpdateUser>,
+    revoke: ServerAction<RevokeCredentials>,
+) -> impl IntoView {
     let (toggle_label, next_active) = if user.active {
         ("Deactivate", "false")
     } else {
@@ -233,8 +274,12 @@ fn UserRowView(user: UserRow, update: ServerAction<UpdateUser>) -> impl IntoView
     };
     let id = user.id.to_string();
     let id_again = id.clone();
+    let id_revoke = id.clone();
     let toggle_aria = format!("{toggle_label} {}", user.username);
     let role_aria = format!("{role_label} {}", user.username);
+    let revoke_aria = format!("Revoke every credential of {}", user.username);
+    let revoke_tokens_id = format!("revoke-tokens-{}", user.id);
+    let deactivating = user.active;
     view! {
         <tr>
             <td data-label="User">
@@ -257,6 +302,20 @@ fn UserRowView(user: UserRow, update: ServerAction<UpdateUser>) -> impl IntoView
                     <input type="hidden" name="active" value=next_active />
                     <button type="submit" class="button small secondary"
                         aria-label=toggle_aria>{toggle_label}</button>
+                    {deactivating.then(|| view! {
+                        <label class="inline-check" for=revoke_tokens_id.clone()>
+                            <input type="checkbox" id=revoke_tokens_id.clone() name="revoke_tokens"
+                                value="true" checked />
+                            " and revoke their tokens"
+                        </label>
+                    })}
+                </ServerForm>
+                <ServerForm action=revoke read=|f| RevokeCredentials {
+                    id: f.text("id").parse().unwrap_or_default(),
+                }>
+                    <input type="hidden" name="id" value=id_revoke />
+                    <button type="submit" class="button small danger"
+                        aria-label=revoke_aria>"Revoke all credentials"</button>
                 </ServerForm>
                 <ServerForm action=update read=read_update>
                     <input type="hidden" name="id" value=id_again />

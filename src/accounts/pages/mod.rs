@@ -107,7 +107,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
 #[cfg(feature = "ssr")]
 pub mod on_server {
     use super::Me;
-    use crate::accounts::http::Caller;
+    use crate::web::Caller;
     use crate::accounts::principal::Principal;
     use crate::accounts::rules::Role;
     use crate::errors::AppError;
@@ -148,41 +148,22 @@ pub mod on_server {
         }
     }
 
-    /// The client's address, for the per-address sign-in limit.
+    /// The client's address as the guard resolved it (SPEC §9).
     pub fn client_address() -> String {
         parts()
-            .and_then(|parts| {
-                parts
-                    .extensions
-                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|info| info.0.ip().to_string())
-            })
-            .unwrap_or_else(|| "unknown".to_owned())
+            .and_then(|parts| parts.extensions.get::<crate::web::ClientAddress>().copied())
+            .map_or_else(|| "unknown".to_owned(), |client| client.to_string())
     }
 
-    /// The scheme and host the browser used to reach Patio, as its request says (a proxy in
-    /// front says so in `X-Forwarded-Proto`/`-Host`). Only ever shown back to that browser.
-    pub fn request_origin() -> String {
-        let Some(parts) = parts() else {
-            return String::new();
-        };
-        let header = |name: &str| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.split(',').next())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-        };
-        let scheme = match header("x-forwarded-proto") {
-            Some("https") => "https",
-            _ => "http",
-        };
-        let host = header("x-forwarded-host")
-            .or_else(|| header("host"))
-            .unwrap_or("localhost");
-        format!("{scheme}://{host}")
+    /// Where users reach Patio (`PATIO_PUBLIC_URL`), without a trailing slash. Never taken from
+    /// the request, so no crafted `Host` header puts another address on a page.
+    pub fn public_url() -> String {
+        state()
+            .config
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     /// Whether this request is a plain HTML form post (no WebAssembly), which expects a redirect.
@@ -201,6 +182,13 @@ pub mod on_server {
     pub fn back_to_form(to: &str) {
         if is_plain_form_post() {
             leptos_axum::redirect(to);
+        }
+    }
+
+    /// Sets a header of the answer being rendered.
+    pub fn set_header(name: http::HeaderName, value: http::HeaderValue) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            response.insert_header(name, value);
         }
     }
 

@@ -24,7 +24,7 @@ pub async fn set_up(
     };
     let admin = service::set_up(&state, form).await?;
     state.mark_set_up();
-    on_server::start_session(admin.id, crate::accounts::http::DEFAULT_LANDING.to_owned()).await
+    on_server::start_session(admin.id, crate::web::DEFAULT_LANDING.to_owned()).await
 }
 
 #[server(prefix = "/rpc", endpoint = "login")]
@@ -33,7 +33,7 @@ pub async fn log_in(username: String, password: String, next: String) -> Result<
     use crate::accounts::service;
     let state = on_server::state();
     let user = service::sign_in(&state, &username, &password, &on_server::client_address()).await?;
-    on_server::start_session(user.id, crate::accounts::http::safe_next(&next)).await
+    on_server::start_session(user.id, crate::web::guard::safe_next(&next)).await
 }
 
 #[component]

@@ -1,0 +1,67 @@
+//! `GET /api/v1/me`: who the caller is and how they authenticated.
+
+use super::extract::Authenticated;
+use super::error::ErrorBody;
+use crate::accounts::principal::Credential;
+use crate::accounts::rules::Role;
+use crate::server::AppState;
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    id: i64,
+    username: String,
+    display_name: String,
+    #[schema(example = "user")]
+    role: Role,
+    /// How this request authenticated: `session`, `access_token` or `pat`.
+    #[schema(example = "pat")]
+    auth: &'static str,
+    /// The personal access token used, when `auth` is `pat`.
+    token: Option<MeToken>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeToken {
+    id: i64,
+    name: String,
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    expires_at: DateTime<Utc>,
+}
+
+/// The caller, as whoever they authenticated as.
+#[utoipa::path(get, path = "/api/v1/me", tag = "users",
+    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+pub async fn me(Authenticated(caller): Authenticated) -> Json<Me> {
+    let token = match &caller.credential {
+        Credential::Pat {
+            id,
+            name,
+            expires_at,
+            ..
+        } => Some(MeToken {
+            id: *id,
+            name: name.clone(),
+            expires_at: *expires_at,
+        }),
+        _ => None,
+    };
+    Json(Me {
+        id: caller.user.id,
+        auth: caller.credential.kind(),
+        username: caller.user.username,
+        display_name: caller.user.display_name,
+        role: caller.user.role,
+        token,
+    })
+}
+

@@ -1,0 +1,307 @@
+//! `/api/v1/tokens`: the caller's own tokens (SPEC §5, §17), and the administrator's revocation
+//! of anyone's (`DELETE /api/v1/admin/tokens/{id}`).
+
+use super::error::ErrorBody;
+use super::extract::{Admin, Authenticated, IdPath, JsonBody};
+use super::ApiError;
+use crate::server::AppState;
+use crate::store::PatRecord;
+use crate::tokens::rules::{Access, ExpirationRequest, RevokedReason, TokenError, TokenStatus};
+use crate::tokens::service::{self as tokens, EditRequest, GenerateRequest};
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(edit_token, delete_token))
+        .routes(routes!(revoke_token))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Token {
+    id: i64,
+    name: String,
+    description: String,
+    /// The last four characters of the secret.
+    #[schema(example = "x9Qa")]
+    hint: String,
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    expires_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::time::rfc3339_option")]
+    last_used_at: Option<DateTime<Utc>>,
+    #[schema(example = "active")]
+    status: ApiTokenStatus,
+    /// `read_write`, or `read`: only `GET`, `HEAD` and `OPTIONS` requests.
+    #[schema(value_type = String, example = "read_write")]
+    access: Access,
+    /// Addresses and networks the token may be used from; empty means anywhere.
+    #[schema(example = json!(["203.0.113.0/24"]))]
+    allowed_ips: Vec<String>,
+    /// When the token was revoked (`status` is `revoked`), else null.
+    #[serde(serialize_with = "crate::time::rfc3339_option")]
+    revoked_at: Option<DateTime<Utc>>,
+    /// The administrator who revoked it, when one did.
+    revoked_by: Option<UserRef>,
+    /// `admin`, `leaked`, `unused` or `deactivated`, when revoked.
+    #[schema(value_type = Option<String>, example = "admin")]
+    revoked_reason: Option<RevokedReason>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserRef {
+    id: i64,
+    username: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiTokenStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl Token {
+    pub fn of(token: PatRecord, now: DateTime<Utc>) -> Token {
+        let status = match TokenStatus::of(token.expires_at, token.revoked.is_some(), now) {
+            TokenStatus::Revoked => ApiTokenStatus::Revoked,
+            TokenStatus::Expired => ApiTokenStatus::Expired,
+            TokenStatus::Active | TokenStatus::ExpiringSoon => ApiTokenStatus::Active,
+        };
+        let revoked = token.revoked;
+        Token {
+            status,
+            id: token.id,
+            name: token.name,
+            description: token.description,
+            hint: token.hint,
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+            last_used_at: token.last_used_at,
+            access: token.access,
+            allowed_ips: token.allowed_ips.entries(),
+            revoked_at: revoked.as_ref().map(|r| r.at),
+            revoked_reason: revoked.as_ref().map(|r| r.reason),
+            revoked_by: revoked.and_then(|r| r.by).map(|by| UserRef {
+                id: by.id,
+                username: by.username,
+            }),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenList {
+    tokens: Vec<Token>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OneToken {
+    token: Token,
+}
+
+/// The caller's own tokens, active, expired and revoked, newest first. Never a secret.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "tokens",
+    responses((status = 200, body = TokenList), (status = 401, body = ErrorBody)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<TokenList>, ApiError> {
+    let now = state.clock.now();
+    let tokens = tokens::list(&state, caller.user.id).await?;
+    Ok(Json(TokenList {
+        tokens: tokens.into_iter().map(|t| Token::of(t, now)).collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// 1–100 characters (after trimming), no control characters, unique among your active
+    /// tokens without regard to case.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
+    name: String,
+    /// Up to 500 characters; line breaks and tabs are the only control characters allowed.
+    #[serde(default)]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
+    description: Option<String>,
+    /// An RFC 3339 instant after now and at most 365 days ahead. Give this or
+    /// `expires_in_days`, not both.
+    #[schema(format = DateTime, example = "2027-01-31T23:59:59Z")]
+    expires_at: Option<String>,
+    /// Days from now. Give this or `expires_at`, not both.
+    // A JSON number: 30.0 is as good as 30, as JSON Schema's `integer` has it.
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 365, example = 30)]
+    expires_in_days: Option<f64>,
+    /// `read_write` (the default) or `read`.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = "^(read_write|read)$", example = "read")]
+    access: Option<Access>,
+    /// Up to 10 IP addresses or CIDR networks (IPv4 or IPv6) the token may be used from; empty
+    /// or absent means anywhere.
+    #[serde(default)]
+    #[schema(max_items = 10, example = json!(["203.0.113.0/24", "2001:db8::/32"]))]
+    allowed_ips: Option<Vec<String>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    token: Token,
+    /// The secret, shown this once. Store it now.
+    #[schema(example = "patio_…")]
+    secret: String,
+}
+
+fn expiration(request: &NewToken) -> Result<ExpirationRequest, ApiError> {
+    match (&request.expires_at, request.expires_in_days) {
+        (Some(_), Some(_)) => Err(TokenError::InvalidExpiration(
+            "Give either `expires_at` or `expires_in_days`, not both.".into(),
+        )
+        .into()),
+        (None, None) => Err(TokenError::InvalidExpiration(
+            "Give `expires_at` (an RFC 3339 date-time) or `expires_in_days` (1–365).".into(),
+        )
+        .into()),
+        (None, Some(days)) if days.fract() == 0.0 => Ok(ExpirationRequest::InDays(days as i64)),
+        (None, Some(_)) => Err(TokenError::InvalidExpiration(
+            "`expires_in_days` must be a whole number of days, from 1 to 365.".into(),
+        )
+        .into()),
+        (Some(text), None) => DateTime::parse_from_rfc3339(text)
+            .map(|at| ExpirationRequest::At(at.with_timezone(&Utc)))
+            .map_err(|_| {
+                TokenError::InvalidExpiration(
+                    "`expires_at` must be an RFC 3339 date-time, such as 2027-01-31T23:59:59Z."
+                        .into(),
+                )
+                .into()
+            }),
+    }
+}
+
+fn entries(list: &Option<Vec<String>>) -> Option<Vec<&str>> {
+    list.as_ref()
+        .map(|entries| entries.iter().map(String::as_str).collect())
+}
+
+/// Generates a token. The response is the only time the secret is shown.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
+    responses(
+        (status = 201, body = CreatedToken),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "`insufficient_scope`: a read-only token", body = ErrorBody),
+        (status = 409, description = "`token_limit_reached`", body = ErrorBody),
+        (status = 422, description = "`invalid_name`, `duplicate_name`, `invalid_expiration`", body = ErrorBody),
+    ))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    JsonBody(request): JsonBody<NewToken>,
+) -> Result<Response, ApiError> {
+    let generate = GenerateRequest {
+        name: &request.name,
+        description: request.description.as_deref().unwrap_or(""),
+        expiration: expiration(&request)?,
+        access: request.access.unwrap_or_default(),
+        allowed_ips: entries(&request.allowed_ips).unwrap_or_default(),
+    };
+    let generated = tokens::generate(&state, caller.user.id, generate).await?;
+    let body = CreatedToken {
+        token: Token::of(generated.token, state.clock.now()),
+        secret: generated.secret.into_exposed(),
+    };
+    Ok(no_store((StatusCode::CREATED, Json(body)).into_response()))
+}
+
+/// A response that carries a secret must never be cached.
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenChange {
+    /// As when generating; unique among your active tokens.
+    #[schema(min_length = 1, max_length = 100)]
+    name: Option<String>,
+    #[schema(max_length = 500)]
+    description: Option<String>,
+    #[schema(value_type = Option<String>, pattern = "^(read_write|read)$")]
+    access: Option<Access>,
+    #[schema(max_items = 10)]
+    allowed_ips: Option<Vec<String>>,
+}
+
+/// Changes the name, description, access or allowlist of one of the caller's tokens.
+#[utoipa::path(patch, path = "/api/v1/tokens/{id}", tag = "tokens", request_body = TokenChange,
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 200, body = OneToken), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such token of yours", body = ErrorBody),
+        (status = 422, description = "`invalid_name`, `duplicate_name`", body = ErrorBody)))]
+pub async fn edit_token(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    IdPath(id): IdPath,
+    JsonBody(change): JsonBody<TokenChange>,
+) -> Result<Json<OneToken>, ApiError> {
+    let request = EditRequest {
+        name: change.name.as_deref(),
+        description: change.description.as_deref(),
+        access: change.access,
+        allowed_ips: entries(&change.allowed_ips),
+    };
+    let token = tokens::edit(&state, caller.user.id, id, request).await?;
+    Ok(Json(OneToken {
+        token: Token::of(token, state.clock.now()),
+    }))
+}
+
+/// Deletes one of the caller's tokens; it stops working on the very next request.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 204), (status = 401, body = ErrorBody),
+        (status = 404, description = "No such token of yours", body = ErrorBody)))]
+pub async fn delete_token(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, ApiError> {
+    tokens::delete(&state, caller.user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes any user's token (administrators only): it stops working at once and stays listed
+/// for its owner as revoked, with who revoked it and when.
+#[utoipa::path(delete, path = "/api/v1/admin/tokens/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, description = "No such token, or already revoked", body = ErrorBody)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, ApiError> {
+    tokens::revoke(&state, admin.user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

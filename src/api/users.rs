@@ -1,0 +1,165 @@
+//! `/api/v1/admin/users`: accounts, for administrators (SPEC §5, §17).
+
+use super::error::ErrorBody;
+use super::extract::{Admin, IdPath, JsonBody};
+use super::ApiError;
+use crate::accounts::rules::Role;
+use crate::accounts::service::{self, AccessRequest, AccountForm};
+use crate::server::AppState;
+use crate::store::UserRecord;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(update_user))
+        .routes(routes!(revoke_user_tokens))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct User {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: Role,
+    active: bool,
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    created_at: DateTime<Utc>,
+}
+
+impl From<UserRecord> for User {
+    fn from(user: UserRecord) -> User {
+        User {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            role: user.role,
+            active: user.active,
+            created_at: user.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    users: Vec<User>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OneUser {
+    user: User,
+}
+
+/// Every account (administrators only).
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
+    responses((status = 200, body = UserList), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn list_users(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<UserList>, ApiError> {
+    let users = state.store.list_users().await?;
+    Ok(Json(UserList {
+        users: users.into_iter().map(User::from).collect(),
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    /// 3–64 of `[A-Za-z0-9._-]`, unique without regard to case.
+    #[schema(min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9._-]+$")]
+    username: String,
+    /// Up to 100 characters, no control characters; the username when left out or blank.
+    #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
+    display_name: Option<String>,
+    /// 8–256 characters.
+    #[schema(min_length = 8, max_length = 256)]
+    password: String,
+    #[serde(default)]
+    role: Option<Role>,
+}
+
+/// Creates an account (administrators only).
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUser,
+    responses((status = 201, body = OneUser), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "`username_taken`", body = ErrorBody)))]
+pub async fn create_user(
+    State(state): State<AppState>,
+    _: Admin,
+    JsonBody(request): JsonBody<NewUser>,
+) -> Result<Response, ApiError> {
+    let form = AccountForm {
+        username: &request.username,
+        display_name: request.display_name.as_deref().unwrap_or(""),
+        password: &request.password,
+        role: request.role.unwrap_or(Role::User),
+    };
+    let user = service::create_user(&state, form).await?;
+    Ok((StatusCode::CREATED, Json(OneUser { user: user.into() })).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    active: Option<bool>,
+    role: Option<Role>,
+    /// With `"active": false`: also revoke the user's personal access tokens (default true).
+    /// Deactivation always ends their sessions and access tokens.
+    revoke_tokens: Option<bool>,
+}
+
+/// Activates, deactivates or changes the role of an account (administrators only). The last
+/// active administrator cannot be deactivated or demoted. Deactivation ends the user's sessions
+/// and access tokens and, unless `revoke_tokens` is false, revokes their personal access tokens.
+#[utoipa::path(patch, path = "/api/v1/admin/users/{id}", tag = "admin", request_body = UserChange,
+    params(("id" = i64, Path, description = "The user's id")),
+    responses((status = 200, body = OneUser), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "`last_admin`", body = ErrorBody)))]
+pub async fn update_user(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    IdPath(id): IdPath,
+    JsonBody(change): JsonBody<UserChange>,
+) -> Result<Json<OneUser>, ApiError> {
+    let request = AccessRequest {
+        active: change.active,
+        role: change.role,
+        revoke_tokens: change.revoke_tokens,
+    };
+    let user = service::change_access(&state, admin.user.id, id, request).await?;
+    Ok(Json(OneUser { user: user.into() }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Revoked {
+    /// How many personal access tokens were revoked.
+    revoked: u64,
+}
+
+/// Ends every credential of a user at once (administrators only): their sessions and access
+/// tokens end and their active personal access tokens are revoked (reason `admin`).
+#[utoipa::path(delete, path = "/api/v1/admin/users/{id}/tokens", tag = "admin",
+    params(("id" = i64, Path, description = "The user's id")),
+    responses((status = 200, body = Revoked), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn revoke_user_tokens(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    IdPath(id): IdPath,
+) -> Result<Json<Revoked>, ApiError> {
+    let revoked = service::revoke_credentials(&state, admin.user.id, id).await?;
+    Ok(Json(Revoked { revoked }))
+}
