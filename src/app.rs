@@ -34,6 +34,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_me();
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <Title formatter=|page: String| {
             if page.is_empty() { "Patio".to_owned() } else { format!("{page} · Patio") }
@@ -52,6 +54,24 @@ pub fn App() -> impl IntoView {
                 </Routes>
             </main>
         </Router>
+    }
+}
+
+/// Every page's Content-Security-Policy: only Patio's own files, and inline scripts only with
+/// this answer's nonce (Leptos puts it on the hydration scripts); WebAssembly may compile; no
+/// framing, no `<base>`, forms post only to Patio.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    let nonce = leptos::nonce::use_nonce()
+        .map(|nonce| format!(" 'nonce-{nonce}'"))
+        .unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; script-src 'self'{nonce} 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; frame-ancestors 'none'; \
+         base-uri 'none'; form-action 'self'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        crate::accounts::pages::on_server::set_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

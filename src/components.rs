@@ -71,26 +71,45 @@ where
     S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
     S::Output: Send + Sync + 'static,
 {
+    form_error(action, None)
+}
+
+/// [`action_error`] for a form that also works as a plain HTML post: until the action runs in
+/// the browser, the error of the plain post (`posted`, see [`posted_error`]).
+pub fn form_error<S>(action: ServerAction<S>, posted: Option<AppError>) -> Signal<Option<AppError>>
+where
+    S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    S::Output: Send + Sync + 'static,
+{
     Signal::derive(move || {
-        action
-            .value()
-            .with(|result| result.as_ref().and_then(|r| r.as_ref().err().cloned()))
+        action.value().with(|result| match result {
+            Some(result) => result.as_ref().err().cloned(),
+            None => posted.clone(),
+        })
     })
 }
 
-/// Why a plain HTML form post to the server function at `path` failed, if it did: Leptos sends
-/// the browser back to the form with the error in the address (`__err`, with `__path`).
-pub fn posted_error(path: &str) -> Signal<Option<AppError>> {
-    use leptos::server_fn::error::ServerFnUrlError;
-    let error = leptos_router::hooks::use_query_map().with_untracked(|query| {
-        if query.get_str("__path") != Some(path) {
-            return None;
-        }
-        query
-            .get_str("__err")
-            .map(ServerFnUrlError::<AppError>::decode_err)
-    });
-    Signal::stored(error)
+/// Why the plain HTML form post this browser just made to the server function at `path` failed,
+/// if it did. The server hands it over once (`web::form_errors`); it never comes from the
+/// address, so no link can put words on a page.
+pub fn posted_error(path: &str) -> Option<AppError> {
+    #[cfg(feature = "ssr")]
+    return use_context::<http::request::Parts>()
+        .and_then(|parts| {
+            parts
+                .extensions
+                .get::<crate::web::form_errors::PostedError>()
+                .cloned()
+        })
+        .filter(|posted| posted.path == path)
+        .map(|posted| {
+            leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(&posted.error)
+        });
+    #[cfg(not(feature = "ssr"))]
+    {
+        let _ = path;
+        None
+    }
 }
 
 /// The part of `error` that belongs next to `field`.

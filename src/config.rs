@@ -1,8 +1,8 @@
 //! Every setting in one place: environment variables, an optional `.env`, and `Leptos.toml`
 //! (the site settings shared with cargo-leptos; `LEPTOS_*` variables override it).
 
-use leptos::config::LeptosOptions;
 use ipnet::IpNet;
+use leptos::config::LeptosOptions;
 use std::net::SocketAddr;
 use url::Url;
 
@@ -149,8 +149,14 @@ mod tests {
             nets.iter().map(ToString::to_string).collect::<Vec<_>>(),
             ["10.0.0.1/32", "192.168.0.0/16", "2001:db8::/32"]
         );
-        assert_eq!(parse_networks("10.0.0.1, proxy.local"), Err("proxy.local".into()));
-        assert_eq!(parse_network("10.1.2.3/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(
+            parse_networks("10.0.0.1, proxy.local"),
+            Err("proxy.local".into())
+        );
+        assert_eq!(
+            parse_network("10.1.2.3/8").unwrap().to_string(),
+            "10.0.0.0/8"
+        );
         assert!(parse_network("10.0.0.0/33").is_none());
         assert!(parse_networks("").unwrap().is_empty());
     }

@@ -77,7 +77,13 @@ impl FromRef<AppState> for LeptosOptions {
 /// The whole HTTP surface of Patio.
 pub fn router(state: AppState) -> Router {
     let leptos_options = state.config.leptos.clone();
-    let routes = generate_route_list(App);
+    let routes = route_list();
+    // Browsers that reached Patio over https keep to it (only sent when that is how users
+    // reach it).
+    let hsts = state
+        .config
+        .secure_cookies()
+        .then(|| HeaderValue::from_static("max-age=31536000"));
     let context_state = state.clone();
     let provide_state = move || provide_context(context_state.clone());
 
@@ -118,6 +124,10 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("same-origin"),
         ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            move |_: &Response<_>| hsts.clone(),
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
                 // Method and path only: no query string, no headers, so no credential is logged.
@@ -125,6 +135,17 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .with_state(state)
+}
+
+/// The app's routes, generated once per process. Generating them renders the whole app with
+/// resource loading suppressed by a process-wide flag (leptos_router's `RouteList::generate`);
+/// a page rendered elsewhere in the process at that moment would wait for its resources
+/// forever, so a second server started in the same process (the tests start many) must not
+/// generate them again.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
 /// The hydrate bundle and stylesheet. With hashed file names (release builds) a changed file

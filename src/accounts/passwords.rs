@@ -179,7 +179,10 @@ mod tests {
                 busy += 1;
             }
         }
-        assert!(busy >= 8, "only {busy} of the jobs past the queue's capacity were refused");
+        assert!(
+            busy >= 8,
+            "only {busy} of the jobs past the queue's capacity were refused"
+        );
         // Once the queue drains, work is taken again.
         assert_eq!(passwords.verify("guess", None).await, Ok(false));
     }

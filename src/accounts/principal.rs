@@ -66,7 +66,9 @@ impl Credential {
 pub enum UseRefused {
     #[error("This token is read-only: it can only read (GET, HEAD and OPTIONS requests).")]
     InsufficientScope,
-    #[error("This token cannot be used from your address ({0}); its allowlist does not include it.")]
+    #[error(
+        "This token cannot be used from your address ({0}); its allowlist does not include it."
+    )]
     AddressNotAllowed(IpAddr),
 }
 

@@ -220,7 +220,11 @@ async fn check_password(
     Ok(verified?)
 }
 
-fn rate_limited(failures: &LoginFailures, limits: &LoginLimits, now: DateTime<Utc>) -> AccountError {
+fn rate_limited(
+    failures: &LoginFailures,
+    limits: &LoginLimits,
+    now: DateTime<Utc>,
+) -> AccountError {
     let oldest_blocking = [
         (failures.by_username >= limits.per_username).then_some(failures.oldest_by_username),
         (failures.by_client >= limits.per_client).then_some(failures.oldest_by_client),

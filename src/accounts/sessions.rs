@@ -52,13 +52,18 @@ fn cookie(value: &str, max_age: i64, secure: bool) -> HeaderValue {
 
 /// The session id the browser sent, if any.
 pub fn id_from(headers: &HeaderMap) -> Option<&str> {
+    cookie_value(headers, COOKIE_NAME)
+}
+
+/// The non-empty value of the cookie `name` the browser sent, if any.
+pub fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == COOKIE_NAME && !value.is_empty())
+        .find(|(found, value)| *found == name && !value.is_empty())
         .map(|(_, value)| value)
 }
 

@@ -1,9 +1,9 @@
 //! Extractors that turn a request into what handlers need, refusing in the API's own words.
 
 use super::ApiError;
-use crate::web::Caller;
 use crate::accounts::principal::Principal;
 use crate::accounts::rules::Role;
+use crate::web::Caller;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;

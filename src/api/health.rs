@@ -35,4 +35,3 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiE
         }
     }
 }
-

@@ -185,12 +185,20 @@ fn answer(verdict: Verdict) -> Response {
         Verdict::Allow(principal) => {
             let mut response = StatusCode::OK.into_response();
             let headers = response.headers_mut();
-            let value = |text: String| HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static(""));
+            let value =
+                |text: String| HeaderValue::from_str(&text).unwrap_or(HeaderValue::from_static(""));
             headers.insert(USER, value(principal.user.username.clone()));
             headers.insert(USER_ID, value(principal.user.id.to_string()));
             headers.insert(ROLE, HeaderValue::from_static(principal.user.role.as_str()));
-            headers.insert(ACCESS, HeaderValue::from_static(principal.credential.access().as_str()));
-            let token_id = principal.credential.token_id().map(|id| id.to_string()).unwrap_or_default();
+            headers.insert(
+                ACCESS,
+                HeaderValue::from_static(principal.credential.access().as_str()),
+            );
+            let token_id = principal
+                .credential
+                .token_id()
+                .map(|id| id.to_string())
+                .unwrap_or_default();
             headers.insert(TOKEN_ID, value(token_id));
             response
         }
@@ -250,17 +258,35 @@ mod tests {
     #[test]
     fn tokens_come_as_bearer_or_either_half_of_basic() {
         let basic = |pair: &str| {
-            format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(pair))
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(pair)
+            )
         };
-        assert_eq!(token(&with_authorization(&["Bearer abc"])), Some("abc".into()));
-        assert_eq!(token(&with_authorization(&[&basic("git:abc")])), Some("abc".into()));
-        assert_eq!(token(&with_authorization(&[&basic("abc:")])), Some("abc".into()));
-        assert_eq!(token(&with_authorization(&[&basic(":abc")])), Some("abc".into()));
+        assert_eq!(
+            token(&with_authorization(&["Bearer abc"])),
+            Some("abc".into())
+        );
+        assert_eq!(
+            token(&with_authorization(&[&basic("git:abc")])),
+            Some("abc".into())
+        );
+        assert_eq!(
+            token(&with_authorization(&[&basic("abc:")])),
+            Some("abc".into())
+        );
+        assert_eq!(
+            token(&with_authorization(&[&basic(":abc")])),
+            Some("abc".into())
+        );
         assert_eq!(token(&with_authorization(&[&basic("abc")])), None);
         assert_eq!(token(&with_authorization(&["Basic !!!"])), None);
         assert_eq!(token(&with_authorization(&["Bearer a", "Bearer b"])), None);
         assert_eq!(token(&with_authorization(&["Digest abc"])), None);
-        assert!(matches!(presented_token(&HeaderMap::new()), Presented::Nothing));
+        assert!(matches!(
+            presented_token(&HeaderMap::new()),
+            Presented::Nothing
+        ));
     }
 
     #[test]

@@ -77,7 +77,8 @@ mod tests {
 
     #[test]
     fn entries_are_ips_or_networks_of_either_family() {
-        let list = AllowList::parse_text("203.0.113.0/24, 198.51.100.7\n2001:db8::/32 ::1").unwrap();
+        let list =
+            AllowList::parse_text("203.0.113.0/24, 198.51.100.7\n2001:db8::/32 ::1").unwrap();
         assert_eq!(
             list.entries(),
             ["203.0.113.0/24", "198.51.100.7", "2001:db8::/32", "::1"]
@@ -107,7 +108,8 @@ mod tests {
         let eleven: Vec<String> = (1..=11).map(|n| format!("10.0.0.{n}")).collect();
         assert!(AllowList::parse(eleven.iter().map(String::as_str)).is_err());
         // Duplicates count once, and a network is normalised first.
-        let list = AllowList::parse(["10.0.0.1", "10.0.0.1/32", "10.1.2.3/8", "10.0.0.0/8"]).unwrap();
+        let list =
+            AllowList::parse(["10.0.0.1", "10.0.0.1/32", "10.1.2.3/8", "10.0.0.0/8"]).unwrap();
         assert_eq!(list.entries(), ["10.0.0.1", "10.0.0.0/8"]);
     }
 }

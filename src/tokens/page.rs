@@ -2,8 +2,8 @@
 //! reveal, and deletion with confirmation. Server functions sit beside the components.
 
 use super::rules::{
-    end_of_day, latest_custom_date, parse_date, Access, ExpirationRequest, TokenError,
-    TokenStatus, MAX_ACTIVE_TOKENS, MAX_ALLOWED_IPS, PRESET_DAYS,
+    end_of_day, latest_custom_date, parse_date, Access, ExpirationRequest, TokenError, TokenStatus,
+    MAX_ACTIVE_TOKENS, MAX_ALLOWED_IPS, PRESET_DAYS,
 };
 use crate::accounts::pages::SettingsTabs;
 use crate::components::{action_error, field_error, FieldError, FormAlert, ServerForm};

@@ -72,7 +72,11 @@ mod tests {
     fn an_untrusted_peer_is_the_client_whatever_it_claims() {
         let answer = resolve(ip("198.51.100.7"), &headers(&["203.0.113.9"]), &[]);
         assert_eq!(answer.0, ip("198.51.100.7"));
-        let answer = resolve(ip("198.51.100.7"), &headers(&["203.0.113.9"]), &nets("10.0.0.0/8"));
+        let answer = resolve(
+            ip("198.51.100.7"),
+            &headers(&["203.0.113.9"]),
+            &nets("10.0.0.0/8"),
+        );
         assert_eq!(answer.0, ip("198.51.100.7"));
     }
 
@@ -80,26 +84,47 @@ mod tests {
     fn behind_trusted_proxies_the_rightmost_untrusted_hop_is_the_client() {
         let trusted = nets("10.0.0.0/8, 2001:db8::1");
         // The client claims 1.2.3.4; the proxy appended the address it really saw.
-        let answer = resolve(ip("10.0.0.2"), &headers(&["1.2.3.4, 203.0.113.9, 10.0.0.3"]), &trusted);
+        let answer = resolve(
+            ip("10.0.0.2"),
+            &headers(&["1.2.3.4, 203.0.113.9, 10.0.0.3"]),
+            &trusted,
+        );
         assert_eq!(answer.0, ip("203.0.113.9"));
-        let answer = resolve(ip("2001:db8::1"), &headers(&["1.2.3.4", "203.0.113.9"]), &trusted);
+        let answer = resolve(
+            ip("2001:db8::1"),
+            &headers(&["1.2.3.4", "203.0.113.9"]),
+            &trusted,
+        );
         assert_eq!(answer.0, ip("203.0.113.9"));
         // Only proxies in the chain, or no header: the peer.
-        assert_eq!(resolve(ip("10.0.0.2"), &headers(&["10.0.0.3"]), &trusted).0, ip("10.0.0.2"));
-        assert_eq!(resolve(ip("10.0.0.2"), &HeaderMap::new(), &trusted).0, ip("10.0.0.2"));
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &headers(&["10.0.0.3"]), &trusted).0,
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            resolve(ip("10.0.0.2"), &HeaderMap::new(), &trusted).0,
+            ip("10.0.0.2")
+        );
     }
 
     #[test]
     fn a_malformed_chain_from_a_trusted_proxy_falls_back_to_the_peer() {
         let trusted = nets("10.0.0.0/8");
         for bad in ["203.0.113.9, not-an-ip", "", "203.0.113.9:443", "unknown"] {
-            assert_eq!(resolve(ip("10.0.0.2"), &headers(&[bad]), &trusted).0, ip("10.0.0.2"), "{bad}");
+            assert_eq!(
+                resolve(ip("10.0.0.2"), &headers(&[bad]), &trusted).0,
+                ip("10.0.0.2"),
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn mapped_ipv4_peers_are_ipv4() {
-        assert_eq!(resolve(ip("::ffff:203.0.113.9"), &HeaderMap::new(), &[]).0, ip("203.0.113.9"));
+        assert_eq!(
+            resolve(ip("::ffff:203.0.113.9"), &HeaderMap::new(), &[]).0,
+            ip("203.0.113.9")
+        );
         let trusted = nets("127.0.0.1");
         let answer = resolve(ip("::ffff:127.0.0.1"), &headers(&["203.0.113.9"]), &trusted);
         assert_eq!(answer.0, ip("203.0.113.9"));

@@ -3,6 +3,7 @@
 //! first, and the caching rule for personal answers.
 
 use super::client_address::{self, ClientAddress};
+use super::form_errors;
 use crate::accounts::principal::{authenticate, AuthFailure, Principal};
 use crate::accounts::sessions;
 use crate::api::ApiError;
@@ -56,15 +57,33 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
             return ApiError::from(refused).into_response();
         }
     }
-    if request.method() == Method::GET && is_page(path) {
+    let page_visit = request.method() == Method::GET && is_page(path);
+    if page_visit {
         match page_redirect(&state, request.uri(), caller.as_ref()).await {
             Ok(Some(to)) => return Redirect::to(&to).into_response(),
             Ok(None) => {}
             Err(error) => return ApiError::from(error).into_response(),
         }
     }
+    // A plain form post's error, carried back in a cookie, is shown by the next page once.
+    let posted = page_visit
+        .then(|| form_errors::from_cookie(request.headers()))
+        .flatten();
+    if let Some(Some(error)) = &posted {
+        request.extensions_mut().insert(error.clone());
+    }
     request.extensions_mut().insert(Caller(caller));
-    no_store(next.run(request).await, personal)
+    let mut response = next.run(request).await;
+    let secure = state.config.secure_cookies();
+    if path.starts_with("/rpc/") {
+        response = form_errors::error_into_cookie(response, secure);
+    }
+    if posted.is_some() {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, form_errors::clearing_cookie(secure));
+    }
+    no_store(response, personal)
 }
 
 /// Routes that read their own credentials (client credentials, a proxy's sub-request) and are
@@ -74,9 +93,16 @@ fn authenticates_itself(path: &str) -> bool {
 }
 
 fn is_page(path: &str) -> bool {
-    !["/api/", "/rpc/", "/connect/", "/logout", "/auth/", "/oauth/"]
-        .iter()
-        .any(|prefix| path.starts_with(prefix))
+    ![
+        "/api/",
+        "/rpc/",
+        "/connect/",
+        "/logout",
+        "/auth/",
+        "/oauth/",
+    ]
+    .iter()
+    .any(|prefix| path.starts_with(prefix))
 }
 
 /// Answers that may carry personal data or secrets: everything but static files.
@@ -104,13 +130,17 @@ pub fn needs_sign_in(path: &str) -> bool {
     path.starts_with("/settings") || path.starts_with("/admin")
 }
 
-/// Where a page visit must go instead, if anywhere: to first-run setup while there is no user,
-/// to sign-in for signed-in pages, away from setup and sign-in when they no longer apply.
+/// Where a page visit must go instead, if anywhere: to the same page without a form error in
+/// its address (see `form_errors`), to first-run setup while there is no user, to sign-in for
+/// signed-in pages, away from setup and sign-in when they no longer apply.
 async fn page_redirect(
     state: &AppState,
     uri: &axum::http::Uri,
     caller: Option<&Principal>,
 ) -> Result<Option<String>, crate::store::StoreError> {
+    if let Some(clean) = form_errors::without_error(uri) {
+        return Ok(Some(clean));
+    }
     let path = uri.path();
     let set_up = state.is_set_up().await?;
     Ok(if !set_up {

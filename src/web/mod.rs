@@ -2,6 +2,7 @@
 //! decides who is calling.
 
 pub mod client_address;
+pub mod form_errors;
 pub mod guard;
 
 pub use client_address::ClientAddress;

@@ -297,14 +297,19 @@ async fn login_failures_are_counted_per_username_and_client(store: Arc<dyn Store
             .unwrap();
     }
     reserve(&store, "bob", "10.0.0.1", t0, wide).await.unwrap();
-    reserve(&store, "alice", "10.0.0.2", t0, wide).await.unwrap();
+    reserve(&store, "alice", "10.0.0.2", t0, wide)
+        .await
+        .unwrap();
     let later = t0 + Duration::seconds(10);
     // Four attempts for alice, four from 10.0.0.1: a limit of four refuses the fifth, with the
     // counts that refused it.
     let refused = reserve(&store, "alice", "10.0.0.9", later, limits(window, 4, 100))
         .await
         .unwrap_err();
-    assert_eq!((refused.by_username, refused.oldest_by_username), (4, Some(t0)));
+    assert_eq!(
+        (refused.by_username, refused.oldest_by_username),
+        (4, Some(t0))
+    );
     let refused = reserve(&store, "carol", "10.0.0.1", later, limits(window, 100, 4))
         .await
         .unwrap_err();
@@ -317,9 +322,11 @@ async fn login_failures_are_counted_per_username_and_client(store: Arc<dyn Store
     let dave = reserve(&store, "dave", "10.0.0.5", t0, limits(window, 1, 100))
         .await
         .unwrap();
-    assert!(reserve(&store, "dave", "10.0.0.5", t0, limits(window, 1, 100))
-        .await
-        .is_err());
+    assert!(
+        reserve(&store, "dave", "10.0.0.5", t0, limits(window, 1, 100))
+            .await
+            .is_err()
+    );
     store.cancel_login_attempt(dave).await.unwrap();
     reserve(&store, "dave", "10.0.0.5", t0, limits(window, 1, 100))
         .await

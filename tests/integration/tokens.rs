@@ -1,7 +1,7 @@
 //! Personal access tokens through the Tokens page's server functions (SPEC §3–4), on both
 //! backends.
 
-use crate::common::{TestApp, USER_PASSWORD};
+use crate::common::{json, TestApp, USER_PASSWORD};
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -21,10 +21,6 @@ on_both_backends!(crate::common::TestApp::spawn =>
     the_page_renders_the_list_and_the_limit,
     generation_without_javascript_creates_nothing,
 );
-
-async fn json(response: reqwest::Response) -> Value {
-    response.json().await.unwrap()
-}
 
 async fn generate(
     app: &TestApp,

@@ -672,8 +672,9 @@ def check_proxy(name, patio: Patio, fx: Fixture):
         run_proxy_checks(name, port, upstream, fx)
     except SetupError as error:
         RESULTS.check(f"{name}: set up", False, str(error))
-    except OSError as error:
-        RESULTS.check(f"{name}: requests", False, f"{type(error).__name__}: {error}")
+    except Exception as error:  # noqa: BLE001 - reported as a failure, the run goes on
+        RESULTS.check(f"{name}: checks ran to the end", False,
+                      f"{type(error).__name__}: {error}")
     finally:
         for child in (proxy, upstream.child if upstream else None):
             if child is not None:
@@ -693,8 +694,9 @@ def check_proxy(name, patio: Patio, fx: Fixture):
         RESULTS.check(f"{name}: Patio unreachable: refused with a 5xx, the app sees nothing",
                       response.status >= 500 and not seen,
                       f"status {response.status}, the app got {len(seen)} request(s)")
-    except (SetupError, OSError) as error:
-        RESULTS.check(f"{name}: Patio unreachable: set up", False, str(error))
+    except Exception as error:  # noqa: BLE001
+        RESULTS.check(f"{name}: Patio unreachable: set up", False,
+                      f"{type(error).__name__}: {error}")
     finally:
         for child in (proxy, upstream.child if upstream else None):
             if child is not None:
@@ -828,6 +830,8 @@ def check_git(patio: Patio, fx: Fixture):
               f"exit {code}: {out}")
     except SetupError as error:
         check("git: set up", False, str(error))
+    except Exception as error:  # noqa: BLE001
+        check("git: checks ran to the end", False, f"{type(error).__name__}: {error}")
     finally:
         for child in reversed(children):
             PROCESSES.stop(child)
@@ -842,7 +846,7 @@ def run_all(database_url: str, label: str):
     try:
         try:
             fx = Fixture(patio)
-        except (SetupError, OSError, KeyError, ValueError) as error:
+        except Exception as error:  # noqa: BLE001
             RESULTS.check("Patio, users and tokens set up", False,
                           f"{type(error).__name__}: {error}")
             return
@@ -873,21 +877,25 @@ def direct_checks(patio: Patio, fx: Fixture):
         response = request(patio.port, "POST", "/auth/verify/items", bearer(fx.ro))
         RESULTS.check("patio: /auth/verify/<path> by POST with a read-only token: 403",
                       response.status == 403, f"status {response.status}")
-    except OSError as error:
-        RESULTS.check("patio: /auth/verify answers", False, str(error))
+    except Exception as error:  # noqa: BLE001
+        RESULTS.check("patio: /auth/verify answers", False, f"{type(error).__name__}: {error}")
 
 
 def sweep_finished_runs():
-    """Folders of earlier runs whose process has ended."""
-    for root in (SUITE / "proxies", SUITE / "sqlite"):
-        if not root.is_dir():
-            continue
-        for entry in root.iterdir():
-            pid = entry.name.split("_")[0]
-            if entry.name.startswith(pid) and (root.name == "proxies" or
-                                               entry.name.endswith("_proxies")):
-                if pid.isdigit() and not pathlib.Path("/proc", pid).exists():
-                    shutil.rmtree(entry, ignore_errors=True)
+    """What earlier runs of this file left, once their process has ended."""
+    def finished(name):
+        pid = name.split("_")[0]
+        return pid.isdigit() and not pathlib.Path("/proc", pid).exists()
+
+    for entry in (SUITE / "proxies").glob("*"):
+        if finished(entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+    for entry in (SUITE / "sqlite").glob("*_proxies"):
+        if finished(entry.name):
+            shutil.rmtree(entry, ignore_errors=True)
+    for entry in LOGS.glob("*_proxies*.log"):
+        if finished(entry.name):
+            entry.unlink(missing_ok=True)
 
 
 def postgres_database(server: str) -> tuple[str, str]:
@@ -914,8 +922,15 @@ def postgres_database(server: str) -> tuple[str, str]:
     return name, url
 
 
+def stop_on_signal(number, _frame):
+    # Turns SIGTERM and SIGHUP into an exception, so that every child is still stopped.
+    raise KeyboardInterrupt(f"signal {number}")
+
+
 def main() -> int:
     started = time.monotonic()
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGHUP, stop_on_signal)
     LOGS.mkdir(parents=True, exist_ok=True)
     sweep_finished_runs()
     WORK.mkdir(parents=True, exist_ok=True)

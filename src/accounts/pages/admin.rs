@@ -2,11 +2,14 @@
 //! Everyone else gets a 403 page.
 
 use crate::accounts::rules::Role;
-use crate::components::{action_error, field_error, FormAlert, FormFields, ServerForm, TextField};
+use crate::components::{
+    field_error, form_error, posted_error, FormAlert, FormFields, ServerForm, TextField,
+};
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
@@ -140,7 +143,11 @@ pub fn AdminUsersPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
-                    Ok(users) => view! { <UserManager initial=users /> }.into_any(),
+                    Ok(users) => view! {
+                        <UserManager initial=users posted_create=posted_error(CreateUser::PATH)
+                            posted_update=posted_error(UpdateUser::PATH)
+                            posted_revoke=posted_error(RevokeCredentials::PATH) />
+                    }.into_any(),
                     Err(AppError::Forbidden) => view! {
                         <div class="alert error" role="alert">
                             "Only administrators can manage users."
@@ -157,9 +164,14 @@ pub fn AdminUsersPage() -> impl IntoView {
 
 /// The user table and the form to create one. Both answer with the new list.
 #[island]
-fn UserManager(initial: Vec<UserRow>) -> impl IntoView {
+fn UserManager(
+    initial: Vec<UserRow>,
+    posted_create: Option<AppError>,
+    posted_update: Option<AppError>,
+    posted_revoke: Option<AppError>,
+) -> impl IntoView {
     let create = ServerAction::<CreateUser>::new();
-    let create_error = action_error(create);
+    let create_error = form_error(create, posted_create);
     let created = move || {
         create.value().with(|r| {
             r.as_ref()
@@ -168,9 +180,9 @@ fn UserManager(initial: Vec<UserRow>) -> impl IntoView {
         })
     };
     let update = ServerAction::<UpdateUser>::new();
-    let update_error = action_error(update);
+    let update_error = form_error(update, posted_update);
     let revoke = ServerAction::<RevokeCredentials>::new();
-    let revoke_error = action_error(revoke);
+    let revoke_error = form_error(revoke, posted_revoke);
     let revoked = move || {
         revoke.value().with(|r| {
             r.as_ref()

@@ -107,11 +107,11 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
 #[cfg(feature = "ssr")]
 pub mod on_server {
     use super::Me;
-    use crate::web::Caller;
     use crate::accounts::principal::Principal;
     use crate::accounts::rules::Role;
     use crate::errors::AppError;
     use crate::server::AppState;
+    use crate::web::Caller;
     use leptos::prelude::*;
 
     pub fn state() -> AppState {

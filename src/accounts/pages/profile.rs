@@ -73,8 +73,8 @@ pub fn ProfilePage() -> impl IntoView {
 /// and the header shows a new name at once.
 #[component]
 fn ProfileForms(username: String, display_name: String) -> impl IntoView {
-    let rename_error = posted_error(UpdateProfile::PATH);
-    let password_error = posted_error(ChangePassword::PATH);
+    let rename_error = Signal::stored(posted_error(UpdateProfile::PATH));
+    let password_error = Signal::stored(posted_error(ChangePassword::PATH));
     let saved = use_query_map().with_untracked(|q| q.get("saved"));
     // A failed post keeps the address it came from, which may still say `saved`.
     let saved = move |what: &str| {

@@ -1,8 +1,9 @@
 //! `/setup` (first run: the first account, an administrator) and `/login`.
 
-use crate::components::{action_error, field_error, FormAlert, ServerForm, TextField};
+use crate::components::{field_error, form_error, posted_error, FormAlert, ServerForm, TextField};
 use crate::errors::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -40,14 +41,15 @@ pub async fn log_in(username: String, password: String, next: String) -> Result<
 pub fn SetupPage() -> impl IntoView {
     view! {
         <Title text="Set up Patio" />
-        <SetupForm />
+        <SetupForm posted=posted_error(SetUp::PATH) />
     }
 }
 
+/// `posted`: the error of a plain form post, shown until the form is used again.
 #[island]
-fn SetupForm() -> impl IntoView {
+fn SetupForm(posted: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<SetUp>::new();
-    let error = action_error(action);
+    let error = form_error(action, posted);
     view! {
         <section class="card narrow">
             <h1>"Welcome to Patio"</h1>
@@ -81,15 +83,16 @@ pub fn LoginPage() -> impl IntoView {
     let next = use_query_map().with_untracked(|q| q.get("next").unwrap_or_default());
     view! {
         <Title text="Sign in" />
-        <LoginForm next />
+        <LoginForm next posted=posted_error(LogIn::PATH) />
     }
 }
 
-/// `next`: where to go once signed in (checked again by the server).
+/// `next`: where to go once signed in (checked again by the server); `posted`: the error of a
+/// plain form post, shown until the form is used again.
 #[island]
-fn LoginForm(next: String) -> impl IntoView {
+fn LoginForm(next: String, posted: Option<AppError>) -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
-    let error = action_error(action);
+    let error = form_error(action, posted);
     view! {
         <section class="card narrow">
             <h1>"Sign in to Patio"</h1>

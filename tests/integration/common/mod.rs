@@ -174,6 +174,14 @@ impl TestApp {
     }
 
     pub async fn spawn_with_database(database_url: String) -> TestApp {
+        TestApp::spawn_configured(database_url, |_| {}).await
+    }
+
+    /// A Patio whose configuration `configure` adjusts first (trusted proxies, public URL).
+    pub async fn spawn_configured(
+        database_url: String,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         capture_logs();
         let store = patio::store::open(&database_url)
             .await
@@ -181,16 +189,14 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let listen = listener.local_addr().unwrap();
         let clock = Arc::new(ManualClock::default());
-        let state = AppState::with_clock(test_config(database_url, listen), store, clock.clone());
+        let mut config = test_config(database_url, listen);
+        configure(&mut config);
+        let state = AppState::with_clock(config, store, clock.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(patio::server::serve(listener, state.clone(), async move {
             let _ = rx.await;
         }));
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .unwrap();
+        let client = test_client();
         TestApp {
             address: format!("http://{listen}"),
             state,
@@ -210,11 +216,7 @@ impl TestApp {
 
     /// Another browser: its own cookie jar, no redirects followed.
     pub fn browser(&self) -> reqwest::Client {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .cookie_store(true)
-            .build()
-            .unwrap()
+        test_client()
     }
 
     /// Calls a server function the way the hydrated page does, from Patio's own origin.
@@ -286,6 +288,22 @@ impl TestApp {
     pub async fn access_token(&self, username: &str, password: &str) -> String {
         password_grant(&self.browser(), &self.address, username, password).await
     }
+}
+
+/// A response's JSON body.
+pub async fn json(response: reqwest::Response) -> serde_json::Value {
+    response.json().await.unwrap()
+}
+
+/// A client with its own cookie jar that follows no redirects. A request that takes more than
+/// 30 seconds fails the test that made it, naming it, instead of stalling the suite.
+pub fn test_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .unwrap()
 }
 
 /// An access token from `POST /connect/token` on the server at `origin`.

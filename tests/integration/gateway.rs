@@ -1,0 +1,558 @@
+//! Tokens that open any HTTP API (SPEC §12): `/auth/verify` as each proxy asks it, access
+//! levels and allowlists on Patio's own API too, administrators' revocation, editing, and the
+//! client address behind trusted proxies (§9).
+
+use crate::common::{fresh_database, json, Backend, TestApp, ROOT_PASSWORD, USER_PASSWORD};
+use base64::Engine;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+on_both_backends!(crate::common::TestApp::spawn =>
+    a_valid_token_is_allowed_with_every_header,
+    every_kind_of_bad_credential_is_asked_to_authenticate,
+    read_only_tokens_cannot_write_anywhere,
+    allowlists_refuse_other_addresses,
+    sessions_open_the_same_site_only,
+    an_admin_revokes_a_token_and_its_owner_sees_why,
+    tokens_can_be_edited,
+);
+
+struct Alice {
+    admin: String,
+    bearer: String,
+    id: i64,
+}
+
+async fn alice(app: &TestApp) -> Alice {
+    app.set_up().await;
+    app.create_user("alice", "user").await;
+    let admin = app.access_token("root", ROOT_PASSWORD).await;
+    let bearer = app.access_token("alice", USER_PASSWORD).await;
+    let me = json(
+        app.browser()
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&bearer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    Alice {
+        admin,
+        bearer,
+        id: me["id"].as_i64().unwrap(),
+    }
+}
+
+/// A new token of the caller's, with `extra` fields: its listing and its secret.
+async fn token(app: &TestApp, bearer: &str, name: &str, extra: Value) -> (Value, String) {
+    let mut body = json!({ "name": name, "expires_in_days": 30 });
+    body.as_object_mut()
+        .unwrap()
+        .extend(extra.as_object().unwrap().clone());
+    let response = app
+        .browser()
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(bearer)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED, "{body}");
+    let created = json(response).await;
+    (
+        created["token"].clone(),
+        created["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Asks `/auth/verify` about an original request, as a proxy would.
+async fn verify(app: &TestApp, headers: &[(&str, &str)]) -> reqwest::Response {
+    let mut request = app.browser().get(app.url("/auth/verify"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.unwrap()
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+fn basic(user: &str, password: &str) -> String {
+    let pair = format!("{user}:{password}");
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
+    response.headers()[name].to_str().unwrap()
+}
+
+async fn assert_asked_to_authenticate(response: reqwest::Response, what: &str) {
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{what}");
+    let challenges: Vec<_> = response
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        challenges,
+        ["Bearer realm=\"patio\"", "Basic realm=\"patio\""],
+        "{what}"
+    );
+    assert!(!response.headers().contains_key("x-patio-user"), "{what}");
+    assert_eq!(header(&response, "cache-control"), "no-store");
+}
+
+async fn a_valid_token_is_allowed_with_every_header(app: TestApp) {
+    let alice = alice(&app).await;
+    let (listed, secret) = token(&app, &alice.bearer, "proxy", json!({})).await;
+    let token_id = listed["id"].to_string();
+    for authorization in [
+        bearer(&secret),
+        basic("git", &secret),
+        basic(&secret, ""),
+        basic("", &secret),
+    ] {
+        let allowed = verify(&app, &[("authorization", &authorization)]).await;
+        assert_eq!(allowed.status(), StatusCode::OK, "{authorization}");
+        assert_eq!(header(&allowed, "x-patio-user"), "alice");
+        assert_eq!(header(&allowed, "x-patio-user-id"), alice.id.to_string());
+        assert_eq!(header(&allowed, "x-patio-role"), "user");
+        assert_eq!(header(&allowed, "x-patio-access"), "read_write");
+        assert_eq!(header(&allowed, "x-patio-token-id"), token_id);
+        assert_eq!(header(&allowed, "cache-control"), "no-store");
+        assert!(allowed.text().await.unwrap().is_empty());
+    }
+    // An access token: every header is there, the token id empty.
+    let allowed = verify(&app, &[("authorization", &bearer(&alice.admin))]).await;
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert_eq!(header(&allowed, "x-patio-user"), "root");
+    assert_eq!(header(&allowed, "x-patio-role"), "admin");
+    assert_eq!(header(&allowed, "x-patio-token-id"), "");
+    // Any method, and Envoy's form: the original path after /auth/verify.
+    for method in [Method::POST, Method::DELETE, Method::HEAD] {
+        let allowed = app
+            .browser()
+            .request(method.clone(), app.url("/auth/verify/some/api?x=1"))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(allowed.status(), StatusCode::OK, "{method}");
+    }
+}
+
+async fn every_kind_of_bad_credential_is_asked_to_authenticate(app: TestApp) {
+    let alice = alice(&app).await;
+    let (deleted, deleted_secret) = token(&app, &alice.bearer, "deleted", json!({})).await;
+    app.browser()
+        .delete(app.url(&format!("/api/v1/tokens/{}", deleted["id"])))
+        .bearer_auth(&alice.bearer)
+        .send()
+        .await
+        .unwrap();
+    let (revoked, revoked_secret) = token(&app, &alice.bearer, "revoked", json!({})).await;
+    let revoke = app
+        .browser()
+        .delete(app.url(&format!("/api/v1/admin/tokens/{}", revoked["id"])))
+        .bearer_auth(&alice.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoke.status(), StatusCode::NO_CONTENT);
+    // Before anything expires: deleted and revoked are refused for what they are.
+    for (what, secret) in [("deleted", &deleted_secret), ("revoked", &revoked_secret)] {
+        let authorization = bearer(secret);
+        assert_asked_to_authenticate(
+            verify(&app, &[("authorization", &authorization)]).await,
+            what,
+        )
+        .await;
+    }
+    let (_, expired_secret) = token(&app, &alice.bearer, "expired", json!({})).await;
+    app.clock.advance(chrono::Duration::days(31));
+    let (_, owner_off_secret) = {
+        let fresh = app.access_token("alice", USER_PASSWORD).await;
+        token(&app, &fresh, "owner off", json!({})).await
+    };
+    let deactivate = app
+        .browser()
+        .patch(app.url(&format!("/api/v1/admin/users/{}", alice.id)))
+        .bearer_auth(app.access_token("root", ROOT_PASSWORD).await)
+        .json(&json!({ "active": false, "revoke_tokens": false }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deactivate.status(), StatusCode::OK);
+    let unknown = patio::tokens::secret::new_pat().into_exposed();
+    let cases = [
+        ("no credential", None),
+        ("malformed", Some(bearer("patio_not-a-token"))),
+        (
+            "wrong checksum",
+            Some(bearer(&format!("{}0", &unknown[..54]))),
+        ),
+        ("unknown", Some(bearer(&unknown))),
+        ("expired", Some(bearer(&expired_secret))),
+        ("expired, as Basic", Some(basic("x", &expired_secret))),
+        ("owner deactivated", Some(bearer(&owner_off_secret))),
+        ("Basic without a token", Some(basic("alice", ""))),
+        ("another scheme", Some(format!("Digest {unknown}"))),
+    ];
+    for (what, authorization) in cases {
+        let headers: Vec<(&str, &str)> = authorization
+            .as_deref()
+            .map(|a| vec![("authorization", a)])
+            .unwrap_or_default();
+        assert_asked_to_authenticate(verify(&app, &headers).await, what).await;
+    }
+    // Two Authorization headers are ambiguous.
+    let response = app
+        .browser()
+        .get(app.url("/auth/verify"))
+        .header("authorization", bearer(&unknown))
+        .header("authorization", bearer(&unknown))
+        .send()
+        .await
+        .unwrap();
+    assert_asked_to_authenticate(response, "two headers").await;
+}
+
+async fn read_only_tokens_cannot_write_anywhere(app: TestApp) {
+    let alice = alice(&app).await;
+    let (listed, secret) = token(&app, &alice.bearer, "reader", json!({ "access": "read" })).await;
+    assert_eq!(listed["access"], "read");
+    let allowed = verify(&app, &[("authorization", &bearer(&secret))]).await;
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert_eq!(header(&allowed, "x-patio-access"), "read");
+    for (name, method) in [
+        ("x-forwarded-method", "POST"),
+        ("x-original-method", "delete"),
+        ("x-forwarded-method", "PATCH"),
+    ] {
+        let refused = verify(&app, &[("authorization", &bearer(&secret)), (name, method)]).await;
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "{name}: {method}");
+        assert!(!refused.headers().contains_key("x-patio-user"));
+    }
+    for method in ["GET", "HEAD", "OPTIONS"] {
+        let allowed = verify(
+            &app,
+            &[
+                ("authorization", &bearer(&secret)),
+                ("x-forwarded-method", method),
+            ],
+        )
+        .await;
+        assert_eq!(allowed.status(), StatusCode::OK, "{method}");
+    }
+    // Envoy sends the sub-request with the original method.
+    let refused = app
+        .browser()
+        .put(app.url("/auth/verify/repo"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    // On Patio's own API: reads work, writes are refused as RFC 6750 says.
+    let me = app
+        .browser()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    let write = app
+        .browser()
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(&secret)
+        .json(&json!({ "name": "escalate", "expires_in_days": 1 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        header(&write, "www-authenticate"),
+        "Bearer realm=\"patio\", error=\"insufficient_scope\""
+    );
+    let body = json(write).await;
+    assert_eq!(body["error"], "insufficient_scope");
+    assert!(body["message"].as_str().unwrap().contains("read-only"));
+    let listed = json(
+        app.browser()
+            .get(app.url("/api/v1/tokens"))
+            .bearer_auth(&alice.bearer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        listed["tokens"].as_array().unwrap().len(),
+        1,
+        "nothing created"
+    );
+    // Access must be one of the two levels.
+    let bad = app
+        .browser()
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(&alice.bearer)
+        .json(&json!({ "name": "x", "expires_in_days": 1, "access": "admin" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn allowlists_refuse_other_addresses(app: TestApp) {
+    let alice = alice(&app).await;
+    let (listed, elsewhere) = token(
+        &app,
+        &alice.bearer,
+        "elsewhere",
+        json!({ "allowed_ips": ["10.9.9.9", "2001:db8::/32"] }),
+    )
+    .await;
+    assert_eq!(listed["allowed_ips"], json!(["10.9.9.9", "2001:db8::/32"]));
+    let (_, here) = token(
+        &app,
+        &alice.bearer,
+        "here",
+        json!({ "allowed_ips": ["127.0.0.0/8"] }),
+    )
+    .await;
+    let refused = verify(&app, &[("authorization", &bearer(&elsewhere))]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("127.0.0.1"));
+    let allowed = verify(&app, &[("authorization", &bearer(&here))]).await;
+    assert_eq!(allowed.status(), StatusCode::OK);
+    let api = app
+        .browser()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&elsewhere)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::FORBIDDEN);
+    assert_eq!(json(api).await["error"], "address_not_allowed");
+    // A client cannot choose its address: X-Forwarded-For from an untrusted peer is ignored.
+    let spoofed = verify(
+        &app,
+        &[
+            ("authorization", &bearer(&elsewhere)),
+            ("x-forwarded-for", "10.9.9.9"),
+        ],
+    )
+    .await;
+    assert_eq!(spoofed.status(), StatusCode::FORBIDDEN);
+    // Bad lists are refused with a sentence naming the entry.
+    for (list, needle) in [
+        (json!(["example.com"]), "example.com"),
+        (
+            json!((1..=11).map(|n| format!("10.0.0.{n}")).collect::<Vec<_>>()),
+            "at most 10",
+        ),
+    ] {
+        let bad = app
+            .browser()
+            .post(app.url("/api/v1/tokens"))
+            .bearer_auth(&alice.bearer)
+            .json(&json!({ "name": "bad", "expires_in_days": 1, "allowed_ips": list }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        assert!(json(bad).await["message"]
+            .as_str()
+            .unwrap()
+            .contains(needle));
+    }
+
+    // Behind a trusted proxy, the address it forwards is the client's (SPEC §9).
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let proxied = TestApp::spawn_configured(database, |config| {
+        config.trusted_proxies = patio::config::parse_networks("127.0.0.1").unwrap();
+    })
+    .await;
+    let alice = self::alice(&proxied).await;
+    let (_, elsewhere) = token(
+        &proxied,
+        &alice.bearer,
+        "elsewhere",
+        json!({ "allowed_ips": ["10.9.9.9"] }),
+    )
+    .await;
+    let through_proxy = |forwarded: &'static str| {
+        let elsewhere = elsewhere.clone();
+        let proxied = &proxied;
+        async move {
+            verify(
+                proxied,
+                &[
+                    ("authorization", &bearer(&elsewhere)),
+                    ("x-forwarded-for", forwarded),
+                ],
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(through_proxy("10.9.9.9").await, StatusCode::OK);
+    // The right-most untrusted hop counts, not what the client put first.
+    assert_eq!(
+        through_proxy("10.9.9.9, 203.0.113.7").await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(through_proxy("203.0.113.7, 10.9.9.9").await, StatusCode::OK);
+    // A malformed chain falls back to the proxy's own address.
+    assert_eq!(
+        through_proxy("10.9.9.9, garbage").await,
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn sessions_open_the_same_site_only(app: TestApp) {
+    app.set_up().await;
+    // The signed-in browser's cookie, as a proxy forwards it.
+    let allowed = app
+        .client
+        .get(app.url("/auth/verify"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert_eq!(header(&allowed, "x-patio-user"), "root");
+    assert_eq!(header(&allowed, "x-patio-token-id"), "");
+    let write = |origin: &'static str| {
+        app.client
+            .get(app.url("/auth/verify"))
+            .header("x-forwarded-method", "POST")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "app.example.com")
+            .header("origin", origin)
+            .send()
+    };
+    assert_eq!(
+        write("https://app.example.com").await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        write("https://evil.example").await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+async fn an_admin_revokes_a_token_and_its_owner_sees_why(app: TestApp) {
+    let alice = alice(&app).await;
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let (listed, _) = token(&app, &alice.bearer, &format!("t{n}"), json!({})).await;
+        ids.push(listed["id"].as_i64().unwrap());
+    }
+    let revoke = |id: i64, bearer: String| {
+        app.browser()
+            .delete(app.url(&format!("/api/v1/admin/tokens/{id}")))
+            .bearer_auth(bearer)
+            .send()
+    };
+    assert_eq!(
+        revoke(ids[0], alice.bearer.clone()).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        revoke(ids[0], alice.admin.clone()).await.unwrap().status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        revoke(ids[0], alice.admin.clone()).await.unwrap().status(),
+        StatusCode::NOT_FOUND,
+        "already revoked"
+    );
+    // A revoked token does not count toward the limit, and its name is free again.
+    let (_, _) = token(&app, &alice.bearer, "t0", json!({})).await;
+    let listed = json(
+        app.browser()
+            .get(app.url("/api/v1/tokens"))
+            .bearer_auth(&alice.bearer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let revoked: Vec<&Value> = listed["tokens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["status"] == "revoked")
+        .collect();
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0]["id"], ids[0]);
+    assert_eq!(revoked[0]["revoked_reason"], "admin");
+    assert_eq!(revoked[0]["revoked_by"]["username"], "root");
+    // The owner may delete it.
+    let deleted = app
+        .browser()
+        .delete(app.url(&format!("/api/v1/tokens/{}", ids[0])))
+        .bearer_auth(&alice.bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+}
+
+async fn tokens_can_be_edited(app: TestApp) {
+    let alice = alice(&app).await;
+    let (first, secret) = token(&app, &alice.bearer, "first", json!({})).await;
+    token(&app, &alice.bearer, "second", json!({})).await;
+    let edit = |id: &Value, body: Value| {
+        app.browser()
+            .patch(app.url(&format!("/api/v1/tokens/{id}")))
+            .bearer_auth(&alice.bearer)
+            .json(&body)
+            .send()
+    };
+    let renamed = edit(
+        &first["id"],
+        json!({ "name": "renamed", "description": "now read-only", "access": "read",
+                "allowed_ips": ["127.0.0.1"] }),
+    )
+    .await
+    .unwrap();
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let renamed = json(renamed).await;
+    assert_eq!(renamed["token"]["name"], "renamed");
+    assert_eq!(renamed["token"]["access"], "read");
+    assert_eq!(renamed["token"]["allowed_ips"], json!(["127.0.0.1"]));
+    assert_eq!(renamed["token"]["hint"], first["hint"]);
+    // The change applies on the very next request.
+    let write = verify(
+        &app,
+        &[
+            ("authorization", &bearer(&secret)),
+            ("x-forwarded-method", "POST"),
+        ],
+    )
+    .await;
+    assert_eq!(write.status(), StatusCode::FORBIDDEN);
+    let duplicate = edit(&first["id"], json!({ "name": "SECOND" }))
+        .await
+        .unwrap();
+    assert_eq!(duplicate.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(duplicate).await["error"], "duplicate_name");
+    let empty = edit(&first["id"], json!({ "name": "  " })).await.unwrap();
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let missing = edit(&json!(999_999), json!({ "name": "x" })).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    // Someone else's token is not found either.
+    let root_token = token(&app, &alice.admin, "root's", json!({})).await.0;
+    let others = edit(&root_token["id"], json!({ "name": "mine now" }))
+        .await
+        .unwrap();
+    assert_eq!(others.status(), StatusCode::NOT_FOUND);
+}
