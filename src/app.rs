@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/tokens") view=TokensPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
+                    <Route path=path!("/admin/clients") view=crate::gateway::page::AdminClientsPage />
                 </Routes>
             </main>
         </Router>

@@ -141,6 +141,17 @@ impl From<crate::tokens::rules::TokenError> for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl From<crate::gateway::clients::ClientError> for AppError {
+    fn from(error: crate::gateway::clients::ClientError) -> AppError {
+        use crate::gateway::clients::ClientError;
+        match error {
+            ClientError::InvalidName(message) => AppError::field("name", message),
+            ClientError::Store(store) => store.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<crate::accounts::service::AccountError> for AppError {
     fn from(error: crate::accounts::service::AccountError) -> AppError {
         use crate::accounts::service::AccountError;

@@ -18,7 +18,6 @@ pub mod tokens;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod config;
-#[cfg(feature = "ssr")]
 pub mod gateway;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -32,6 +32,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub passwords: Passwords,
+    /// Recent failed introspection-client authentications, per address.
+    pub client_failures: crate::gateway::clients::ClientFailures,
     /// Once a user exists one always does, so after the first yes nobody asks the database.
     set_up: Arc<AtomicBool>,
 }
@@ -47,6 +49,7 @@ impl AppState {
             store,
             clock,
             passwords: Passwords::for_this_machine(),
+            client_failures: Default::default(),
             set_up: Arc::new(AtomicBool::new(false)),
         }
     }

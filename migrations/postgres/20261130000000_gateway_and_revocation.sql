@@ -9,3 +9,12 @@ ALTER TABLE personal_access_tokens ADD COLUMN revoked_by BIGINT REFERENCES users
 ALTER TABLE personal_access_tokens ADD COLUMN revoked_reason TEXT
     CHECK (revoked_reason IN ('admin', 'leaked', 'unused', 'deactivated'));
 
+
+-- Resource servers that may introspect tokens (RFC 7662), registered by an administrator.
+CREATE TABLE introspection_clients (
+    id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name          TEXT    NOT NULL,
+    client_id     TEXT    NOT NULL UNIQUE,
+    secret_digest TEXT    NOT NULL,
+    created_at    BIGINT  NOT NULL
+);

@@ -24,10 +24,13 @@ pub enum Credential {
     Session {
         digest: String,
     },
-    AccessToken,
+    AccessToken {
+        expires_at: DateTime<Utc>,
+    },
     Pat {
         id: i64,
         name: String,
+        created_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
         access: Access,
         allowed_ips: AllowList,
@@ -39,7 +42,7 @@ impl Credential {
     pub fn kind(&self) -> &'static str {
         match self {
             Credential::Session { .. } => "session",
-            Credential::AccessToken => "access_token",
+            Credential::AccessToken { .. } => "access_token",
             Credential::Pat { .. } => "pat",
         }
     }
@@ -155,6 +158,7 @@ pub async fn with_token(state: &AppState, token: &str) -> Result<Principal, Auth
         let credential = Credential::Pat {
             id: pat.id,
             name: pat.name,
+            created_at: pat.created_at,
             expires_at: pat.expires_at,
             access: pat.access,
             allowed_ips: pat.allowed_ips,
@@ -172,7 +176,7 @@ pub async fn with_token(state: &AppState, token: &str) -> Result<Principal, Auth
         }
         return Ok(Principal {
             user,
-            credential: Credential::AccessToken,
+            credential: Credential::AccessToken { expires_at },
         });
     }
     // Wrong prefix, length, alphabet or checksum: refused without a database query.

@@ -3,6 +3,7 @@
 //! services as the pages. The OpenAPI document is generated from these handlers, so it cannot
 //! drift from the router.
 
+mod clients;
 pub mod error;
 mod extract;
 mod health;
@@ -51,6 +52,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(me::router())
         .merge(tokens::router())
         .merge(users::router())
+        .merge(clients::router())
 }
 
 /// The OpenAPI 3 document of every route below.

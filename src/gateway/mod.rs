@@ -1,20 +1,31 @@
 //! Patio in front of any HTTP service (SPEC §12): the forward-auth endpoint that nginx, Caddy,
-//! Traefik and Envoy ask before they pass a request on. The configurations the tests run are in
-//! `deploy/`.
+//! Traefik and Envoy ask before they pass a request on, and token introspection for resource
+//! servers. The configurations the tests run are in `deploy/`.
 
+#[cfg(feature = "ssr")]
+pub mod clients;
+#[cfg(feature = "ssr")]
+mod introspect;
+pub mod page;
+#[cfg(feature = "ssr")]
 mod verify;
 
+#[cfg(feature = "ssr")]
 use crate::server::AppState;
-use axum::routing::any;
+#[cfg(feature = "ssr")]
+use axum::routing::{any, post};
+#[cfg(feature = "ssr")]
 use axum::Router;
 
 pub const VERIFY_PATH: &str = "/auth/verify";
 
+#[cfg(feature = "ssr")]
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(VERIFY_PATH, any(verify::verify))
         // Envoy's ext_authz puts the original path after its `path_prefix`.
         .route("/auth/verify/{*original}", any(verify::verify))
+        .route("/oauth/introspect", post(introspect::introspect))
 }
 
 /// Whether `path` is answered by the verify endpoint.

@@ -241,6 +241,7 @@ pub struct UserRef {
 pub struct PatCredential {
     pub id: i64,
     pub name: String,
+    pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub access: Access,
@@ -256,6 +257,16 @@ pub struct NewPat<'a> {
     pub expires_at: DateTime<Utc>,
     pub access: Access,
     pub allowed_ips: &'a AllowList,
+}
+
+/// A resource server allowed to introspect tokens (SPEC §12).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub id: i64,
+    pub name: String,
+    pub client_id: String,
+    pub secret_digest: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// Rows older than these instants are of no further use and may be deleted.
@@ -369,6 +380,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     async fn delete_stale(&self, before: StaleBefore) -> StoreResult<()>;
+
+    async fn create_client(
+        &self,
+        name: &str,
+        client_id: &str,
+        secret_digest: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<ClientRecord>;
+    /// Every introspection client, oldest first.
+    async fn list_clients(&self) -> StoreResult<Vec<ClientRecord>>;
+    /// Whether a client was deleted.
+    async fn delete_client(&self, id: i64) -> StoreResult<bool>;
+    async fn client(&self, client_id: &str) -> StoreResult<Option<ClientRecord>>;
 }
 
 /// Opens the store a database URL names, creating what it needs and applying migrations.

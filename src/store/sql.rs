@@ -7,7 +7,7 @@ macro_rules! impl_store {
     ($store:ty, $row:ty) => {
         use crate::accounts::rules::Role;
         use crate::store::{
-            AccessChange, Account, LoginFailures, LoginLimits, LoginReservation, NewPat,
+            AccessChange, Account, ClientRecord, LoginFailures, LoginLimits, LoginReservation, NewPat,
             NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Revocation, SessionRecord,
             StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
         };
@@ -65,6 +65,16 @@ macro_rules! impl_store {
                 access: access(row)?,
                 allowed_ips: AllowList::from_column(row.try_get("allowed_ips")?),
                 revoked: revocation(row)?,
+            })
+        }
+
+        fn client_from_row(row: &$row) -> sqlx::Result<ClientRecord> {
+            Ok(ClientRecord {
+                id: row.try_get("id")?,
+                name: row.try_get("name")?,
+                client_id: row.try_get("client_id")?,
+                secret_digest: row.try_get("secret_digest")?,
+                created_at: from_millis(row.try_get("created_at")?),
             })
         }
 
@@ -561,7 +571,8 @@ macro_rules! impl_store {
 
             async fn pat(&self, digest: &str) -> StoreResult<Option<(PatCredential, Account)>> {
                 let sql = format!(
-                    "SELECT p.id AS pat_id, p.name, p.expires_at, p.last_used_at, p.access, \
+                    "SELECT p.id AS pat_id, p.name, p.created_at AS pat_created_at, p.expires_at, \
+                     p.last_used_at, p.access, \
                      p.allowed_ips, {ACCOUNT_COLUMNS} FROM personal_access_tokens p \
                      JOIN users u ON u.id = p.user_id \
                      WHERE p.digest = $1 AND p.revoked_at IS NULL"
@@ -573,6 +584,7 @@ macro_rules! impl_store {
                 let pat = PatCredential {
                     id: row.try_get("pat_id")?,
                     name: row.try_get("name")?,
+                    created_at: from_millis(row.try_get("pat_created_at")?),
                     expires_at: from_millis(row.try_get("expires_at")?),
                     last_used_at: last_used_at(&row)?,
                     access: access(&row)?,
@@ -616,6 +628,56 @@ macro_rules! impl_store {
                     .await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn create_client(
+                &self,
+                name: &str,
+                client_id: &str,
+                secret_digest: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<ClientRecord> {
+                let row = sqlx::query(
+                    "INSERT INTO introspection_clients (name, client_id, secret_digest, created_at) \
+                     VALUES ($1, $2, $3, $4) \
+                     RETURNING id, name, client_id, secret_digest, created_at",
+                )
+                .bind(name)
+                .bind(client_id)
+                .bind(secret_digest)
+                .bind(to_millis(now))
+                .fetch_one(&self.pool)
+                .await?;
+                Ok(client_from_row(&row)?)
+            }
+
+            async fn list_clients(&self) -> StoreResult<Vec<ClientRecord>> {
+                let rows = sqlx::query(
+                    "SELECT id, name, client_id, secret_digest, created_at \
+                     FROM introspection_clients ORDER BY id",
+                )
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(rows.iter().map(client_from_row).collect::<sqlx::Result<_>>()?)
+            }
+
+            async fn delete_client(&self, id: i64) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM introspection_clients WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn client(&self, client_id: &str) -> StoreResult<Option<ClientRecord>> {
+                let row = sqlx::query(
+                    "SELECT id, name, client_id, secret_digest, created_at \
+                     FROM introspection_clients WHERE client_id = $1",
+                )
+                .bind(client_id)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.as_ref().map(client_from_row).transpose()?)
             }
         }
 

@@ -92,6 +92,14 @@ pub fn new_access_token() -> Secret {
     ))
 }
 
+/// A new introspection client's id (public) and secret (shown once, stored as a digest).
+pub fn new_client_credentials() -> (String, Secret) {
+    (
+        format!("patio_client_{}", random_base62(16)),
+        Secret(format!("patio_cs_{}", random_base62(RANDOM_LEN))),
+    )
+}
+
 /// A new session id: 256 bits from the OS CSPRNG.
 pub fn new_session_id() -> Secret {
     Secret(random_base62(RANDOM_LEN))

@@ -837,6 +837,9 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         "PATCH /api/v1/admin/users/{id}",
         "DELETE /api/v1/admin/users/{id}/tokens",
         "DELETE /api/v1/admin/tokens/{id}",
+        "GET /api/v1/admin/clients",
+        "POST /api/v1/admin/clients",
+        "DELETE /api/v1/admin/clients/{id}",
     ];
     routes.sort();
     assert_eq!(documented, routes);

@@ -15,6 +15,9 @@ on_both_backends!(crate::common::TestApp::spawn =>
     sessions_open_the_same_site_only,
     an_admin_revokes_a_token_and_its_owner_sees_why,
     tokens_can_be_edited,
+    registered_clients_introspect_tokens,
+    inactive_tokens_all_look_the_same,
+    client_secrets_are_limited_per_address,
 );
 
 struct Alice {
@@ -555,4 +558,182 @@ async fn tokens_can_be_edited(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(others.status(), StatusCode::NOT_FOUND);
+}
+
+/// A registered introspection client's id and secret.
+async fn client(app: &TestApp, admin: &str) -> (String, String, i64) {
+    let response = app
+        .browser()
+        .post(app.url("/api/v1/admin/clients"))
+        .bearer_auth(admin)
+        .json(&json!({ "name": "reporting API" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    assert_eq!(header(&response, "cache-control"), "no-store");
+    let created = json(response).await;
+    (
+        created["client"]["client_id"].as_str().unwrap().to_owned(),
+        created["client_secret"].as_str().unwrap().to_owned(),
+        created["client"]["id"].as_i64().unwrap(),
+    )
+}
+
+async fn introspect(app: &TestApp, id: &str, secret: &str, token: &str) -> reqwest::Response {
+    app.browser()
+        .post(app.url("/oauth/introspect"))
+        .basic_auth(id, Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn registered_clients_introspect_tokens(app: TestApp) {
+    let alice = alice(&app).await;
+    let (id, secret, client) = client(&app, &alice.admin).await;
+    let listed = json(
+        app.browser()
+            .get(app.url("/api/v1/admin/clients"))
+            .bearer_auth(&alice.admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(listed["clients"][0]["client_id"], id.as_str());
+    assert!(!listed.to_string().contains(&secret), "never listed again");
+    let (_, pat) = token(&app, &alice.bearer, "reader", json!({ "access": "read" })).await;
+    let answer = introspect(&app, &id, &secret, &pat).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(header(&answer, "cache-control"), "no-store");
+    let body = json(answer).await;
+    assert_eq!(body["active"], true);
+    assert_eq!(body["token_type"], "pat");
+    assert_eq!(body["username"], "alice");
+    assert_eq!(body["sub"], alice.id.to_string());
+    assert_eq!(body["scope"], "read");
+    let (exp, iat) = (body["exp"].as_i64().unwrap(), body["iat"].as_i64().unwrap());
+    assert_eq!(exp - iat, 30 * 86_400);
+    let access = json(introspect(&app, &id, &secret, &alice.bearer).await).await;
+    assert_eq!(access["token_type"], "access_token");
+    assert_eq!(access["scope"], "read write");
+    // Client secrets also work as form fields (client_secret_post).
+    let posted = app
+        .browser()
+        .post(app.url("/oauth/introspect"))
+        .form(&[
+            ("token", pat.as_str()),
+            ("client_id", &id),
+            ("client_secret", &secret),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json(posted).await["active"], true);
+    // Unauthenticated callers, wrong secrets and removed clients get 401.
+    let none = app
+        .browser()
+        .post(app.url("/oauth/introspect"))
+        .form(&[("token", pat.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(header(&none, "www-authenticate"), "Basic realm=\"patio\"");
+    let wrong = introspect(&app, &id, "patio_cs_wrong", &pat).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    // A token is no client credential.
+    let as_bearer = app
+        .browser()
+        .post(app.url("/oauth/introspect"))
+        .bearer_auth(&alice.admin)
+        .form(&[("token", pat.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_bearer.status(), StatusCode::UNAUTHORIZED);
+    // Only administrators manage clients.
+    let refused = app
+        .browser()
+        .get(app.url("/api/v1/admin/clients"))
+        .bearer_auth(&alice.bearer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let removed = app
+        .browser()
+        .delete(app.url(&format!("/api/v1/admin/clients/{client}")))
+        .bearer_auth(&alice.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    let gone = introspect(&app, &id, &secret, &pat).await;
+    assert_eq!(gone.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Every inactive case answers byte for byte the same.
+async fn inactive_tokens_all_look_the_same(app: TestApp) {
+    let alice = alice(&app).await;
+    let (id, secret, _) = client(&app, &alice.admin).await;
+    let (deleted, deleted_secret) = token(&app, &alice.bearer, "deleted", json!({})).await;
+    app.browser()
+        .delete(app.url(&format!("/api/v1/tokens/{}", deleted["id"])))
+        .bearer_auth(&alice.bearer)
+        .send()
+        .await
+        .unwrap();
+    let (revoked, revoked_secret) = token(&app, &alice.bearer, "revoked", json!({})).await;
+    app.browser()
+        .delete(app.url(&format!("/api/v1/admin/tokens/{}", revoked["id"])))
+        .bearer_auth(&alice.admin)
+        .send()
+        .await
+        .unwrap();
+    let unknown = patio::tokens::secret::new_pat().into_exposed();
+    let session_id = patio::tokens::secret::new_session_id().into_exposed();
+    let mut answers = Vec::new();
+    for token in [
+        "",
+        "garbage",
+        &unknown,
+        &deleted_secret,
+        &revoked_secret,
+        &session_id,
+        &format!("{}0", &unknown[..54]),
+    ] {
+        let answer = introspect(&app, &id, &secret, token).await;
+        assert_eq!(answer.status(), StatusCode::OK, "{token}");
+        answers.push(answer.bytes().await.unwrap());
+    }
+    let (_, expiring) = token(&app, &alice.bearer, "expiring", json!({})).await;
+    app.clock.advance(chrono::Duration::days(31));
+    answers.push(
+        introspect(&app, &id, &secret, &expiring)
+            .await
+            .bytes()
+            .await
+            .unwrap(),
+    );
+    for answer in &answers {
+        assert_eq!(answer.as_ref(), br#"{"active":false}"#);
+    }
+}
+
+async fn client_secrets_are_limited_per_address(app: TestApp) {
+    let alice = alice(&app).await;
+    let (id, secret, _) = client(&app, &alice.admin).await;
+    for _ in 0..20 {
+        let wrong = introspect(&app, &id, "patio_cs_guess", "x").await;
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = introspect(&app, &id, &secret, "x").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+    app.clock.advance(chrono::Duration::minutes(16));
+    let again = introspect(&app, &id, &secret, "x").await;
+    assert_eq!(again.status(), StatusCode::OK);
 }

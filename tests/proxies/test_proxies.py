@@ -311,6 +311,21 @@ class Patio:
         SECRETS.append(token)
         return token
 
+    def session_cookie(self, username, password) -> str:
+        """A browser's session cookie (`patio_session=…`), from the sign-in form's server
+        function, posted from Patio's own origin like the page does."""
+        form = urllib.parse.urlencode({"username": username, "password": password,
+                                       "next": "/"}).encode()
+        response = request(self.port, "POST", "/rpc/login",
+                           {"Content-Type": "application/x-www-form-urlencoded",
+                            "Origin": f"http://127.0.0.1:{self.port}"}, form)
+        for value in response.all("Set-Cookie"):
+            if value.startswith("patio_session="):
+                cookie = value.split(";")[0]
+                SECRETS.append(cookie.split("=", 1)[1])
+                return cookie
+        raise SetupError(f"sign-in of {username}: {response.status}, no session cookie")
+
     def api(self, token, method, path, body=None, expect=(200, 201, 204)):
         headers = bearer(token)
         data = None
@@ -350,6 +365,8 @@ class Fixture:
                                {"username": username, "display_name": username.title(),
                                 "password": password, "role": "user"}, expect=(201,))
             users[username] = (str(answer["user"]["id"]), patio.access_token(username, password))
+            if username == "carol":
+                self.carol_session = patio.session_cookie(username, password)
         carol = users["carol"][1]
         bob_id, bob = users["bob"]
 
@@ -488,14 +505,31 @@ def run_proxy_checks(name: str, port: int, upstream: Upstream, fx: Fixture):
     passes("read-only token: HEAD passes", "HEAD", "/items", bearer(fx.ro), "admin", "read")
     passes("read-only token: OPTIONS passes", "OPTIONS", "/items", bearer(fx.ro), "admin",
            "read")
-    passes("allowlist 127.0.0.1/32 passes", "GET", "/", bearer(fx.ip_right), "admin",
+    passes("allowlist 127.0.0.1/32 passes", "GET", "/reports", bearer(fx.ip_right), "admin",
            "read_write")
+    passes("the root path / reaches the app", "GET", "/", bearer(fx.rw), "admin", "read_write")
+    passes("an encoded path and query reach the app unchanged", "GET",
+           "/files/a%20b.txt?q=%2Fx%3Fy&n=1", bearer(fx.rw), "admin", "read_write")
     record = passes("access token (password grant) reaches the app", "GET", "/me",
                     bearer(fx.admin_access), "admin", "read_write")
     if record is not None:
         token_ids = headers_seen(record).get("x-patio-token-id", [""])
         check(f"{name}: access token: no token id reaches the app", token_ids in ([""], []),
               f"x-patio-token-id: {token_ids}")
+
+    # A browser signed in to Patio on the same site: its session cookie opens the app, but
+    # changes things only from the site's own pages (SPEC §1 CSRF, §12).
+    cookie = {"Cookie": fx.carol_session}
+    own_page = {**cookie, "Origin": f"http://127.0.0.1:{port}",
+                "Content-Type": "application/json"}
+    passes("browser session cookie: GET reaches the app as the user", "GET", "/reports",
+           cookie, "carol", "read_write", role="user")
+    passes("browser session cookie: POST from the site's own page reaches the app", "POST",
+           "/items", own_page, "carol", "read_write", body=b"{}")
+    refused("browser session cookie: cross-site POST is 403", 403, "POST", "/items",
+            {**own_page, "Origin": "https://evil.example"}, b"{}")
+    refused("browser session cookie: POST without Origin or Referer is 403", 403, "POST",
+            "/items", {**cookie, "Content-Type": "application/json"}, b"{}")
 
     # Refused: the app sees nothing.
     refused("no credential: 401 with both challenges", 401, "GET", "/reports", {})

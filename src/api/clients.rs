@@ -1,0 +1,129 @@
+//! `/api/v1/admin/clients`: resource servers allowed to introspect tokens (SPEC §12, §17),
+//! for administrators.
+
+use super::error::ErrorBody;
+use super::extract::{Admin, IdPath, JsonBody};
+use super::ApiError;
+use crate::gateway::clients::{self, ClientError};
+use crate::server::AppState;
+use crate::store::ClientRecord;
+use axum::extract::State;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_clients, create_client))
+        .routes(routes!(delete_client))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Client {
+    id: i64,
+    name: String,
+    /// The user name of HTTP Basic authentication at `POST /oauth/introspect`.
+    #[schema(example = "patio_client_3kTq9ZpW1mXc7RbA")]
+    client_id: String,
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    created_at: DateTime<Utc>,
+}
+
+impl From<ClientRecord> for Client {
+    fn from(client: ClientRecord) -> Client {
+        Client {
+            id: client.id,
+            name: client.name,
+            client_id: client.client_id,
+            created_at: client.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ClientList {
+    clients: Vec<Client>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewClient {
+    /// What the resource server is, for people: 1–100 characters.
+    #[schema(min_length = 1, max_length = 100, example = "reporting API")]
+    name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedClient {
+    client: Client,
+    /// The password of HTTP Basic authentication, shown this once.
+    #[schema(example = "patio_cs_…")]
+    client_secret: String,
+}
+
+impl From<ClientError> for ApiError {
+    fn from(error: ClientError) -> ApiError {
+        match error {
+            ClientError::InvalidName(message) => ApiError::Unprocessable {
+                code: "invalid_name",
+                message,
+            },
+            ClientError::Store(store) => store.into(),
+        }
+    }
+}
+
+/// Every registered introspection client (administrators only). Never a secret.
+#[utoipa::path(get, path = "/api/v1/admin/clients", tag = "admin",
+    responses((status = 200, body = ClientList), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody)))]
+pub async fn list_clients(
+    State(state): State<AppState>,
+    _: Admin,
+) -> Result<Json<ClientList>, ApiError> {
+    let clients = clients::list(&state).await?;
+    Ok(Json(ClientList {
+        clients: clients.into_iter().map(Client::from).collect(),
+    }))
+}
+
+/// Registers a resource server; the answer is the only time its secret is shown.
+#[utoipa::path(post, path = "/api/v1/admin/clients", tag = "admin", request_body = NewClient,
+    responses((status = 201, body = CreatedClient), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "`invalid_name`", body = ErrorBody)))]
+pub async fn create_client(
+    State(state): State<AppState>,
+    _: Admin,
+    JsonBody(request): JsonBody<NewClient>,
+) -> Result<Response, ApiError> {
+    let registered = clients::register(&state, &request.name).await?;
+    let body = CreatedClient {
+        client: registered.client.into(),
+        client_secret: registered.secret.into_exposed(),
+    };
+    let mut response = (StatusCode::CREATED, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// Removes an introspection client: its secret stops working at once.
+#[utoipa::path(delete, path = "/api/v1/admin/clients/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "The client's id")),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn delete_client(
+    State(state): State<AppState>,
+    _: Admin,
+    IdPath(id): IdPath,
+) -> Result<StatusCode, ApiError> {
+    clients::remove(&state, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,123 @@
+//! Introspection clients (SPEC §12): resource servers an administrator registers so that they
+//! may ask `POST /oauth/introspect` about tokens. The secret is shown once and stored as its
+//! SHA-256 digest; failed client authentications are limited per client address.
+
+use crate::server::AppState;
+use crate::store::{ClientRecord, StoreError};
+use crate::tokens::secret::{self, Secret};
+use chrono::{DateTime, Duration, Utc};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
+use subtle::ConstantTimeEq;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0}")]
+    InvalidName(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A client just registered, with its secret: the only time the secret exists outside the
+/// administrator's hands.
+pub struct Registered {
+    pub client: ClientRecord,
+    pub secret: Secret,
+}
+
+/// Registers a resource server under `name` (1–100 characters, no control characters).
+pub async fn register(state: &AppState, name: &str) -> Result<Registered, ClientError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(ClientError::InvalidName(
+            "Give the client a name of 1 to 100 characters, without control characters.".into(),
+        ));
+    }
+    let (client_id, secret) = secret::new_client_credentials();
+    let client = state
+        .store
+        .create_client(name, &client_id, &secret.digest(), state.clock.now())
+        .await?;
+    tracing::info!(client = client.id, "introspection client registered");
+    Ok(Registered { client, secret })
+}
+
+pub async fn list(state: &AppState) -> Result<Vec<ClientRecord>, ClientError> {
+    Ok(state.store.list_clients().await?)
+}
+
+/// Removes a client: its secret stops working at once. `NotFound` when there is none.
+pub async fn remove(state: &AppState, id: i64) -> Result<(), ClientError> {
+    if state.store.delete_client(id).await? {
+        tracing::info!(client = id, "introspection client removed");
+        Ok(())
+    } else {
+        Err(StoreError::NotFound.into())
+    }
+}
+
+/// Why a caller is not an introspection client.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ClientRefused {
+    /// Unknown client id or wrong secret.
+    Unauthenticated,
+    /// Too many failures from this address; seconds to wait.
+    RateLimited(u64),
+}
+
+/// Failed client authentications allowed per client address within the window.
+const MAX_FAILURES: usize = 20;
+
+fn failure_window() -> Duration {
+    Duration::minutes(15)
+}
+
+/// Recent failed client authentications per address, in this process: client secrets carry
+/// 256 bits, so the limit is about wasted work and noise, not guessing odds.
+#[derive(Clone, Default)]
+pub struct ClientFailures(Arc<Mutex<HashMap<IpAddr, Vec<DateTime<Utc>>>>>);
+
+impl ClientFailures {
+    fn recent(&self, client: IpAddr, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+        let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        failures.retain(|_, times| {
+            times.retain(|at| *at > now - failure_window());
+            !times.is_empty()
+        });
+        failures.get(&client).cloned().unwrap_or_default()
+    }
+
+    fn record(&self, client: IpAddr, now: DateTime<Utc>) {
+        let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        failures.entry(client).or_default().push(now);
+    }
+}
+
+/// The client these credentials belong to, under the per-address failure limit.
+pub async fn authenticate(
+    state: &AppState,
+    address: IpAddr,
+    client_id: &str,
+    client_secret: &str,
+) -> Result<Result<ClientRecord, ClientRefused>, StoreError> {
+    let now = state.clock.now();
+    let recent = state.client_failures.recent(address, now);
+    if recent.len() >= MAX_FAILURES {
+        let oldest = recent.iter().min().copied().unwrap_or(now);
+        let wait = (oldest + failure_window() - now).num_seconds().max(1) as u64;
+        return Ok(Err(ClientRefused::RateLimited(wait)));
+    }
+    let digest = secret::digest(client_secret);
+    let found = state.store.client(client_id).await?;
+    match found {
+        Some(client) if bool::from(client.secret_digest.as_bytes().ct_eq(digest.as_bytes())) => {
+            Ok(Ok(client))
+        }
+        _ => {
+            state.client_failures.record(address, now);
+            tracing::info!(%address, "introspection client authentication failed");
+            Ok(Err(ClientRefused::Unauthenticated))
+        }
+    }
+}
