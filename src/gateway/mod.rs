@@ -23,7 +23,9 @@ pub const VERIFY_PATH: &str = "/auth/verify";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(VERIFY_PATH, any(verify::verify))
-        // Envoy's ext_authz puts the original path after its `path_prefix`.
+        // Envoy's ext_authz puts the original path after its `path_prefix` (`/` becomes
+        // `/auth/verify/`).
+        .route("/auth/verify/", any(verify::verify))
         .route("/auth/verify/{*original}", any(verify::verify))
         .route("/oauth/introspect", post(introspect::introspect))
 }

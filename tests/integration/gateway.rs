@@ -138,6 +138,14 @@ async fn a_valid_token_is_allowed_with_every_header(app: TestApp) {
     assert_eq!(header(&allowed, "x-patio-role"), "admin");
     assert_eq!(header(&allowed, "x-patio-token-id"), "");
     // Any method, and Envoy's form: the original path after /auth/verify.
+    let root = app
+        .browser()
+        .get(app.url("/auth/verify/"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(root.status(), StatusCode::OK, "the root path");
     for method in [Method::POST, Method::DELETE, Method::HEAD] {
         let allowed = app
             .browser()

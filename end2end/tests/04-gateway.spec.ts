@@ -1,0 +1,88 @@
+import { test, expect, signIn, open, screenshotDir, expectAccessible, ADMIN } from "./fixtures";
+
+test("every page carries a Content-Security-Policy it satisfies", async ({ page }) => {
+  // A violation would be a console error, which the fixture turns into a failure; hydrating
+  // proves the policy lets the bundle and its inline bootstrap run.
+  for (const path of ["/", "/login"]) {
+    const response = await open(page, path);
+    const policy = response!.headers()["content-security-policy"];
+    expect(policy).toContain("'wasm-unsafe-eval'");
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(response!.headers()["cache-control"]).toBe("no-store");
+  }
+});
+
+test("a read-only token limited to one network, and an admin's introspection client", async ({
+  page,
+  request,
+}) => {
+  // A user of their own, so the earlier journeys' tokens do not count toward the limit.
+  const grant = await request.post("/connect/token", {
+    form: { grant_type: "password", username: ADMIN.username, password: ADMIN.password },
+  });
+  const admin = (await grant.json()).access_token;
+  const created = await request.post("/api/v1/admin/users", {
+    headers: { authorization: `Bearer ${admin}` },
+    data: { username: "grace", display_name: "Grace Hopper", password: "grace password 1" },
+  });
+  expect(created.status()).toBe(201);
+
+  await signIn(page, "grace", "grace password 1");
+  await page.getByRole("button", { name: "Generate New Token" }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByLabel("Token Name").fill("Dashboard");
+  await dialog.getByLabel("Access").selectOption("read");
+  await dialog.getByLabel("Allowed addresses").fill("203.0.113.0/24, nonsense");
+  await dialog.getByRole("button", { name: "Generate" }).click();
+  await expect(dialog.getByText("‘nonsense’ is not an IP address")).toBeVisible();
+  await expect(dialog.getByLabel("Token Name")).toHaveValue("Dashboard");
+  await dialog.getByLabel("Allowed addresses").fill("203.0.113.0/24, 2001:db8::/32");
+  await dialog.getByRole("button", { name: "Generate" }).click();
+  const secret = await dialog.getByLabel("Token", { exact: true }).inputValue();
+  await dialog.getByRole("button", { name: "Done" }).click();
+  const row = page.getByRole("row").filter({ hasText: "Dashboard" });
+  await expect(row).toContainText("Read only");
+  await expect(row).toContainText("From 203.0.113.0/24, 2001:db8::/32");
+  // From this machine the token is refused: it is not in the allowlist.
+  const refused = await request.get("/auth/verify", { headers: { authorization: `Bearer ${secret}` } });
+  expect(refused.status()).toBe(403);
+
+  // An administrator revokes it; its owner sees by whom and why.
+  const tokens = await request.get("/api/v1/tokens", { headers: { authorization: `Bearer ${admin}` } });
+  expect(tokens.status()).toBe(200);
+  const listed = await page.request.get("/api/v1/tokens");
+  const id = (await listed.json()).tokens.find((t: { name: string }) => t.name === "Dashboard").id;
+  const revoked = await request.delete(`/api/v1/admin/tokens/${id}`, {
+    headers: { authorization: `Bearer ${admin}` },
+  });
+  expect(revoked.status()).toBe(204);
+  await open(page, "/settings/tokens");
+  await expect(row).toContainText("Revoked");
+  await expect(row).toContainText("by an administrator (admin)");
+  await expectAccessible(page);
+  await page.screenshot({ path: `${screenshotDir}/tokens-revoked.png`, fullPage: true });
+
+  // Admin › Clients: register, copy the one-time secret, remove.
+  await signIn(page);
+  await open(page, "/admin/clients");
+  await expect(page.getByText("No clients yet")).toBeVisible();
+  await page.getByLabel("Name").fill("Reporting API");
+  await page.getByRole("button", { name: "Register client" }).click();
+  await expect(page.getByText("Reporting API is registered")).toBeVisible();
+  const clientId = await page.locator("#client-id").innerText();
+  const clientSecret = await page.locator("#client-secret").innerText();
+  expect(clientSecret).toMatch(/^patio_cs_[A-Za-z0-9]{43}$/);
+  await expectAccessible(page);
+  await page.screenshot({ path: `${screenshotDir}/admin-clients.png`, fullPage: true });
+  const introspected = await request.post("/oauth/introspect", {
+    headers: { authorization: `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString("base64")}` },
+    form: { token: admin },
+  });
+  expect(await introspected.json()).toMatchObject({ active: true, username: ADMIN.username });
+  await page.getByRole("button", { name: "Done" }).click();
+  await expect(page.locator("#client-secret")).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByText(clientSecret)).toHaveCount(0);
+  await page.getByRole("button", { name: "Remove Reporting API" }).click();
+  await expect(page.getByText("No clients yet")).toBeVisible();
+});
