@@ -181,6 +181,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
+    let sweep = tokio::spawn(crate::accounts::sweep::every_hour(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Server-rendered pages stream in several writes; without TCP_NODELAY, Nagle's algorithm
     // and delayed ACKs add ~40 ms to each page.
@@ -192,6 +193,7 @@ pub async fn serve(
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
+    sweep.abort();
     store.close().await;
     Ok(())
 }

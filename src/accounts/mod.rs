@@ -13,3 +13,5 @@ pub mod principal;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod sessions;
+#[cfg(feature = "ssr")]
+pub mod sweep;

@@ -74,50 +74,58 @@ fn failure_window() -> Duration {
 }
 
 /// Recent failed client authentications per address, in this process: client secrets carry
-/// 256 bits, so the limit is about wasted work and noise, not guessing odds.
+/// 256 bits, so the limit is about wasted work and noise, not guessing odds. At most this many
+/// addresses are remembered; beyond that, the oldest are forgotten first.
 #[derive(Clone, Default)]
 pub struct ClientFailures(Arc<Mutex<HashMap<IpAddr, Vec<DateTime<Utc>>>>>);
 
-impl ClientFailures {
-    fn recent(&self, client: IpAddr, now: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-        let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        failures.retain(|_, times| {
-            times.retain(|at| *at > now - failure_window());
-            !times.is_empty()
-        });
-        failures.get(&client).cloned().unwrap_or_default()
-    }
+const MAX_REMEMBERED: usize = 10_000;
 
-    fn record(&self, client: IpAddr, now: DateTime<Utc>) {
+impl ClientFailures {
+    /// Records a failure from `client`; how many it has had within the window, this one
+    /// included, and the oldest of them.
+    fn record(&self, client: IpAddr, now: DateTime<Utc>) -> (usize, DateTime<Utc>) {
         let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        failures.entry(client).or_default().push(now);
+        if failures.len() >= MAX_REMEMBERED && !failures.contains_key(&client) {
+            failures.retain(|_, times| times.last().is_some_and(|at| *at > now - failure_window()));
+            if failures.len() >= MAX_REMEMBERED {
+                let oldest = failures
+                    .iter()
+                    .min_by_key(|(_, times)| times.last().copied())
+                    .map(|(address, _)| *address);
+                if let Some(oldest) = oldest {
+                    failures.remove(&oldest);
+                }
+            }
+        }
+        let times = failures.entry(client).or_default();
+        times.retain(|at| *at > now - failure_window());
+        times.push(now);
+        (times.len(), times[0])
     }
 }
 
-/// The client these credentials belong to, under the per-address failure limit.
+/// The client these credentials belong to. Right credentials always pass; wrong ones are
+/// refused, with 429 once an address has failed too often within the window.
 pub async fn authenticate(
     state: &AppState,
     address: IpAddr,
     client_id: &str,
     client_secret: &str,
 ) -> Result<Result<ClientRecord, ClientRefused>, StoreError> {
+    let digest = secret::digest(client_secret);
+    let found = state.store.client(client_id).await?;
+    if let Some(client) = found {
+        if bool::from(client.secret_digest.as_bytes().ct_eq(digest.as_bytes())) {
+            return Ok(Ok(client));
+        }
+    }
     let now = state.clock.now();
-    let recent = state.client_failures.recent(address, now);
-    if recent.len() >= MAX_FAILURES {
-        let oldest = recent.iter().min().copied().unwrap_or(now);
+    let (failures, oldest) = state.client_failures.record(address, now);
+    tracing::info!(%address, failures, "introspection client authentication failed");
+    if failures > MAX_FAILURES {
         let wait = (oldest + failure_window() - now).num_seconds().max(1) as u64;
         return Ok(Err(ClientRefused::RateLimited(wait)));
     }
-    let digest = secret::digest(client_secret);
-    let found = state.store.client(client_id).await?;
-    match found {
-        Some(client) if bool::from(client.secret_digest.as_bytes().ct_eq(digest.as_bytes())) => {
-            Ok(Ok(client))
-        }
-        _ => {
-            state.client_failures.record(address, now);
-            tracing::info!(%address, "introspection client authentication failed");
-            Ok(Err(ClientRefused::Unauthenticated))
-        }
-    }
+    Ok(Err(ClientRefused::Unauthenticated))
 }

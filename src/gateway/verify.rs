@@ -49,8 +49,10 @@ async fn decide(
     method: &str,
     client: ClientAddress,
 ) -> Verdict {
-    let found = match presented_token(headers) {
-        Presented::Token(token) => principal::with_token(state, &token).await.map(Some),
+    let presented = presented_token(headers);
+    let basic = matches!(presented, Presented::Token(_, Scheme::Basic));
+    let found = match presented {
+        Presented::Token(token, _) => principal::with_token(state, &token).await.map(Some),
         Presented::Malformed => Err(AuthFailure::InvalidToken),
         Presented::Nothing => match sessions::id_from(headers) {
             Some(id) => principal::session(state, id).await,
@@ -69,15 +71,19 @@ async fn decide(
         tracing::info!(token_id = principal.credential.token_id(), %refused, "token refused");
         return Verdict::Forbidden(refused.to_string());
     }
-    if matches!(principal.credential, principal::Credential::Session { .. })
-        && !is_safe(method)
-        && !same_site(state, headers)
-    {
-        // A session cookie rides along on cross-site requests; only the site's own pages may
-        // use it to change things (SPEC §1 CSRF, applied to the services behind Patio).
+    let session = matches!(principal.credential, principal::Credential::Session { .. });
+    // A session cookie, and Basic credentials a browser has cached, ride along on cross-site
+    // requests; only the site's own pages may use them to change things (SPEC §1 CSRF, applied
+    // to the services behind Patio). git, curl and scripts send no `Origin` with Basic.
+    let cross_site = if session {
+        !same_site(state, headers)
+    } else {
+        basic && claimed_origin(headers).is_some() && !same_site(state, headers)
+    };
+    if cross_site && !is_safe(method) {
         return Verdict::Forbidden(
-            "Cross-site request refused: a browser session can only change things from the \
-             site's own pages."
+            "Cross-site request refused: a browser's credentials can only change things from \
+             the site's own pages."
                 .to_owned(),
         );
     }
@@ -103,9 +109,15 @@ fn same_site(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 enum Presented {
-    Token(String),
+    Token(String, Scheme),
     Malformed,
     Nothing,
+}
+
+#[derive(PartialEq)]
+enum Scheme {
+    Bearer,
+    Basic,
 }
 
 /// The token in `Authorization`: `Bearer <token>`, or `Basic` with the token as the password
@@ -123,14 +135,14 @@ fn presented_token(headers: &HeaderMap) -> Presented {
     };
     let rest = rest.trim();
     let token = if scheme.eq_ignore_ascii_case("bearer") {
-        Some(rest.to_owned())
+        Some((rest.to_owned(), Scheme::Bearer))
     } else if scheme.eq_ignore_ascii_case("basic") {
-        basic_token(rest)
+        basic_token(rest).map(|token| (token, Scheme::Basic))
     } else {
         None
     };
     match token {
-        Some(token) if !token.is_empty() => Presented::Token(token),
+        Some((token, scheme)) if !token.is_empty() => Presented::Token(token, scheme),
         _ => Presented::Malformed,
     }
 }
@@ -146,9 +158,18 @@ fn basic_token(encoded: &str) -> Option<String> {
 
 /// The original request's method: Traefik and Caddy send `X-Forwarded-Method`, nginx
 /// configurations `X-Original-Method`; Envoy sends the sub-request with the original method.
+/// When both headers come and disagree (a proxy that sets one may pass the other on from the
+/// client), the one that writes wins, so a client cannot make a write look like a read.
 fn original_method(headers: &HeaderMap, method: &Method) -> String {
-    first(headers, "x-forwarded-method")
-        .or_else(|| first(headers, "x-original-method"))
+    let claimed: Vec<&str> = ["x-forwarded-method", "x-original-method"]
+        .iter()
+        .filter_map(|name| first(headers, name))
+        .collect();
+    claimed
+        .iter()
+        .find(|m| !is_safe(m))
+        .or(claimed.first())
+        .copied()
         .unwrap_or(method.as_str())
         .to_ascii_uppercase()
 }
@@ -250,7 +271,7 @@ mod tests {
 
     fn token(headers: &HeaderMap) -> Option<String> {
         match presented_token(headers) {
-            Presented::Token(token) => Some(token),
+            Presented::Token(token, _) => Some(token),
             _ => None,
         }
     }
@@ -301,6 +322,9 @@ mod tests {
         assert_eq!(original_uri(&headers, &uri), "/a");
         headers.insert("x-forwarded-method", "DELETE".parse().unwrap());
         assert_eq!(original_method(&headers, &Method::GET), "DELETE");
+        // A client's "GET" beside the proxy's "POST": the write counts.
+        headers.insert("x-forwarded-method", "GET".parse().unwrap());
+        assert_eq!(original_method(&headers, &Method::GET), "POST");
         let bare: Uri = "/auth/verify".parse().unwrap();
         assert_eq!(original_uri(&HeaderMap::new(), &bare), "/");
     }

@@ -351,30 +351,18 @@ macro_rules! impl_store {
                 now: DateTime<Utc>,
                 limits: LoginLimits,
             ) -> StoreResult<Result<LoginReservation, LoginFailures>> {
-                let mut tx = self.begin_write(WriteLock::LoginAttempts).await?;
-                let row = sqlx::query(
-                    "SELECT \
-                       (SELECT COUNT(*) FROM login_failures WHERE username_key = $1 AND at > $3) AS by_username, \
-                       (SELECT MIN(at) FROM login_failures WHERE username_key = $1 AND at > $3) AS oldest_by_username, \
-                       (SELECT COUNT(*) FROM login_failures WHERE client = $2 AND at > $3) AS by_client, \
-                       (SELECT MIN(at) FROM login_failures WHERE client = $2 AND at > $3) AS oldest_by_client",
-                )
-                .bind(username_key)
-                .bind(client)
-                .bind(to_millis(limits.since))
-                .fetch_one(&mut *tx)
-                .await?;
-                let failures = LoginFailures {
-                    by_username: row.try_get("by_username")?,
-                    oldest_by_username: row
-                        .try_get::<Option<i64>, _>("oldest_by_username")?
-                        .map(from_millis),
-                    by_client: row.try_get("by_client")?,
-                    oldest_by_client: row
-                        .try_get::<Option<i64>, _>("oldest_by_client")?
-                        .map(from_millis),
-                };
+                // Over the limit already: refused from a plain read, without waiting for the
+                // lock, so a flood of refused attempts holds no connection for long.
+                let mut conn = self.pool.acquire().await?;
+                let failures = login_failures(&mut *conn, username_key, client, limits).await?;
+                drop(conn);
                 if !failures.allow(&limits) {
+                    return Ok(Err(failures));
+                }
+                let mut tx = self.begin_write(WriteLock::LoginAttempts).await?;
+                let failures = login_failures(&mut *tx, username_key, client, limits).await?;
+                if !failures.allow(&limits) {
+                    tx.rollback().await?;
                     return Ok(Err(failures));
                 }
                 let row = sqlx::query(
@@ -406,6 +394,16 @@ macro_rules! impl_store {
                 limit: usize,
             ) -> StoreResult<PatRecord> {
                 let mut tx = self.begin_write(WriteLock::User(pat.user_id)).await?;
+                // A request authenticated just before its owner was deactivated must not leave
+                // a token behind: the owner is checked again under the lock.
+                let owner = sqlx::query("SELECT active FROM users WHERE id = $1")
+                    .bind(pat.user_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if !owner.map(|row| row.try_get::<bool, _>("active")).transpose()?.unwrap_or(false) {
+                    tx.rollback().await?;
+                    return Err(StoreError::NotFound);
+                }
                 let row = sqlx::query(
                     "SELECT COUNT(*) AS active, \
                        COALESCE(SUM(CASE WHEN name_key = $3 THEN 1 ELSE 0 END), 0) AS same_name \
@@ -417,10 +415,14 @@ macro_rules! impl_store {
                 .bind(pat.name.key())
                 .fetch_one(&mut *tx)
                 .await?;
+                // Refusals roll back before answering: a transaction merely dropped is rolled
+                // back later, and SQLite's pool would discard the connection meanwhile.
                 if row.try_get::<i64, _>("active")? >= limit as i64 {
+                    tx.rollback().await?;
                     return Err(StoreError::Token(TokenError::LimitReached));
                 }
                 if row.try_get::<i64, _>("same_name")? > 0 {
+                    tx.rollback().await?;
                     return Err(StoreError::Token(TokenError::DuplicateName(
                         pat.name.as_str().to_owned(),
                     )));
@@ -482,6 +484,7 @@ macro_rules! impl_store {
                 );
                 let row = sqlx::query(&sql).bind(id).bind(user_id).fetch_optional(&mut *tx).await?;
                 let Some(mut token) = row.as_ref().map(pat_from_row).transpose()? else {
+                    tx.rollback().await?;
                     return Ok(None);
                 };
                 if let Some(name) = &change.name {
@@ -498,6 +501,7 @@ macro_rules! impl_store {
                     .await?;
                     let active = token.revoked.is_none() && token.expires_at > now;
                     if active && row.try_get::<i64, _>("n")? > 0 {
+                        tx.rollback().await?;
                         return Err(StoreError::Token(TokenError::DuplicateName(
                             name.as_str().to_owned(),
                         )));
@@ -548,8 +552,10 @@ macro_rules! impl_store {
                 user_id: i64,
                 revocation: NewRevocation,
             ) -> StoreResult<u64> {
-                let mut conn = self.pool.acquire().await?;
-                revoke_user_pats(&mut *conn, user_id, revocation).await
+                let mut tx = self.begin_write(WriteLock::User(user_id)).await?;
+                let revoked = revoke_user_pats(&mut *tx, user_id, revocation).await?;
+                tx.commit().await?;
+                Ok(revoked)
             }
 
             async fn end_sign_ins(&self, user_id: i64) -> StoreResult<()> {
@@ -682,6 +688,37 @@ macro_rules! impl_store {
         }
 
         type DbConnection = <<$row as sqlx::Row>::Database as sqlx::Database>::Connection;
+
+        /// Failures within `limits`' window, per username and per client address.
+        async fn login_failures(
+            conn: &mut DbConnection,
+            username_key: &str,
+            client: &str,
+            limits: LoginLimits,
+        ) -> StoreResult<LoginFailures> {
+            let row = sqlx::query(
+                "SELECT \
+                   (SELECT COUNT(*) FROM login_failures WHERE username_key = $1 AND at > $3) AS by_username, \
+                   (SELECT MIN(at) FROM login_failures WHERE username_key = $1 AND at > $3) AS oldest_by_username, \
+                   (SELECT COUNT(*) FROM login_failures WHERE client = $2 AND at > $3) AS by_client, \
+                   (SELECT MIN(at) FROM login_failures WHERE client = $2 AND at > $3) AS oldest_by_client",
+            )
+            .bind(username_key)
+            .bind(client)
+            .bind(to_millis(limits.since))
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(LoginFailures {
+                by_username: row.try_get("by_username")?,
+                oldest_by_username: row
+                    .try_get::<Option<i64>, _>("oldest_by_username")?
+                    .map(from_millis),
+                by_client: row.try_get("by_client")?,
+                oldest_by_client: row
+                    .try_get::<Option<i64>, _>("oldest_by_client")?
+                    .map(from_millis),
+            })
+        }
 
         /// Revokes a user's tokens that are neither revoked nor expired.
         async fn revoke_user_pats(

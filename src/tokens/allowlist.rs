@@ -9,6 +9,14 @@ use std::net::IpAddr;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AllowList(Vec<IpNet>);
 
+/// What a stored list that cannot be read stands for: no address at all. Patio never writes
+/// one; if the column were damaged, the token must fail closed, not open to anywhere.
+fn nowhere() -> AllowList {
+    AllowList(vec![IpNet::from(IpAddr::from(
+        std::net::Ipv4Addr::UNSPECIFIED,
+    ))])
+}
+
 impl AllowList {
     /// Entries as typed: each an IP (`203.0.113.7`) or a network (`203.0.113.0/24`); blank
     /// entries are skipped and duplicates dropped.
@@ -40,7 +48,11 @@ impl AllowList {
 
     /// The stored form: normalised networks, comma-separated.
     pub fn from_column(text: &str) -> AllowList {
-        AllowList(text.split(',').filter_map(parse_network).collect())
+        text.split(',')
+            .filter(|entry| !entry.is_empty())
+            .map(parse_network)
+            .collect::<Option<Vec<_>>>()
+            .map_or_else(nowhere, AllowList)
     }
 
     pub fn to_column(&self) -> String {
@@ -96,6 +108,8 @@ mod tests {
         let empty = AllowList::parse_text("  ").unwrap();
         assert!(empty.is_empty() && empty.permits("192.0.2.1".parse().unwrap()));
         assert_eq!(AllowList::from_column(""), empty);
+        let damaged = AllowList::from_column("10.0.0.1,rubbish");
+        assert!(!damaged.permits("10.0.0.1".parse().unwrap()));
         let error = AllowList::parse(["10.0.0.1", "example.com"]).unwrap_err();
         assert!(error.to_string().contains("‘example.com’"), "{error}");
         assert!(AllowList::parse(["10.0.0.0/33"]).is_err());

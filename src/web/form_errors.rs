@@ -23,8 +23,10 @@ pub struct PostedError {
 }
 
 /// A server function's answer to a plain form post: Leptos's redirect back to the form, with the
-/// error in the address, becomes a redirect to the same page with the error in a cookie.
-pub fn error_into_cookie(mut response: Response<Body>, secure: bool) -> Response<Body> {
+/// error in the address, becomes a redirect to the same page with the error in a cookie. Only an
+/// error of the function at `path` itself is carried: any other (say, one in a `next` address
+/// that a link supplied) is dropped from the address and never shown.
+pub fn error_into_cookie(mut response: Response<Body>, path: &str, secure: bool) -> Response<Body> {
     let Some((clean, error)) = response
         .headers()
         .get(header::LOCATION)
@@ -37,8 +39,25 @@ pub fn error_into_cookie(mut response: Response<Body>, secure: bool) -> Response
     if let Ok(clean) = HeaderValue::from_str(&clean) {
         headers.insert(header::LOCATION, clean);
     }
-    headers.append(header::SET_COOKIE, cookie(&error, 60, secure));
+    let own = parse(&error).is_some_and(|posted| posted.path == path);
+    if own {
+        headers.append(header::SET_COOKIE, cookie(&error, 60, secure));
+    }
     response
+}
+
+/// The path and error of an encoded `__path=…&__err=…` pair.
+fn parse(encoded: &str) -> Option<PostedError> {
+    let pairs: Vec<_> = form_urlencoded::parse(encoded.as_bytes()).collect();
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, v)| v.to_string())
+    };
+    value(PATH)
+        .zip(value(ERROR))
+        .map(|(path, error)| PostedError { path, error })
 }
 
 /// Where a page visit whose address carries a form error goes instead: the same address without

@@ -76,7 +76,7 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     let mut response = next.run(request).await;
     let secure = state.config.secure_cookies();
     if path.starts_with("/rpc/") {
-        response = form_errors::error_into_cookie(response, secure);
+        response = form_errors::error_into_cookie(response, path, secure);
     }
     if posted.is_some() {
         response
@@ -162,10 +162,13 @@ async fn page_redirect(
 /// replaced by the default landing page.
 pub fn safe_next(next: &str) -> String {
     let local = next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\");
-    if local && !next.chars().any(char::is_control) {
-        next.to_owned()
-    } else {
-        DEFAULT_LANDING.to_owned()
+    if !local || next.chars().any(char::is_control) {
+        return DEFAULT_LANDING.to_owned();
+    }
+    // A form error in the address would become the next page's alert (see `form_errors`).
+    match next.parse::<axum::http::Uri>() {
+        Ok(uri) => form_errors::without_error(&uri).unwrap_or_else(|| next.to_owned()),
+        Err(_) => DEFAULT_LANDING.to_owned(),
     }
 }
 
@@ -235,6 +238,10 @@ mod tests {
         assert_eq!(safe_next("/\\evil.example"), DEFAULT_LANDING);
         assert_eq!(safe_next(""), DEFAULT_LANDING);
         assert_eq!(safe_next("/a\nb"), DEFAULT_LANDING);
+        assert_eq!(
+            safe_next("/settings/profile?tab=1&__path=%2Frpc%2Fx&__err=e30%3D"),
+            "/settings/profile?tab=1"
+        );
     }
 
     #[test]

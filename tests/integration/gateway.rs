@@ -457,6 +457,41 @@ async fn sessions_open_the_same_site_only(app: TestApp) {
         write("https://evil.example").await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
+    // A token a browser has cached as Basic credentials rides along on cross-site requests
+    // too; git and scripts send no Origin.
+    let admin = app.access_token("root", ROOT_PASSWORD).await;
+    let with = |authorization: String, origin: Option<&'static str>| {
+        let mut request = app
+            .browser()
+            .get(app.url("/auth/verify"))
+            .header("authorization", authorization)
+            .header("x-forwarded-method", "POST")
+            .header("x-forwarded-proto", "https")
+            .header("x-forwarded-host", "app.example.com");
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    let evil = Some("https://evil.example");
+    let status = |r: reqwest::Response| r.status();
+    assert_eq!(
+        status(with(basic("x", &admin), evil).await.unwrap()),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        status(with(basic("x", &admin), None).await.unwrap()),
+        StatusCode::OK
+    );
+    let same = Some("https://app.example.com");
+    assert_eq!(
+        status(with(basic("x", &admin), same).await.unwrap()),
+        StatusCode::OK
+    );
+    assert_eq!(
+        status(with(bearer(&admin), evil).await.unwrap()),
+        StatusCode::OK
+    );
 }
 
 async fn an_admin_revokes_a_token_and_its_owner_sees_why(app: TestApp) {
@@ -738,10 +773,13 @@ async fn client_secrets_are_limited_per_address(app: TestApp) {
         let wrong = introspect(&app, &id, "patio_cs_guess", "x").await;
         assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     }
-    let limited = introspect(&app, &id, &secret, "x").await;
+    let limited = introspect(&app, &id, "patio_cs_guess", "x").await;
     assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(limited.headers().contains_key("retry-after"));
+    // A resource server sharing that address, with its right secret, is not locked out.
+    let right = introspect(&app, &id, &secret, "x").await;
+    assert_eq!(right.status(), StatusCode::OK);
     app.clock.advance(chrono::Duration::minutes(16));
-    let again = introspect(&app, &id, &secret, "x").await;
-    assert_eq!(again.status(), StatusCode::OK);
+    let again = introspect(&app, &id, "patio_cs_guess", "x").await;
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
 }

@@ -9,6 +9,7 @@ mod api;
 mod faults;
 mod gateway;
 mod hostile;
+mod housekeeping;
 mod http;
 mod logs;
 mod processes;

@@ -1,0 +1,41 @@
+//! Housekeeping (SPEC §14): sessions past their lifetimes, expired access tokens and sign-in
+//! failures older than the brute-force window are of no further use; a sweep deletes them at
+//! start and then every hour. Personal access tokens are never swept: they stay listed until
+//! their owner deletes them.
+
+use super::service::failure_window;
+use super::sessions::{absolute_lifetime, idle_timeout};
+use crate::server::AppState;
+use crate::store::{StaleBefore, StoreResult};
+use std::time::Duration;
+
+/// How often the sweep runs after the first one, at start.
+pub const INTERVAL: Duration = Duration::from_secs(3600);
+
+/// Deletes every stale row once.
+pub async fn run_once(state: &AppState) -> StoreResult<()> {
+    let now = state.clock.now();
+    state
+        .store
+        .delete_stale(StaleBefore {
+            session_created: now - absolute_lifetime(),
+            session_seen: now - idle_timeout(),
+            access_token_expired: now,
+            login_failure: now - failure_window(),
+        })
+        .await?;
+    tracing::debug!("stale sessions, access tokens and sign-in failures purged");
+    Ok(())
+}
+
+/// Sweeps now and then every `INTERVAL`, for as long as the server runs. A failed sweep (the
+/// database away) is logged and tried again at the next interval.
+pub async fn every_hour(state: AppState) {
+    let mut ticks = tokio::time::interval(INTERVAL);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = run_once(&state).await {
+            tracing::warn!(%error, "the housekeeping sweep failed; it runs again in an hour");
+        }
+    }
+}
