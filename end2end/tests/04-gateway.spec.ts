@@ -63,6 +63,7 @@ test("a read-only token limited to one network, and an admin's introspection cli
   await page.screenshot({ path: `${screenshotDir}/tokens-revoked.png`, fullPage: true });
 
   // Admin › Clients: register, copy the one-time secret, remove.
+  await page.context().clearCookies();
   await signIn(page);
   await open(page, "/admin/clients");
   await expect(page.getByText("No clients yet")).toBeVisible();

@@ -34,6 +34,8 @@ pub enum Credential {
         expires_at: DateTime<Utc>,
         access: Access,
         allowed_ips: AllowList,
+        /// As read when the request came in, to decide whether to record this use.
+        last_used_at: Option<DateTime<Utc>>,
     },
 }
 
@@ -77,8 +79,14 @@ pub enum UseRefused {
 
 impl Principal {
     /// Whether the credential's access level and allowlist let it make a request with
-    /// `method` from `client`.
-    pub fn check_use(&self, method: &str, client: IpAddr) -> Result<(), UseRefused> {
+    /// `method` from `client`; when they do, a PAT's use is recorded (SPEC §3 last used, at
+    /// most once a minute), so a refused request never counts as one.
+    pub async fn check_use(
+        &self,
+        state: &AppState,
+        method: &str,
+        client: IpAddr,
+    ) -> Result<(), UseRefused> {
         if let Credential::Pat { allowed_ips, .. } = &self.credential {
             if !allowed_ips.permits(client) {
                 return Err(UseRefused::AddressNotAllowed(client));
@@ -87,7 +95,23 @@ impl Principal {
         if !self.credential.access().permits(method) {
             return Err(UseRefused::InsufficientScope);
         }
+        self.record_use(state).await;
         Ok(())
+    }
+
+    /// Records that a PAT was used now, unless that was already recorded within the minute.
+    pub async fn record_use(&self, state: &AppState) {
+        if let Credential::Pat {
+            id, last_used_at, ..
+        } = &self.credential
+        {
+            let now = state.clock.now();
+            let unless_used_after = now - touch_interval();
+            if last_used_at.is_none_or(|at| at <= unless_used_after) {
+                let touched = state.store.touch_pat(*id, now, unless_used_after).await;
+                log_failed_touch(touched);
+            }
+        }
     }
 }
 
@@ -150,12 +174,8 @@ pub async fn with_token(state: &AppState, token: &str) -> Result<Principal, Auth
         if pat.expires_at <= now || !user.active {
             return Err(AuthFailure::InvalidToken);
         }
-        let unless_used_after = now - touch_interval();
-        if pat.last_used_at.is_none_or(|at| at <= unless_used_after) {
-            let touched = state.store.touch_pat(pat.id, now, unless_used_after).await;
-            log_failed_touch(touched);
-        }
         let credential = Credential::Pat {
+            last_used_at: pat.last_used_at,
             id: pat.id,
             name: pat.name,
             created_at: pat.created_at,

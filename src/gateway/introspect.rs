@@ -70,6 +70,7 @@ pub async fn introspect(
     };
     let body = match principal::with_token(&state, token).await {
         Ok(principal) => {
+            principal.record_use(&state).await;
             let (token_type, access, exp, iat) = match &principal.credential {
                 Credential::Pat {
                     access,

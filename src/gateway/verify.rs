@@ -67,10 +67,6 @@ async fn decide(
             return Verdict::Unavailable(error.outage().message().to_owned());
         }
     };
-    if let Err(refused) = principal.check_use(method, client.0) {
-        tracing::info!(token_id = principal.credential.token_id(), %refused, "token refused");
-        return Verdict::Forbidden(refused.to_string());
-    }
     let session = matches!(principal.credential, principal::Credential::Session { .. });
     // A session cookie, and Basic credentials a browser has cached, ride along on cross-site
     // requests; only the site's own pages may use them to change things (SPEC §1 CSRF, applied
@@ -86,6 +82,10 @@ async fn decide(
              the site's own pages."
                 .to_owned(),
         );
+    }
+    if let Err(refused) = principal.check_use(state, method, client.0).await {
+        tracing::info!(token_id = principal.credential.token_id(), %refused, "token refused");
+        return Verdict::Forbidden(refused.to_string());
     }
     Verdict::Allow(Box::new(principal))
 }

@@ -47,7 +47,8 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         Err(AuthFailure::Unavailable(error)) => return ApiError::from(error).into_response(),
     };
     if let Some(principal) = &caller {
-        if let Err(refused) = principal.check_use(request.method().as_str(), client.0) {
+        let method = request.method().as_str();
+        if let Err(refused) = principal.check_use(&state, method, client.0).await {
             tracing::info!(
                 token_id = principal.credential.token_id(),
                 %client,

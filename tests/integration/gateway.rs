@@ -352,6 +352,27 @@ async fn allowlists_refuse_other_addresses(app: TestApp) {
         .unwrap();
     assert_eq!(api.status(), StatusCode::FORBIDDEN);
     assert_eq!(json(api).await["error"], "address_not_allowed");
+    // A refused request is no use of the token: its last use stays unrecorded.
+    let listed = json(
+        app.browser()
+            .get(app.url("/api/v1/tokens"))
+            .bearer_auth(&alice.bearer)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let used = |name: &str| {
+        listed["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == name)
+            .unwrap()["last_used_at"]
+            .clone()
+    };
+    assert!(used("elsewhere").is_null());
+    assert!(used("here").is_string());
     // A client cannot choose its address: X-Forwarded-For from an untrusted peer is ignored.
     let spoofed = verify(
         &app,
