@@ -294,4 +294,42 @@ async fn two_instances_share_one_postgres() {
         b.api(&alice, get, "/api/v1/me", None).await.status(),
         StatusCode::UNAUTHORIZED
     );
+
+    // The sign-in limit holds across both: 50 simultaneous guesses for one user, half through
+    // each instance, get at most five checks between them (SPEC §1, issue 13).
+    create_user(&a, &admin, "bob").await;
+    let guesses: Vec<_> = (0..50)
+        .map(|i| {
+            let origin = if i % 2 == 0 {
+                a.origin.clone()
+            } else {
+                b.origin.clone()
+            };
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .post(format!("{origin}/connect/token"))
+                    .form(&[
+                        ("grant_type", "password"),
+                        ("username", "bob"),
+                        ("password", "a wrong guess"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for guess in guesses {
+        statuses.push(guess.await.unwrap());
+    }
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::BAD_REQUEST)
+        .count();
+    assert_eq!(checked, 5, "{statuses:?}");
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::BAD_REQUEST || *s == StatusCode::TOO_MANY_REQUESTS));
 }
