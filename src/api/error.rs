@@ -165,9 +165,9 @@ impl From<TokenError> for ApiError {
         let message = error.to_string();
         match error {
             TokenError::LimitReached => ApiError::Conflict { code, message },
-            TokenError::InvalidDescription(_)
-            | TokenError::InvalidAllowlist(_)
-            | TokenError::InvalidAccess => ApiError::InvalidRequest(message),
+            TokenError::InvalidDescription(_) | TokenError::InvalidAccess => {
+                ApiError::InvalidRequest(message)
+            }
             _ => ApiError::Unprocessable { code, message },
         }
     }

@@ -242,9 +242,16 @@ fn no_store(mut response: Response) -> Response {
 #[serde(deny_unknown_fields)]
 pub struct TokenChange {
     /// As when generating; unique among your active tokens.
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     name: Option<String>,
-    #[schema(max_length = 500)]
+    #[schema(
+        max_length = 500,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$"
+    )]
     description: Option<String>,
     #[schema(value_type = Option<String>, pattern = "^(read_write|read)$")]
     access: Option<Access>,

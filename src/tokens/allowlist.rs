@@ -18,11 +18,20 @@ fn nowhere() -> AllowList {
 }
 
 impl AllowList {
-    /// Entries as typed: each an IP (`203.0.113.7`) or a network (`203.0.113.0/24`); blank
-    /// entries are skipped and duplicates dropped.
+    /// Entries as given: each an IP (`203.0.113.7`) or a network (`203.0.113.0/24`), at most
+    /// ten; duplicates are dropped.
     pub fn parse<'a>(entries: impl IntoIterator<Item = &'a str>) -> Result<AllowList, TokenError> {
+        let entries: Vec<&str> = entries.into_iter().map(str::trim).collect();
+        if entries.len() > MAX_ALLOWED_IPS {
+            return Err(too_many());
+        }
         let mut networks: Vec<IpNet> = Vec::new();
-        for entry in entries.into_iter().map(str::trim).filter(|e| !e.is_empty()) {
+        for entry in entries {
+            if entry.is_empty() {
+                return Err(TokenError::InvalidAllowlist(
+                    "An allowed address cannot be empty: give an IP address or a network.".into(),
+                ));
+            }
             let network = parse_network(entry).ok_or_else(|| {
                 TokenError::InvalidAllowlist(format!(
                     "‘{}’ is not an IP address or a network such as 203.0.113.0/24 or 2001:db8::/32.",
@@ -33,17 +42,12 @@ impl AllowList {
                 networks.push(network);
             }
         }
-        if networks.len() > MAX_ALLOWED_IPS {
-            return Err(TokenError::InvalidAllowlist(format!(
-                "A token can be limited to at most {MAX_ALLOWED_IPS} addresses or networks."
-            )));
-        }
         Ok(AllowList(networks))
     }
 
     /// The list as typed in one text field: entries separated by commas, spaces or lines.
     pub fn parse_text(text: &str) -> Result<AllowList, TokenError> {
-        AllowList::parse(text.split(|c: char| c == ',' || c.is_whitespace()))
+        AllowList::parse(split_text(text))
     }
 
     /// The stored form: normalised networks, comma-separated.
@@ -81,6 +85,19 @@ impl AllowList {
     pub fn permits(&self, client: IpAddr) -> bool {
         self.0.is_empty() || self.0.iter().any(|net| net.contains(&client))
     }
+}
+
+/// The entries of one text field: separated by commas, spaces or lines.
+pub fn split_text(text: &str) -> Vec<&str> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|entry| !entry.is_empty())
+        .collect()
+}
+
+fn too_many() -> TokenError {
+    TokenError::InvalidAllowlist(format!(
+        "A token can be limited to at most {MAX_ALLOWED_IPS} addresses or networks."
+    ))
 }
 
 #[cfg(test)]

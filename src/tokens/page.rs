@@ -151,9 +151,7 @@ pub async fn generate_token(
         description: &description,
         expiration,
         access: Access::parse(access.as_deref().unwrap_or(""))?,
-        allowed_ips: allowed_ips
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .collect(),
+        allowed_ips: super::allowlist::split_text(&allowed_ips),
     };
     let generated = service::generate(&state, caller.user.id, request).await?;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {

@@ -130,6 +130,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn checksum_known_answers() {
+        // The same answers as the detect-secrets plugin's test (tests/detect_secrets/).
+        let zeros = format!("patio_{}", "0".repeat(43));
+        assert_eq!(base62_checksum(&zeros), *b"0Qch97");
+        let zs = format!("patio_{}", "z".repeat(43));
+        assert_eq!(base62_checksum(&zs), *b"27kNzE");
+        let body = "patio_0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefg";
+        assert_eq!(base62_checksum(body), *b"3cW6pG");
+    }
+
+    #[test]
     fn new_tokens_have_the_documented_shape() {
         let secret = new_pat();
         let text = secret.expose();

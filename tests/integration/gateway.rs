@@ -390,6 +390,8 @@ async fn allowlists_refuse_other_addresses(app: TestApp) {
             json!((1..=11).map(|n| format!("10.0.0.{n}")).collect::<Vec<_>>()),
             "at most 10",
         ),
+        (json!(vec!["10.0.0.1"; 11]), "at most 10"),
+        (json!(["10.0.0.1", ""]), "cannot be empty"),
     ] {
         let bad = app
             .browser()
@@ -399,7 +401,7 @@ async fn allowlists_refuse_other_addresses(app: TestApp) {
             .send()
             .await
             .unwrap();
-        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert!(json(bad).await["message"]
             .as_str()
             .unwrap()
