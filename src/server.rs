@@ -34,6 +34,8 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Recent failed introspection-client authentications, per address.
     pub client_failures: crate::gateway::clients::ClientFailures,
+    /// Introspection clients read recently.
+    pub known_clients: crate::gateway::clients::KnownClients,
     /// Once a user exists one always does, so after the first yes nobody asks the database.
     set_up: Arc<AtomicBool>,
 }
@@ -50,6 +52,7 @@ impl AppState {
             clock,
             passwords: Passwords::for_this_machine(),
             client_failures: Default::default(),
+            known_clients: Default::default(),
             set_up: Arc::new(AtomicBool::new(false)),
         }
     }

@@ -87,3 +87,31 @@ test("a read-only token limited to one network, and an admin's introspection cli
   await page.getByRole("button", { name: "Remove Reporting API" }).click();
   await expect(page.getByText("No clients yet")).toBeVisible();
 });
+
+test("regenerating a token shows its new secret once and ends the old one", async ({ page, request }) => {
+  await signIn(page, "grace", "grace password 1");
+  await page.getByRole("button", { name: "Generate New Token" }).click();
+  const generate = page.getByRole("dialog");
+  await generate.getByLabel("Token Name").fill("Rotating");
+  await generate.getByRole("button", { name: "Generate" }).click();
+  const old = await generate.getByLabel("Token", { exact: true }).inputValue();
+  await generate.getByRole("button", { name: "Done" }).click();
+
+  await page.getByRole("button", { name: "Regenerate Rotating" }).click();
+  const confirm = page.getByRole("dialog", { name: "Regenerate token" });
+  await expect(confirm).toContainText("Regenerate token ‘Rotating’? Its current secret stops working immediately.");
+  await expectAccessible(page);
+  await confirm.getByRole("button", { name: "Regenerate" }).click();
+  const reveal = page.getByRole("dialog", { name: "Your new token" });
+  const field = reveal.getByLabel("Token", { exact: true });
+  await expect(field).toHaveValue(/^patio_[A-Za-z0-9]{49}$/);
+  const fresh = await field.inputValue();
+  expect(fresh).not.toBe(old);
+  await page.screenshot({ path: `${screenshotDir}/tokens-regenerate.png` });
+  await reveal.getByRole("button", { name: "Done" }).click();
+  await expect(page.getByRole("dialog")).toHaveCount(0);
+  const row = page.getByRole("row").filter({ hasText: "Rotating" });
+  await expect(row).toContainText(`patio_…${fresh.slice(-4)}`);
+  expect((await request.get("/api/v1/me", { headers: { authorization: `Bearer ${old}` } })).status()).toBe(401);
+  expect((await request.get("/api/v1/me", { headers: { authorization: `Bearer ${fresh}` } })).status()).toBe(200);
+});

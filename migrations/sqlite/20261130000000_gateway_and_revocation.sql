@@ -1,9 +1,11 @@
--- Wave 2: access levels and allowlists (SPEC §12), and revocation (§10).
+-- Wave 2: access levels and allowlists (SPEC §12), regeneration and revocation (§10).
 
 ALTER TABLE personal_access_tokens ADD COLUMN access TEXT NOT NULL DEFAULT 'read_write'
     CHECK (access IN ('read_write', 'read'));
 -- Normalised networks (`203.0.113.0/24`), comma-separated; empty means anywhere.
 ALTER TABLE personal_access_tokens ADD COLUMN allowed_ips TEXT NOT NULL DEFAULT '';
+-- When the current secret was issued: regenerating a token gives it a new one (NULL: at creation).
+ALTER TABLE personal_access_tokens ADD COLUMN issued_at INTEGER;
 ALTER TABLE personal_access_tokens ADD COLUMN revoked_at INTEGER;
 ALTER TABLE personal_access_tokens ADD COLUMN revoked_by INTEGER REFERENCES users (id) ON DELETE SET NULL;
 ALTER TABLE personal_access_tokens ADD COLUMN revoked_reason TEXT

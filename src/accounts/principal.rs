@@ -30,7 +30,8 @@ pub enum Credential {
     Pat {
         id: i64,
         name: String,
-        created_at: DateTime<Utc>,
+        /// When its current secret was issued.
+        issued_at: DateTime<Utc>,
         expires_at: DateTime<Utc>,
         access: Access,
         allowed_ips: AllowList,
@@ -178,7 +179,7 @@ pub async fn with_token(state: &AppState, token: &str) -> Result<Principal, Auth
             last_used_at: pat.last_used_at,
             id: pat.id,
             name: pat.name,
-            created_at: pat.created_at,
+            issued_at: pat.issued_at,
             expires_at: pat.expires_at,
             access: pat.access,
             allowed_ips: pat.allowed_ips,

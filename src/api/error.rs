@@ -165,6 +165,7 @@ impl From<TokenError> for ApiError {
         let message = error.to_string();
         match error {
             TokenError::LimitReached => ApiError::Conflict { code, message },
+            TokenError::NotRegenerable(_) => ApiError::Unprocessable { code, message },
             TokenError::InvalidDescription(_) | TokenError::InvalidAccess => {
                 ApiError::InvalidRequest(message)
             }

@@ -81,6 +81,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// A JSON object body that may also be left out entirely (no body, no `Content-Type`).
+pub struct OptionalJsonBody<T>(pub Option<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+        let headers = request.headers();
+        let no_body = headers
+            .get(CONTENT_LENGTH)
+            .is_none_or(|length| length == "0")
+            && !headers.contains_key(TRANSFER_ENCODING)
+            && !headers.contains_key(CONTENT_TYPE);
+        if no_body {
+            return Ok(OptionalJsonBody(None));
+        }
+        let JsonBody(value) = JsonBody::from_request(request, state).await?;
+        Ok(OptionalJsonBody(Some(value)))
+    }
+}
+
 /// A numeric id in the path; anything else is a 404 (no such resource), not a 400.
 pub struct IdPath(pub i64);
 

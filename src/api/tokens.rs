@@ -2,8 +2,9 @@
 //! of anyone's (`DELETE /api/v1/admin/tokens/{id}`).
 
 use super::error::ErrorBody;
-use super::extract::{Admin, Authenticated, IdPath, JsonBody};
+use super::extract::{Admin, Authenticated, IdPath, JsonBody, OptionalJsonBody};
 use super::ApiError;
+use crate::accounts::principal::Principal;
 use crate::server::AppState;
 use crate::store::PatRecord;
 use crate::tokens::rules::{Access, ExpirationRequest, RevokedReason, TokenError, TokenStatus};
@@ -22,6 +23,9 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(edit_token, delete_token))
+        .routes(routes!(regenerate_token))
+        .routes(routes!(own_token, delete_own_token))
+        .routes(routes!(regenerate_own_token))
         .routes(routes!(revoke_token))
 }
 
@@ -170,15 +174,25 @@ pub struct CreatedToken {
 }
 
 fn expiration(request: &NewToken) -> Result<ExpirationRequest, ApiError> {
-    match (&request.expires_at, request.expires_in_days) {
+    requested_expiration(&request.expires_at, request.expires_in_days)?.ok_or_else(|| {
+        TokenError::InvalidExpiration(
+            "Give `expires_at` (an RFC 3339 date-time) or `expires_in_days` (1–365).".into(),
+        )
+        .into()
+    })
+}
+
+/// The expiration a body asks for, if it asks for one.
+fn requested_expiration(
+    expires_at: &Option<String>,
+    expires_in_days: Option<f64>,
+) -> Result<Option<ExpirationRequest>, ApiError> {
+    let request = match (expires_at, expires_in_days) {
         (Some(_), Some(_)) => Err(TokenError::InvalidExpiration(
             "Give either `expires_at` or `expires_in_days`, not both.".into(),
         )
         .into()),
-        (None, None) => Err(TokenError::InvalidExpiration(
-            "Give `expires_at` (an RFC 3339 date-time) or `expires_in_days` (1–365).".into(),
-        )
-        .into()),
+        (None, None) => return Ok(None),
         (None, Some(days)) if days.fract() == 0.0 => Ok(ExpirationRequest::InDays(days as i64)),
         (None, Some(_)) => Err(TokenError::InvalidExpiration(
             "`expires_in_days` must be a whole number of days, from 1 to 365.".into(),
@@ -193,7 +207,8 @@ fn expiration(request: &NewToken) -> Result<ExpirationRequest, ApiError> {
                 )
                 .into()
             }),
-    }
+    };
+    request.map(Some)
 }
 
 fn entries(list: &Option<Vec<String>>) -> Option<Vec<&str>> {
@@ -311,4 +326,110 @@ pub async fn revoke_token(
 ) -> Result<StatusCode, ApiError> {
     tokens::revoke(&state, admin.user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Renewal {
+    /// An RFC 3339 instant after now and at most 365 days ahead.
+    #[schema(format = DateTime, example = "2027-01-31T23:59:59Z")]
+    expires_at: Option<String>,
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 365, example = 90)]
+    expires_in_days: Option<f64>,
+}
+
+/// Regenerates `id` for `user_id`: the answer carries the new secret, the only time it is shown.
+async fn regenerated(
+    state: &AppState,
+    user_id: i64,
+    id: i64,
+    renewal: Option<Renewal>,
+) -> Result<Response, ApiError> {
+    let expiration = match &renewal {
+        Some(renewal) => requested_expiration(&renewal.expires_at, renewal.expires_in_days)?,
+        None => None,
+    };
+    let generated = tokens::regenerate(state, user_id, id, expiration).await?;
+    let body = CreatedToken {
+        token: Token::of(generated.token, state.clock.now()),
+        secret: generated.secret.into_exposed(),
+    };
+    Ok(no_store((StatusCode::OK, Json(body)).into_response()))
+}
+
+/// Gives one of the caller's tokens a new secret; the old one stops working at once. Name,
+/// description, access, allowlist and id stay. Without a body the token keeps the lifetime it
+/// had (at most a year), from now.
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/regenerate", tag = "tokens",
+    request_body(content = Option<Renewal>, description = "Optional: a new expiration"),
+    params(("id" = i64, Path, description = "The token's id")),
+    responses((status = 200, body = CreatedToken), (status = 400, body = ErrorBody),
+        (status = 401, body = ErrorBody),
+        (status = 404, description = "No such token of yours", body = ErrorBody),
+        (status = 409, description = "`token_limit_reached`: an expired token cannot come back", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: revoked as leaked or by an administrator; `invalid_expiration`", body = ErrorBody)))]
+pub async fn regenerate_token(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    IdPath(id): IdPath,
+    OptionalJsonBody(renewal): OptionalJsonBody<Renewal>,
+) -> Result<Response, ApiError> {
+    regenerated(&state, caller.user.id, id, renewal).await
+}
+
+/// The token a request authenticated with; others get 400.
+fn calling_token(caller: &Principal) -> Result<i64, ApiError> {
+    caller.credential.token_id().ok_or_else(|| {
+        ApiError::InvalidRequest(
+            "This route acts on the personal access token the request is authenticated with; \
+             send one as `Authorization: Bearer <token>`."
+                .into(),
+        )
+    })
+}
+
+/// The token this request is authenticated with (personal access tokens only).
+#[utoipa::path(get, path = "/api/v1/tokens/self", tag = "tokens",
+    responses((status = 200, body = OneToken),
+        (status = 400, description = "Not authenticated by a personal access token", body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn own_token(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<OneToken>, ApiError> {
+    let id = calling_token(&caller)?;
+    let token = tokens::get(&state, caller.user.id, id).await?;
+    Ok(Json(OneToken {
+        token: Token::of(token, state.clock.now()),
+    }))
+}
+
+/// Deletes the token this request is authenticated with.
+#[utoipa::path(delete, path = "/api/v1/tokens/self", tag = "tokens",
+    responses((status = 204),
+        (status = 400, description = "Not authenticated by a personal access token", body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn delete_own_token(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<StatusCode, ApiError> {
+    let id = calling_token(&caller)?;
+    tokens::delete(&state, caller.user.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Regenerates the token this request is authenticated with, so a job can rotate its own
+/// credential: the new secret is in this answer only, and the one just used stops working.
+#[utoipa::path(post, path = "/api/v1/tokens/self/regenerate", tag = "tokens",
+    request_body(content = Option<Renewal>, description = "Optional: a new expiration"),
+    responses((status = 200, body = CreatedToken),
+        (status = 400, description = "Not authenticated by a personal access token", body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
+pub async fn regenerate_own_token(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    OptionalJsonBody(renewal): OptionalJsonBody<Renewal>,
+) -> Result<Response, ApiError> {
+    let id = calling_token(&caller)?;
+    regenerated(&state, caller.user.id, id, renewal).await
 }

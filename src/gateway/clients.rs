@@ -47,8 +47,10 @@ pub async fn list(state: &AppState) -> Result<Vec<ClientRecord>, ClientError> {
     Ok(state.store.list_clients().await?)
 }
 
-/// Removes a client: its secret stops working at once. `NotFound` when there is none.
+/// Removes a client: its secret stops working at once on this instance, and within
+/// `CLIENT_CACHE_TTL` on the others. `NotFound` when there is none.
 pub async fn remove(state: &AppState, id: i64) -> Result<(), ClientError> {
+    state.known_clients.forget(id);
     if state.store.delete_client(id).await? {
         tracing::info!(client = id, "introspection client removed");
         Ok(())
@@ -105,6 +107,41 @@ impl ClientFailures {
     }
 }
 
+/// How long this instance trusts a client it has read: a resource server introspects on every
+/// request it serves, and reading its registration each time would double the work of each
+/// introspection. A client removed on another instance stops working here within this time.
+const CLIENT_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Clients read recently, by client id.
+#[derive(Clone, Default)]
+pub struct KnownClients(Arc<Mutex<HashMap<String, (ClientRecord, std::time::Instant)>>>);
+
+impl KnownClients {
+    fn get(&self, client_id: &str) -> Option<ClientRecord> {
+        let known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        known
+            .get(client_id)
+            .filter(|(_, read)| read.elapsed() < CLIENT_CACHE_TTL)
+            .map(|(client, _)| client.clone())
+    }
+
+    fn remember(&self, client: &ClientRecord) {
+        let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if known.len() >= MAX_REMEMBERED {
+            known.retain(|_, (_, read)| read.elapsed() < CLIENT_CACHE_TTL);
+        }
+        known.insert(
+            client.client_id.clone(),
+            (client.clone(), std::time::Instant::now()),
+        );
+    }
+
+    fn forget(&self, id: i64) {
+        let mut known = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        known.retain(|_, (client, _)| client.id != id);
+    }
+}
+
 /// The client these credentials belong to. Right credentials always pass; wrong ones are
 /// refused, with 429 once an address has failed too often within the window.
 pub async fn authenticate(
@@ -114,9 +151,13 @@ pub async fn authenticate(
     client_secret: &str,
 ) -> Result<Result<ClientRecord, ClientRefused>, StoreError> {
     let digest = secret::digest(client_secret);
-    let found = state.store.client(client_id).await?;
+    let found = match state.known_clients.get(client_id) {
+        Some(client) => Some(client),
+        None => state.store.client(client_id).await?,
+    };
     if let Some(client) = found {
         if bool::from(client.secret_digest.as_bytes().ct_eq(digest.as_bytes())) {
+            state.known_clients.remember(&client);
             return Ok(Ok(client));
         }
     }

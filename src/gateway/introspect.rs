@@ -75,9 +75,9 @@ pub async fn introspect(
                 Credential::Pat {
                     access,
                     expires_at,
-                    created_at,
+                    issued_at,
                     ..
-                } => ("pat", *access, *expires_at, *created_at),
+                } => ("pat", *access, *expires_at, *issued_at),
                 Credential::AccessToken { expires_at } => (
                     "access_token",
                     Access::ReadWrite,

@@ -196,11 +196,20 @@ pub struct PatRecord {
     pub description: String,
     pub hint: String,
     pub created_at: DateTime<Utc>,
+    /// When the current secret was issued: at creation, or at the last regeneration.
+    pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub access: Access,
     pub allowed_ips: AllowList,
     pub revoked: Option<Revocation>,
+}
+
+/// A new secret and expiration for an existing token.
+pub struct Renewal {
+    pub digest: String,
+    pub hint: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Changes to a token; `None` keeps a field as it is.
@@ -241,7 +250,8 @@ pub struct UserRef {
 pub struct PatCredential {
     pub id: i64,
     pub name: String,
-    pub created_at: DateTime<Utc>,
+    /// When its current secret was issued.
+    pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub access: Access,
@@ -361,6 +371,19 @@ pub trait Store: Send + Sync + 'static {
         id: i64,
         change: PatChange,
         now: DateTime<Utc>,
+    ) -> StoreResult<Option<PatRecord>>;
+    /// Gives one of a user's tokens a new secret and expiration, as one atomic step: the old
+    /// secret stops working when this commits. Refused for a token revoked for a reason that
+    /// allows no regeneration (`Token(NotRegenerable)`); a token that is not active (expired,
+    /// or revoked as unused) comes back only within `limit` and with a name no active token
+    /// has. `None` when the user has no such token.
+    async fn regenerate_pat(
+        &self,
+        user_id: i64,
+        id: i64,
+        renewal: Renewal,
+        now: DateTime<Utc>,
+        limit: usize,
     ) -> StoreResult<Option<PatRecord>>;
     /// Revokes one token unless it is already revoked; whether it was revoked now.
     async fn revoke_pat(&self, id: i64, revocation: NewRevocation) -> StoreResult<bool>;

@@ -8,7 +8,8 @@ macro_rules! impl_store {
         use crate::accounts::rules::Role;
         use crate::store::{
             AccessChange, Account, ClientRecord, LoginFailures, LoginLimits, LoginReservation, NewPat,
-            NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Revocation, SessionRecord,
+            NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Renewal, Revocation,
+            SessionRecord,
             StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
         };
         use crate::time::{from_millis, to_millis};
@@ -21,7 +22,8 @@ macro_rules! impl_store {
         const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.active, \
              u.password_hash, u.created_at";
         const PAT_COLUMNS: &str = "p.id AS pat_id, p.user_id AS pat_user_id, p.name, \
-             p.description, p.hint, p.created_at AS pat_created_at, p.expires_at, p.last_used_at, \
+             p.description, p.hint, p.created_at AS pat_created_at, \
+             COALESCE(p.issued_at, p.created_at) AS issued_at, p.expires_at, p.last_used_at, \
              p.access, p.allowed_ips, p.revoked_at, p.revoked_by, p.revoked_reason, \
              r.username AS revoked_by_username";
         /// The tokens with their revoker's name, for `PAT_COLUMNS`.
@@ -60,6 +62,7 @@ macro_rules! impl_store {
                 description: row.try_get("description")?,
                 hint: row.try_get("hint")?,
                 created_at: from_millis(row.try_get("pat_created_at")?),
+                issued_at: from_millis(row.try_get("issued_at")?),
                 expires_at: from_millis(row.try_get("expires_at")?),
                 last_used_at: last_used_at(row)?,
                 access: access(row)?,
@@ -454,6 +457,7 @@ macro_rules! impl_store {
                     description: pat.description.as_str().to_owned(),
                     hint: pat.hint,
                     created_at: from_millis(to_millis(now)),
+                    issued_at: from_millis(to_millis(now)),
                     expires_at: from_millis(to_millis(pat.expires_at)),
                     last_used_at: None,
                     access: pat.access,
@@ -532,6 +536,79 @@ macro_rules! impl_store {
                 Ok(Some(token))
             }
 
+            async fn regenerate_pat(
+                &self,
+                user_id: i64,
+                id: i64,
+                renewal: Renewal,
+                now: DateTime<Utc>,
+                limit: usize,
+            ) -> StoreResult<Option<PatRecord>> {
+                let mut tx = self.begin_write(WriteLock::User(user_id)).await?;
+                let sql = format!(
+                    "SELECT {PAT_COLUMNS} FROM {PAT_TABLES} WHERE p.id = $1 AND p.user_id = $2"
+                );
+                let row = sqlx::query(&sql).bind(id).bind(user_id).fetch_optional(&mut *tx).await?;
+                let Some(mut token) = row.as_ref().map(pat_from_row).transpose()? else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                if let Some(revocation) = &token.revoked {
+                    if !revocation.reason.allows_regeneration() {
+                        tx.rollback().await?;
+                        return Err(StoreError::Token(TokenError::NotRegenerable(
+                            revocation.reason,
+                        )));
+                    }
+                }
+                let active = token.revoked.is_none() && token.expires_at > now;
+                if !active {
+                    // Coming back to life: within the limit, under a name no active token has.
+                    let row = sqlx::query(
+                        "SELECT COUNT(*) AS active, \
+                           COALESCE(SUM(CASE WHEN name_key = $3 THEN 1 ELSE 0 END), 0) AS same_name \
+                         FROM personal_access_tokens \
+                         WHERE user_id = $1 AND expires_at > $2 AND revoked_at IS NULL AND id <> $4",
+                    )
+                    .bind(user_id)
+                    .bind(to_millis(now))
+                    .bind(token.name.to_lowercase())
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    let refusal = if row.try_get::<i64, _>("active")? >= limit as i64 {
+                        Some(TokenError::LimitReached)
+                    } else if row.try_get::<i64, _>("same_name")? > 0 {
+                        Some(TokenError::DuplicateName(token.name.clone()))
+                    } else {
+                        None
+                    };
+                    if let Some(refusal) = refusal {
+                        tx.rollback().await?;
+                        return Err(StoreError::Token(refusal));
+                    }
+                }
+                sqlx::query(
+                    "UPDATE personal_access_tokens \
+                     SET digest = $1, hint = $2, expires_at = $3, issued_at = $4, \
+                         revoked_at = NULL, revoked_by = NULL, revoked_reason = NULL \
+                     WHERE id = $5",
+                )
+                .bind(&renewal.digest)
+                .bind(&renewal.hint)
+                .bind(to_millis(renewal.expires_at))
+                .bind(to_millis(now))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                token.hint = renewal.hint;
+                token.expires_at = from_millis(to_millis(renewal.expires_at));
+                token.issued_at = from_millis(to_millis(now));
+                token.revoked = None;
+                Ok(Some(token))
+            }
+
             async fn revoke_pat(&self, id: i64, revocation: NewRevocation) -> StoreResult<bool> {
                 let done = sqlx::query(
                     "UPDATE personal_access_tokens \
@@ -577,7 +654,8 @@ macro_rules! impl_store {
 
             async fn pat(&self, digest: &str) -> StoreResult<Option<(PatCredential, Account)>> {
                 let sql = format!(
-                    "SELECT p.id AS pat_id, p.name, p.created_at AS pat_created_at, p.expires_at, \
+                    "SELECT p.id AS pat_id, p.name, COALESCE(p.issued_at, p.created_at) AS issued_at, \
+                     p.expires_at, \
                      p.last_used_at, p.access, \
                      p.allowed_ips, {ACCOUNT_COLUMNS} FROM personal_access_tokens p \
                      JOIN users u ON u.id = p.user_id \
@@ -590,7 +668,7 @@ macro_rules! impl_store {
                 let pat = PatCredential {
                     id: row.try_get("pat_id")?,
                     name: row.try_get("name")?,
-                    created_at: from_millis(row.try_get("pat_created_at")?),
+                    issued_at: from_millis(row.try_get("issued_at")?),
                     expires_at: from_millis(row.try_get("expires_at")?),
                     last_used_at: last_used_at(&row)?,
                     access: access(&row)?,

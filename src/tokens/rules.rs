@@ -30,6 +30,9 @@ pub enum TokenError {
     InvalidAllowlist(String),
     #[error("Choose the access “read_write” (read and write) or “read” (read only).")]
     InvalidAccess,
+    /// A token revoked as leaked or by an administrator stays revoked (SPEC §10).
+    #[error("This token was revoked {}; it cannot be regenerated. Generate a new token instead.", .0.describe())]
+    NotRegenerable(RevokedReason),
 }
 
 impl TokenError {
@@ -41,7 +44,9 @@ impl TokenError {
             TokenError::InvalidExpiration(_) => "invalid_expiration",
             TokenError::DuplicateName(_) => "duplicate_name",
             TokenError::LimitReached => "token_limit_reached",
-            TokenError::InvalidAllowlist(_) | TokenError::InvalidAccess => "invalid_request",
+            TokenError::InvalidAllowlist(_)
+            | TokenError::InvalidAccess
+            | TokenError::NotRegenerable(_) => "invalid_request",
         }
     }
 }
@@ -302,6 +307,12 @@ impl RevokedReason {
         .find(|reason| reason.as_str() == text)
     }
 
+    /// Whether a token revoked for this reason may get a new secret: only one the unused-token
+    /// policy revoked; one that leaked or that an administrator ended may not.
+    pub fn allows_regeneration(self) -> bool {
+        self == RevokedReason::Unused
+    }
+
     /// Completes "Revoked …" for the owner.
     pub fn describe(self) -> &'static str {
         match self {
@@ -311,6 +322,18 @@ impl RevokedReason {
             RevokedReason::Deactivated => "when the account was deactivated",
         }
     }
+}
+
+/// A regenerated token's expiration when none is asked for: the lifetime its last secret had,
+/// from now, between one day and §3's year.
+pub fn renewed_expiry(
+    issued_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let lifetime =
+        (expires_at - issued_at).clamp(Duration::days(1), Duration::days(MAX_LIFETIME_DAYS));
+    now + lifetime
 }
 
 /// At most this many addresses or networks in a token's allowlist.
@@ -440,6 +463,31 @@ mod tests {
         assert!(TokenStatus::ExpiringSoon.is_active());
         assert!(!TokenStatus::Expired.is_active());
         assert!(!TokenStatus::Revoked.is_active());
+    }
+
+    #[test]
+    fn a_renewed_token_keeps_its_lifetime_within_bounds() {
+        let issued = now() - Duration::days(100);
+        assert_eq!(
+            renewed_expiry(issued, issued + Duration::days(30), now()),
+            now() + Duration::days(30)
+        );
+        assert_eq!(
+            renewed_expiry(issued, issued + Duration::hours(2), now()),
+            now() + Duration::days(1)
+        );
+        assert_eq!(
+            renewed_expiry(issued, issued + Duration::days(900), now()),
+            now() + Duration::days(365)
+        );
+        assert!(RevokedReason::Unused.allows_regeneration());
+        for reason in [
+            RevokedReason::Admin,
+            RevokedReason::Leaked,
+            RevokedReason::Deactivated,
+        ] {
+            assert!(!reason.allows_regeneration());
+        }
     }
 
     #[test]

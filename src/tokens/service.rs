@@ -4,11 +4,12 @@
 
 use super::allowlist::AllowList;
 use super::rules::{
-    Access, ExpirationRequest, RevokedReason, TokenDescription, TokenName, MAX_ACTIVE_TOKENS,
+    renewed_expiry, Access, ExpirationRequest, RevokedReason, TokenDescription, TokenName,
+    MAX_ACTIVE_TOKENS,
 };
 use super::secret::{self, Secret};
 use crate::server::AppState;
-use crate::store::{NewPat, NewRevocation, PatChange, PatRecord, StoreError, StoreResult};
+use crate::store::{NewPat, NewRevocation, PatChange, PatRecord, Renewal, StoreError, StoreResult};
 
 /// What a user asks for when generating a token, as typed.
 pub struct GenerateRequest<'a> {
@@ -56,6 +57,45 @@ pub async fn generate(
 /// The user's tokens, active, expired and revoked, newest first.
 pub async fn list(state: &AppState, user_id: i64) -> StoreResult<Vec<PatRecord>> {
     state.store.list_pats(user_id).await
+}
+
+/// One of the user's own tokens; `NotFound` for anyone else's.
+pub async fn get(state: &AppState, user_id: i64, token_id: i64) -> StoreResult<PatRecord> {
+    list(state, user_id)
+        .await?
+        .into_iter()
+        .find(|token| token.id == token_id)
+        .ok_or(StoreError::NotFound)
+}
+
+/// Gives one of the user's tokens a new secret (SPEC §10): name, description, access,
+/// allowlist and id stay; the old secret is refused from the next request on, on every
+/// instance. The expiration is the one asked for, or else the lifetime the token had.
+pub async fn regenerate(
+    state: &AppState,
+    user_id: i64,
+    token_id: i64,
+    expiration: Option<ExpirationRequest>,
+) -> StoreResult<Generated> {
+    let now = state.clock.now();
+    let current = get(state, user_id, token_id).await?;
+    let expires_at = match expiration {
+        Some(request) => request.resolve(now)?,
+        None => renewed_expiry(current.issued_at, current.expires_at, now),
+    };
+    let secret = secret::new_pat();
+    let renewal = Renewal {
+        digest: secret.digest(),
+        hint: secret.hint(),
+        expires_at,
+    };
+    let token = state
+        .store
+        .regenerate_pat(user_id, token_id, renewal, now, MAX_ACTIVE_TOKENS)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    tracing::info!(user_id, token_id, hint = %token.hint, "token regenerated");
+    Ok(Generated { token, secret })
 }
 
 /// Changes to a token's name, description, access or allowlist, as typed; `None` keeps it.

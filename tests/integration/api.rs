@@ -840,6 +840,10 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         "GET /api/v1/admin/clients",
         "POST /api/v1/admin/clients",
         "DELETE /api/v1/admin/clients/{id}",
+        "POST /api/v1/tokens/{id}/regenerate",
+        "GET /api/v1/tokens/self",
+        "DELETE /api/v1/tokens/self",
+        "POST /api/v1/tokens/self/regenerate",
     ];
     routes.sort();
     assert_eq!(documented, routes);

@@ -14,6 +14,7 @@ mod http;
 mod logs;
 mod processes;
 mod properties;
+mod regenerate;
 mod security;
 mod store;
 mod timing;

@@ -206,6 +206,12 @@ impl TestApp {
         }
     }
 
+    /// "Now" as the server sees it.
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use patio::time::Clock;
+        self.clock.now()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -1,0 +1,222 @@
+//! The Generate dialog: name, description, expiration, access and allowlist, then the
+//! one-time reveal.
+
+use super::dialogs::{focus, sync_dialog, Reveal};
+use super::GenerateToken;
+use crate::components::{action_error, field_error, FieldError, FormAlert, ServerForm};
+use crate::time::LocalTime;
+use crate::tokens::rules::{
+    end_of_day, latest_custom_date, parse_date, ExpirationRequest, TokenError, MAX_ALLOWED_IPS,
+    PRESET_DAYS,
+};
+use chrono::{DateTime, Duration, Utc};
+use leptos::html;
+use leptos::prelude::*;
+
+/// Reads the dialog's Expiration fields: a preset number of days, or `custom` with a date.
+pub fn expiration_from_form(
+    choice: &str,
+    custom_date: &str,
+) -> Result<ExpirationRequest, TokenError> {
+    if choice == "custom" {
+        let date = parse_date(custom_date).ok_or_else(|| {
+            TokenError::InvalidExpiration("Enter the custom date as a valid date.".into())
+        })?;
+        return Ok(ExpirationRequest::EndOfDay(date));
+    }
+    choice
+        .parse::<i64>()
+        .ok()
+        .filter(|days| PRESET_DAYS.contains(days))
+        .map(ExpirationRequest::InDays)
+        .ok_or_else(|| TokenError::InvalidExpiration("Choose an expiration.".into()))
+}
+
+#[component]
+pub(super) fn GenerateDialog(
+    action: ServerAction<GenerateToken>,
+    open: RwSignal<bool>,
+) -> impl IntoView {
+    let dialog = NodeRef::<html::Dialog>::new();
+    let form = NodeRef::<html::Form>::new();
+    sync_dialog(dialog, open.into());
+    let error = action_error(action);
+    let revealed = Memo::new(move |_| match action.value().get() {
+        Some(Ok(new)) => Some(new),
+        _ => None,
+    });
+    let showing_secret = Memo::new(move |_| revealed.with(Option::is_some));
+    let choice = RwSignal::new("30".to_owned());
+    let custom_date = RwSignal::new(String::new());
+
+    // Closing (Cancel, Done, Esc) forgets the secret for good and returns focus.
+    let on_close = move |_| {
+        open.set(false);
+        if revealed.get_untracked().is_some() {
+            action.value().set(None);
+            choice.set("30".to_owned());
+            custom_date.set(String::new());
+            if let Some(form) = form.get_untracked() {
+                form.reset();
+            }
+        }
+        focus("generate-token");
+    };
+
+    view! {
+        <dialog node_ref=dialog class="modal" aria-labelledby="generate-title" on:close=on_close>
+            {move || if showing_secret.get() {
+                view! {
+                    <Reveal title_id="generate-title" new=Signal::derive(move || revealed.get())
+                        on_done=move || open.set(false) />
+                }.into_any()
+            } else {
+                view! {
+                    <h2 id="generate-title">"Generate a new token"</h2>
+                    <FormAlert error />
+                    <ServerForm action node_ref=form read=|f| GenerateToken {
+                        name: f.text("name"),
+                        description: f.text("description"),
+                        expiration: f.text("expiration"),
+                        custom_date: Some(f.text("custom_date")),
+                        access: Some(f.text("access")),
+                        allowed_ips: Some(f.text("allowed_ips")),
+                    }>
+                        <div class="field">
+                            <label for="token-name">"Token Name"</label>
+                            <input id="token-name" name="name" type="text" required maxlength="100"
+                                autocomplete="off" autofocus
+                                aria-invalid=move || field_error(error, "name").get().map(|_| "true")
+                                aria-describedby="token-name-error" />
+                            <FieldError id="token-name-error".into() error=field_error(error, "name") />
+                        </div>
+                        <div class="field">
+                            <label for="token-description">"Description"</label>
+                            <textarea id="token-description" name="description" maxlength="500"
+                                aria-invalid=move || field_error(error, "description").get().map(|_| "true")
+                                aria-describedby="token-description-help token-description-error"></textarea>
+                            <p class="help" id="token-description-help">"Optional. What is this token for?"</p>
+                            <FieldError id="token-description-error".into() error=field_error(error, "description") />
+                        </div>
+                        <ExpirationField choice custom_date error=field_error(error, "expiration") />
+                        <div class="field">
+                            <label for="token-access">"Access"</label>
+                            <select id="token-access" name="access" aria-describedby="token-access-help">
+                                <option value="read_write" selected>"Read and write"</option>
+                                <option value="read">"Read only"</option>
+                            </select>
+                            <p class="help" id="token-access-help">
+                                "Read only allows GET, HEAD and OPTIONS requests."
+                            </p>
+                        </div>
+                        <div class="field">
+                            <label for="token-allowed-ips">"Allowed addresses"</label>
+                            <input id="token-allowed-ips" name="allowed_ips" type="text"
+                                autocomplete="off" spellcheck="false"
+                                placeholder="203.0.113.0/24, 2001:db8::1"
+                                aria-invalid=move || field_error(error, "allowed_ips").get().map(|_| "true")
+                                aria-describedby="token-allowed-ips-help token-allowed-ips-error" />
+                            <p class="help" id="token-allowed-ips-help">
+                                {format!("Optional. Up to {MAX_ALLOWED_IPS} IP addresses or networks, separated by commas; empty means anywhere.")}
+                            </p>
+                            <FieldError id="token-allowed-ips-error".into() error=field_error(error, "allowed_ips") />
+                        </div>
+                        <div class="form-actions">
+                            <button type="button" class="button secondary" on:click=move |_| open.set(false)>
+                                "Cancel"
+                            </button>
+                            <button type="submit" class="button" disabled=move || action.pending().get()>
+                                {move || if action.pending().get() { "Generating…" } else { "Generate" }}
+                            </button>
+                        </div>
+                    </ServerForm>
+                }.into_any()
+            }}
+        </dialog>
+    }
+}
+
+#[component]
+fn ExpirationField(
+    choice: RwSignal<String>,
+    custom_date: RwSignal<String>,
+    error: Signal<Option<String>>,
+) -> impl IntoView {
+    let today = move || Utc::now().date_naive().to_string();
+    let latest = move || latest_custom_date(Utc::now()).to_string();
+    let resulting = move || -> Option<DateTime<Utc>> {
+        let days = choice.with(|c| c.parse::<i64>().ok());
+        match days {
+            Some(days) => Some(Utc::now() + Duration::days(days)),
+            None => custom_date
+                .with(|date| parse_date(date))
+                .and_then(end_of_day),
+        }
+    };
+    view! {
+        <fieldset class="field expiration">
+            <legend>"Expiration"</legend>
+            <label for="token-expiration" class="visually-hidden">"Expires in"</label>
+            <select id="token-expiration" name="expiration"
+                aria-describedby="token-expiration-result token-expiration-error"
+                on:change=move |ev| choice.set(event_target_value(&ev))
+                prop:value=move || choice.get()>
+                <option value="7">"7 days"</option>
+                <option value="30" selected>"30 days"</option>
+                <option value="60">"60 days"</option>
+                <option value="90">"90 days"</option>
+                <option value="365">"1 year"</option>
+                <option value="custom">"Custom date…"</option>
+            </select>
+            <div hidden=move || choice.with(|c| c != "custom")>
+                <label for="token-custom-date">"Expires at the end of (UTC)"</label>
+                <input id="token-custom-date" name="custom_date" type="date"
+                    aria-describedby="token-expiration-range"
+                    on:input=move |ev| custom_date.set(event_target_value(&ev))
+                    prop:value=move || custom_date.get() />
+                <p class="help" id="token-expiration-range">
+                    {move || format!("Any date from {} to {}.", today(), latest())}
+                </p>
+            </div>
+            <p class="help" id="token-expiration-result" aria-live="polite">
+                {move || match resulting() {
+                    Some(at) => view! { "The token will expire on " <LocalTime at /> "." }.into_any(),
+                    None => view! { "Pick a date up to one year from today." }.into_any(),
+                }}
+            </p>
+            <FieldError id="token-expiration-error".into() error />
+        </fieldset>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    #[test]
+    fn the_form_reads_presets_and_custom_dates() {
+        assert_eq!(
+            expiration_from_form("30", ""),
+            Ok(ExpirationRequest::InDays(30))
+        );
+        assert_eq!(
+            expiration_from_form("365", "2027-01-01"),
+            Ok(ExpirationRequest::InDays(365))
+        );
+        assert!(expiration_from_form("45", "").is_err(), "only the presets");
+        assert!(expiration_from_form("", "").is_err());
+        assert_eq!(
+            expiration_from_form("custom", " 2027-02-28 "),
+            Ok(ExpirationRequest::EndOfDay(
+                NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()
+            ))
+        );
+        assert!(
+            expiration_from_form("custom", "2027-02-29").is_err(),
+            "not a leap year"
+        );
+        assert!(expiration_from_form("custom", "tomorrow").is_err());
+        assert!(expiration_from_form("custom", "").is_err());
+    }
+}

@@ -1,0 +1,276 @@
+//! User Settings › Tokens (SPEC §4, §10): the token table, the Generate dialog with its one-time
+//! reveal, regeneration and deletion with confirmation. The page's types and server functions
+//! are here; each part of the page has a file of its own.
+
+mod dialogs;
+mod generate;
+mod table;
+
+use super::rules::{Access, TokenStatus, MAX_ACTIVE_TOKENS};
+use crate::accounts::pages::SettingsTabs;
+use crate::errors::AppError;
+use chrono::{DateTime, Utc};
+use dialogs::{DeleteDialog, RegenerateDialog};
+use generate::GenerateDialog;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use serde::{Deserialize, Serialize};
+use table::TokenTable;
+
+pub use generate::expiration_from_form;
+
+/// A token as the page shows it. Never carries a secret or a digest. Instants travel as
+/// milliseconds: the browser then needs no date parser.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub hint: String,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub expires_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub status: TokenStatus,
+    pub access: Access,
+    /// Addresses and networks the token may be used from; empty means anywhere.
+    pub allowed_ips: Vec<String>,
+    /// For a revoked token: by whom and why, as a sentence.
+    pub revoked: Option<String>,
+    /// Whether it may get a new secret: not when it was revoked as leaked or by an admin.
+    pub regenerable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenList {
+    pub tokens: Vec<TokenView>,
+    pub active: usize,
+}
+
+/// The answer to a generation: the only response that ever carries the secret. `tokens` is the
+/// list as it now stands, for the page to show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewToken {
+    pub token: TokenView,
+    pub secret: String,
+    pub tokens: TokenList,
+}
+
+#[cfg(feature = "ssr")]
+impl TokenView {
+    pub fn of(token: crate::store::PatRecord, now: DateTime<Utc>) -> TokenView {
+        let revoked = token.revoked.as_ref().map(|revocation| {
+            let by = revocation
+                .by
+                .as_ref()
+                .map(|user| format!(" ({})", user.username))
+                .unwrap_or_default();
+            format!(
+                "Revoked {}{by} on {} UTC.",
+                revocation.reason.describe(),
+                revocation.at.format("%Y-%m-%d %H:%M")
+            )
+        });
+        TokenView {
+            status: TokenStatus::of(token.expires_at, token.revoked.is_some(), now),
+            access: token.access,
+            allowed_ips: token.allowed_ips.entries(),
+            regenerable: token
+                .revoked
+                .as_ref()
+                .is_none_or(|revocation| revocation.reason.allows_regeneration()),
+            revoked,
+            id: token.id,
+            name: token.name,
+            description: token.description,
+            hint: token.hint,
+            created_at: token.created_at,
+            expires_at: token.expires_at,
+            last_used_at: token.last_used_at,
+        }
+    }
+}
+
+/// The caller's tokens as the page shows them, newest first.
+#[cfg(feature = "ssr")]
+async fn current_list(user_id: i64) -> Result<TokenList, AppError> {
+    let state = crate::accounts::pages::on_server::state();
+    let now = state.clock.now();
+    let tokens: Vec<TokenView> = super::service::list(&state, user_id)
+        .await?
+        .into_iter()
+        .map(|token| TokenView::of(token, now))
+        .collect();
+    let active = tokens.iter().filter(|t| t.status.is_active()).count();
+    Ok(TokenList { tokens, active })
+}
+
+#[server(prefix = "/rpc", endpoint = "tokens_list")]
+pub async fn list_tokens() -> Result<TokenList, AppError> {
+    use crate::accounts::pages::on_server;
+    let caller = on_server::caller()?;
+    current_list(caller.user.id).await
+}
+
+#[server(prefix = "/rpc", endpoint = "tokens_generate")]
+pub async fn generate_token(
+    name: String,
+    description: String,
+    expiration: String,
+    custom_date: Option<String>,
+    access: Option<String>,
+    allowed_ips: Option<String>,
+) -> Result<NewToken, AppError> {
+    use super::service::{self, GenerateRequest};
+    use crate::accounts::pages::on_server;
+    let caller = on_server::caller()?;
+    // Without WebAssembly the answer would be a redirect, and the secret would be lost with a
+    // token created for nothing: refuse before creating anything.
+    if on_server::is_plain_form_post() {
+        return Err(AppError::Refused(
+            "Generating a token needs JavaScript, so that the secret can be shown to you once."
+                .into(),
+        ));
+    }
+    let state = on_server::state();
+    let expiration =
+        generate::expiration_from_form(&expiration, custom_date.as_deref().unwrap_or(""))?;
+    let allowed_ips = allowed_ips.unwrap_or_default();
+    let request = GenerateRequest {
+        name: &name,
+        description: &description,
+        expiration,
+        access: Access::parse(access.as_deref().unwrap_or(""))?,
+        allowed_ips: super::allowlist::split_text(&allowed_ips),
+    };
+    let generated = service::generate(&state, caller.user.id, request).await?;
+    on_server::set_header(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    Ok(NewToken {
+        token: TokenView::of(generated.token, state.clock.now()),
+        secret: generated.secret.into_exposed(),
+        tokens: current_list(caller.user.id).await?,
+    })
+}
+
+/// Deletes one of the caller's tokens; answers with the list as it now stands.
+#[server(prefix = "/rpc", endpoint = "tokens_delete")]
+pub async fn delete_token(id: i64) -> Result<TokenList, AppError> {
+    use crate::accounts::pages::on_server;
+    let caller = on_server::caller()?;
+    super::service::delete(&on_server::state(), caller.user.id, id).await?;
+    current_list(caller.user.id).await
+}
+
+/// Gives one of the caller's tokens a new secret; the answer carries it, once, and the list.
+#[server(prefix = "/rpc", endpoint = "tokens_regenerate")]
+pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
+    use crate::accounts::pages::on_server;
+    let caller = on_server::caller()?;
+    // As with generating: without WebAssembly the new secret would be lost on the redirect.
+    if on_server::is_plain_form_post() {
+        return Err(AppError::Refused(
+            "Regenerating a token needs JavaScript, so that the new secret can be shown to you \
+             once."
+                .into(),
+        ));
+    }
+    let state = on_server::state();
+    let regenerated = super::service::regenerate(&state, caller.user.id, id, None).await?;
+    on_server::set_header(
+        http::header::CACHE_CONTROL,
+        http::HeaderValue::from_static("no-store"),
+    );
+    Ok(NewToken {
+        token: TokenView::of(regenerated.token, state.clock.now()),
+        secret: regenerated.secret.into_exposed(),
+        tokens: current_list(caller.user.id).await?,
+    })
+}
+
+const LIMIT_MESSAGE: &str =
+    "You have 5 active tokens, the maximum. Delete one to generate another.";
+
+/// The page renders on the server with the caller's tokens; `TokenManager` takes it from there.
+#[component]
+pub fn TokensPage() -> impl IntoView {
+    let tokens = Resource::new(|| (), |_| list_tokens());
+    view! {
+        <Title text="Tokens" />
+        <SettingsTabs current="Tokens" />
+        <Suspense fallback=|| view! { <p>"Loading your tokens…"</p> }>
+            {move || Suspend::new(async move {
+                match tokens.await {
+                    Ok(list) => view! { <TokenManager initial=list /> }.into_any(),
+                    Err(AppError::SignedOut) => view! {
+                        <h1>"Tokens"</h1>
+                        <crate::accounts::pages::SignedOutNotice />
+                    }.into_any(),
+                    Err(error) => view! {
+                        <h1>"Tokens"</h1>
+                        <div class="alert error" role="alert">{error.to_string()}</div>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Everything on the page that moves: the table, the limit, and the dialogs. Generating and
+/// deleting answer with the new list, so the table follows without another request.
+#[island]
+fn TokenManager(initial: TokenList) -> impl IntoView {
+    let generate = ServerAction::<GenerateToken>::new();
+    let regenerate = ServerAction::<RegenerateToken>::new();
+    let delete = ServerAction::<DeleteToken>::new();
+    let list = RwSignal::new(initial);
+    for action in [generate.value(), regenerate.value()] {
+        Effect::new(move |_| {
+            if let Some(Ok(new)) = action.get() {
+                list.set(new.tokens);
+            }
+        });
+    }
+    Effect::new(move |_| {
+        if let Some(Ok(now)) = delete.value().get() {
+            list.set(now);
+        }
+    });
+    let dialog_open = RwSignal::new(false);
+    let to_delete = RwSignal::new(None::<(i64, String)>);
+    let to_regenerate = RwSignal::new(None::<(i64, String)>);
+    let at_limit = move || list.with(|l| l.active >= MAX_ACTIVE_TOKENS);
+
+    view! {
+        <div class="page-head">
+            <div>
+                <h1>"Tokens"</h1>
+                <p class="lead">
+                    "Personal access tokens let scripts and tools call the Patio API as you, "
+                    "with your access. Send one as "
+                    <code>"Authorization: Bearer <token>"</code> "."
+                </p>
+            </div>
+            <button id="generate-token" type="button" class="button"
+                disabled=at_limit
+                aria-describedby=move || at_limit().then_some("limit-note")
+                on:click=move |_| dialog_open.set(true)>
+                "Generate New Token"
+            </button>
+        </div>
+        <p class="meta-line">
+            {move || format!("{} of {MAX_ACTIVE_TOKENS} active tokens", list.with(|l| l.active))}
+        </p>
+        {move || at_limit().then(|| view! {
+            <p id="limit-note" class="alert warning">{LIMIT_MESSAGE}</p>
+        })}
+        {move || view! { <TokenTable tokens=list.get().tokens to_delete to_regenerate /> }}
+        <GenerateDialog action=generate open=dialog_open />
+        <RegenerateDialog action=regenerate target=to_regenerate />
+        <DeleteDialog action=delete target=to_delete />
+    }
+}

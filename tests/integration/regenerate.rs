@@ -1,0 +1,344 @@
+//! Regenerating a token (SPEC §10, §17): a new secret for the same token, the old one refused
+//! at once, also under a race of twenty; which tokens may come back; and `/api/v1/tokens/self`.
+
+use crate::common::{json, test_client, TestApp, ROOT_PASSWORD, USER_PASSWORD};
+use chrono::{DateTime, Duration, Utc};
+use patio::store::NewRevocation;
+use patio::tokens::rules::RevokedReason;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+on_both_backends!(crate::common::TestApp::spawn =>
+    a_new_secret_for_the_same_token,
+    expired_tokens_come_back_within_the_limit,
+    revoked_tokens_come_back_only_when_unused,
+    twenty_concurrent_regenerations_leave_one_secret,
+    a_token_reads_rotates_and_deletes_itself,
+);
+
+struct Owner {
+    bearer: String,
+}
+
+async fn owner(app: &TestApp) -> Owner {
+    app.set_up().await;
+    app.create_user("alice", "user").await;
+    Owner {
+        bearer: app.access_token("alice", USER_PASSWORD).await,
+    }
+}
+
+async fn create(app: &TestApp, bearer: &str, body: Value) -> (Value, String) {
+    let response = app
+        .browser()
+        .post(app.url("/api/v1/tokens"))
+        .bearer_auth(bearer)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED, "{body}");
+    let created = json(response).await;
+    (
+        created["token"].clone(),
+        created["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn regenerate(
+    app: &TestApp,
+    bearer: &str,
+    id: &Value,
+    body: Option<Value>,
+) -> reqwest::Response {
+    let mut request = app
+        .browser()
+        .post(app.url(&format!("/api/v1/tokens/{id}/regenerate")))
+        .bearer_auth(bearer);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.unwrap()
+}
+
+async fn me(app: &TestApp, bearer: &str) -> StatusCode {
+    app.browser()
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+fn instant(value: &Value) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(value.as_str().unwrap())
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn a_new_secret_for_the_same_token(app: TestApp) {
+    let alice = owner(&app).await;
+    let (token, old) = create(
+        &app,
+        &alice.bearer,
+        json!({ "name": "ci", "description": "deploys", "expires_in_days": 30,
+                "access": "read", "allowed_ips": ["127.0.0.1"] }),
+    )
+    .await;
+    assert_eq!(me(&app, &old).await, StatusCode::OK);
+    app.clock.advance(Duration::days(10));
+    // (The one-hour access token has expired meanwhile.)
+    let bearer = app.access_token("alice", USER_PASSWORD).await;
+    let answer = regenerate(&app, &bearer, &token["id"], None).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(answer.headers()["cache-control"], "no-store");
+    let renewed = json(answer).await;
+    let secret = renewed["secret"].as_str().unwrap().to_owned();
+    assert_ne!(secret, old);
+    let after = &renewed["token"];
+    for same in [
+        "id",
+        "name",
+        "description",
+        "access",
+        "allowed_ips",
+        "created_at",
+    ] {
+        assert_eq!(after[same], token[same], "{same}");
+    }
+    assert_eq!(after["hint"].as_str().unwrap(), &secret[51..]);
+    // The lifetime it had, from now.
+    let lifetime = instant(&after["expires_at"]) - app.clock_now();
+    assert!(
+        (lifetime - Duration::days(30)).num_seconds().abs() < 60,
+        "{lifetime}"
+    );
+    assert_eq!(me(&app, &old).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me(&app, &secret).await, StatusCode::OK);
+    // Or the expiration asked for.
+    let answer = regenerate(
+        &app,
+        &bearer,
+        &token["id"],
+        Some(json!({ "expires_in_days": 7 })),
+    )
+    .await;
+    let renewed = json(answer).await;
+    let lifetime = instant(&renewed["token"]["expires_at"]) - app.clock_now();
+    assert!((lifetime - Duration::days(7)).num_seconds().abs() < 60);
+    let too_long = regenerate(
+        &app,
+        &bearer,
+        &token["id"],
+        Some(json!({ "expires_in_days": 400 })),
+    )
+    .await;
+    assert_eq!(too_long.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(too_long).await["error"], "invalid_expiration");
+    // Nobody else's token.
+    let root = app.access_token("root", ROOT_PASSWORD).await;
+    let others = regenerate(&app, &root, &token["id"], None).await;
+    assert_eq!(others.status(), StatusCode::NOT_FOUND);
+}
+
+async fn expired_tokens_come_back_within_the_limit(app: TestApp) {
+    let alice = owner(&app).await;
+    let (old, _) = create(
+        &app,
+        &alice.bearer,
+        json!({ "name": "old", "expires_in_days": 1 }),
+    )
+    .await;
+    app.clock.advance(Duration::days(2));
+    let bearer = app.access_token("alice", USER_PASSWORD).await;
+    let mut fresh = Vec::new();
+    for n in 0..5 {
+        fresh.push(
+            create(
+                &app,
+                &bearer,
+                json!({ "name": format!("t{n}"), "expires_in_days": 30 }),
+            )
+            .await
+            .0,
+        );
+    }
+    let full = regenerate(&app, &bearer, &old["id"], None).await;
+    assert_eq!(full.status(), StatusCode::CONFLICT);
+    assert_eq!(json(full).await["error"], "token_limit_reached");
+    app.browser()
+        .delete(app.url(&format!("/api/v1/tokens/{}", fresh[0]["id"])))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap();
+    let back = regenerate(&app, &bearer, &old["id"], None).await;
+    assert_eq!(back.status(), StatusCode::OK);
+    let back = json(back).await;
+    assert_eq!(back["token"]["status"], "active");
+    assert_eq!(
+        me(&app, back["secret"].as_str().unwrap()).await,
+        StatusCode::OK
+    );
+}
+
+async fn revoked_tokens_come_back_only_when_unused(app: TestApp) {
+    let alice = owner(&app).await;
+    let root = app.access_token("root", ROOT_PASSWORD).await;
+    let (by_admin, _) = create(
+        &app,
+        &alice.bearer,
+        json!({ "name": "a", "expires_in_days": 30 }),
+    )
+    .await;
+    app.browser()
+        .delete(app.url(&format!("/api/v1/admin/tokens/{}", by_admin["id"])))
+        .bearer_auth(&root)
+        .send()
+        .await
+        .unwrap();
+    let refused = regenerate(&app, &alice.bearer, &by_admin["id"], None).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = json(refused).await;
+    assert_eq!(body["error"], "invalid_request");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("by an administrator"),
+        "{body}"
+    );
+    for (name, reason) in [
+        ("leaked", RevokedReason::Leaked),
+        ("unused", RevokedReason::Unused),
+    ] {
+        let (token, _) = create(
+            &app,
+            &alice.bearer,
+            json!({ "name": name, "expires_in_days": 30 }),
+        )
+        .await;
+        let revocation = NewRevocation {
+            at: app.clock_now(),
+            by: None,
+            reason,
+        };
+        assert!(app
+            .state
+            .store
+            .revoke_pat(token["id"].as_i64().unwrap(), revocation)
+            .await
+            .unwrap());
+        let answer = regenerate(&app, &alice.bearer, &token["id"], None).await;
+        let expected = if reason == RevokedReason::Unused {
+            StatusCode::OK
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        assert_eq!(answer.status(), expected, "{name}");
+        if expected == StatusCode::OK {
+            let body = json(answer).await;
+            assert_eq!(body["token"]["status"], "active");
+            assert!(body["token"]["revoked_at"].is_null());
+        }
+    }
+}
+
+async fn twenty_concurrent_regenerations_leave_one_secret(app: TestApp) {
+    let alice = owner(&app).await;
+    let (token, old) = create(
+        &app,
+        &alice.bearer,
+        json!({ "name": "raced", "expires_in_days": 30 }),
+    )
+    .await;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let url = app.url(&format!("/api/v1/tokens/{}/regenerate", token["id"]));
+            let bearer = alice.bearer.clone();
+            tokio::spawn(async move {
+                let answer = test_client()
+                    .post(url)
+                    .bearer_auth(bearer)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(answer.status(), StatusCode::OK);
+                json(answer).await["secret"].as_str().unwrap().to_owned()
+            })
+        })
+        .collect();
+    let mut secrets = vec![old];
+    for task in tasks {
+        secrets.push(task.await.unwrap());
+    }
+    let mut working = 0;
+    for secret in &secrets {
+        if me(&app, secret).await == StatusCode::OK {
+            working += 1;
+        }
+    }
+    assert_eq!(working, 1, "exactly one of 21 secrets works");
+}
+
+async fn a_token_reads_rotates_and_deletes_itself(app: TestApp) {
+    let alice = owner(&app).await;
+    let (token, secret) = create(
+        &app,
+        &alice.bearer,
+        json!({ "name": "ci job", "expires_in_days": 30 }),
+    )
+    .await;
+    let own = json(
+        app.browser()
+            .get(app.url("/api/v1/tokens/self"))
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(own["token"]["id"], token["id"]);
+    let rotated = app
+        .browser()
+        .post(app.url("/api/v1/tokens/self/regenerate"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), StatusCode::OK);
+    let next = json(rotated).await["secret"].as_str().unwrap().to_owned();
+    assert_eq!(me(&app, &secret).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(me(&app, &next).await, StatusCode::OK);
+    let deleted = app
+        .browser()
+        .delete(app.url("/api/v1/tokens/self"))
+        .bearer_auth(&next)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(me(&app, &next).await, StatusCode::UNAUTHORIZED);
+    // Other credentials have no "self" token.
+    let session = app.signed_in("alice", USER_PASSWORD).await;
+    for response in [
+        app.browser()
+            .get(app.url("/api/v1/tokens/self"))
+            .bearer_auth(&alice.bearer)
+            .send()
+            .await
+            .unwrap(),
+        session
+            .get(app.url("/api/v1/tokens/self"))
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert!(json(response).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("personal access token"));
+    }
+}
