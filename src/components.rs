@@ -145,17 +145,6 @@ impl FormFields {
             String::new()
         }
     }
-
-    /// Whether the form has the field at all: a checkbox is sent only when checked.
-    pub fn checked(&self, name: &str) -> bool {
-        #[cfg(feature = "hydrate")]
-        return self.data.has(name);
-        #[cfg(not(feature = "hydrate"))]
-        {
-            let _ = name;
-            false
-        }
-    }
 }
 
 /// A form that calls `action`'s server function. Without WebAssembly it is a plain HTML post to

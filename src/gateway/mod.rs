@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/verify/", any(verify::verify))
         .route("/auth/verify/{*original}", any(verify::verify))
         .route("/oauth/introspect", post(introspect::introspect))
+        .route(page::CLIENTS_PATH, post(page::register_client_page))
 }
 
 /// Whether `path` is answered by the verify endpoint.

@@ -1,12 +1,13 @@
 //! Admin › Clients (`/admin/clients`): the resource servers allowed to introspect tokens. An
 //! administrator registers one by name, copies its secret from the one-time reveal, and removes
-//! it when it is no longer needed.
+//! it (a plain form) when it is no longer needed.
 
-use crate::components::{action_error, field_error, FormAlert, ServerForm, TextField};
+use crate::components::{field_error, posted_error, FormAlert, TextField};
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 
@@ -19,12 +20,11 @@ pub struct ClientRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// A registration's answer: the only one that carries the secret, and the list as it stands.
+/// A registration's answer: the only one that carries the secret.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registered {
     pub client: ClientRow,
     pub secret: String,
-    pub clients: Vec<ClientRow>,
 }
 
 #[cfg(feature = "ssr")]
@@ -46,34 +46,6 @@ async fn all_clients() -> Result<Vec<ClientRow>, AppError> {
 pub async fn list_clients() -> Result<Vec<ClientRow>, AppError> {
     crate::accounts::pages::on_server::admin()?;
     all_clients().await
-}
-
-#[server(prefix = "/rpc", endpoint = "admin_register_client")]
-pub async fn register_client(name: String) -> Result<Registered, AppError> {
-    use crate::accounts::pages::on_server;
-    on_server::admin()?;
-    // Without WebAssembly the answer would be a redirect and the secret lost.
-    if on_server::is_plain_form_post() {
-        return Err(AppError::Refused(
-            "Registering a client needs JavaScript, so that its secret can be shown to you once."
-                .into(),
-        ));
-    }
-    let registered = super::clients::register(&on_server::state(), &name).await?;
-    on_server::set_header(
-        http::header::CACHE_CONTROL,
-        http::HeaderValue::from_static("no-store"),
-    );
-    Ok(Registered {
-        client: ClientRow {
-            id: registered.client.id,
-            name: registered.client.name,
-            client_id: registered.client.client_id,
-            created_at: registered.client.created_at,
-        },
-        secret: registered.secret.into_exposed(),
-        clients: all_clients().await?,
-    })
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_remove_client")]
@@ -107,7 +79,10 @@ pub fn AdminClientsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match clients.await {
-                    Ok(clients) => view! { <ClientManager initial=clients /> }.into_any(),
+                    Ok(clients) => view! {
+                        <ClientTable clients />
+                        <RegisterClientForm />
+                    }.into_any(),
                     Err(AppError::Forbidden) => view! {
                         <div class="alert error" role="alert">
                             "Only administrators can manage clients."
@@ -122,31 +97,66 @@ pub fn AdminClientsPage() -> impl IntoView {
     }
 }
 
-#[island]
-fn ClientManager(initial: Vec<ClientRow>) -> impl IntoView {
-    let register = ServerAction::<RegisterClient>::new();
-    let register_error = action_error(register);
-    let remove = ServerAction::<RemoveClient>::new();
-    let remove_error = action_error(remove);
-    let clients = RwSignal::new(initial);
-    Effect::new(move |_| {
-        if let Some(Ok(registered)) = register.value().get() {
-            clients.set(registered.clients);
-        }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(now)) = remove.value().get() {
-            clients.set(now);
-        }
-    });
-    let revealed = move || {
-        register
-            .value()
-            .with(|r| r.as_ref().and_then(|r| r.as_ref().ok()).cloned())
-    };
+/// The registered clients, each with a plain form to remove it.
+#[component]
+fn ClientTable(clients: Vec<ClientRow>) -> impl IntoView {
+    let remove_error = Signal::stored(posted_error(RemoveClient::PATH));
     view! {
         <FormAlert error=remove_error />
-        {move || revealed().map(|registered| view! {
+        {if clients.is_empty() {
+            view! {
+                <div class="empty card">
+                    <h2>"No clients yet"</h2>
+                    <p>"Register a resource server to let it introspect tokens."</p>
+                </div>
+            }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="data">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Client id"</th>
+                                <th scope="col">"Registered"</th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {clients.into_iter().map(|client| {
+                                let label = format!("Remove {}", client.name);
+                                view! {
+                                    <tr>
+                                        <td data-label="Name">{client.name.clone()}</td>
+                                        <td data-label="Client id"><code>{client.client_id.clone()}</code></td>
+                                        <td data-label="Registered"><LocalTime at=client.created_at /></td>
+                                        <td class="actions">
+                                            <form method="post" action=RemoveClient::url()>
+                                                <input type="hidden" name="id" value=client.id.to_string() />
+                                                <button type="submit" class="button small danger"
+                                                    aria-label=label>"Remove"</button>
+                                            </form>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+    }
+}
+
+/// Registering a client: a plain form posted to this page's own address; the answer to the post
+/// shows the new secret, once (see `register_client_page`). It needs no WebAssembly.
+#[component]
+fn RegisterClientForm() -> impl IntoView {
+    let posted = use_context::<RegistrationOutcome>();
+    let error = Signal::stored(posted.as_ref().and_then(|outcome| outcome.0.clone().err()));
+    let registered = posted.and_then(|outcome| outcome.0.ok());
+    view! {
+        {registered.map(|registered| view! {
             <section class="card reveal" aria-labelledby="client-secret-heading">
                 <h2 id="client-secret-heading">{format!("{} is registered", registered.client.name)}</h2>
                 <p class="alert warning">
@@ -158,68 +168,77 @@ fn ClientManager(initial: Vec<ClientRow>) -> impl IntoView {
                     <dt>"Client secret"</dt>
                     <dd><code id="client-secret" class="secret">{registered.secret.clone()}</code></dd>
                 </dl>
-                <button type="button" class="button secondary"
-                    on:click=move |_| register.value().set(None)>"Done"</button>
+                <a class="button secondary" href=CLIENTS_PATH>"Done"</a>
             </section>
         })}
-        {move || {
-            let list = clients.get();
-            if list.is_empty() {
-                view! {
-                    <div class="empty card">
-                        <h2>"No clients yet"</h2>
-                        <p>"Register a resource server to let it introspect tokens."</p>
-                    </div>
-                }.into_any()
-            } else {
-                view! {
-                    <div class="table-wrap">
-                        <table class="data">
-                            <thead>
-                                <tr>
-                                    <th scope="col">"Name"</th>
-                                    <th scope="col">"Client id"</th>
-                                    <th scope="col">"Registered"</th>
-                                    <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                </tr>
-                            </thead>
-                            <tbody>
-                                {list.into_iter().map(|client| {
-                                    let label = format!("Remove {}", client.name);
-                                    view! {
-                                        <tr>
-                                            <td data-label="Name">{client.name.clone()}</td>
-                                            <td data-label="Client id"><code>{client.client_id.clone()}</code></td>
-                                            <td data-label="Registered"><LocalTime at=client.created_at /></td>
-                                            <td class="actions">
-                                                <ServerForm action=remove read=|f| RemoveClient {
-                                                    id: f.text("id").parse().unwrap_or_default(),
-                                                }>
-                                                    <input type="hidden" name="id" value=client.id.to_string() />
-                                                    <button type="submit" class="button small danger"
-                                                        aria-label=label>"Remove"</button>
-                                                </ServerForm>
-                                            </td>
-                                        </tr>
-                                    }
-                                }).collect_view()}
-                            </tbody>
-                        </table>
-                    </div>
-                }.into_any()
-            }
-        }}
         <section class="card" aria-labelledby="new-client-heading">
             <h2 id="new-client-heading">"Register a client"</h2>
-            <FormAlert error=register_error />
-            <ServerForm action=register read=|f| RegisterClient { name: f.text("name") }>
+            <FormAlert error />
+            <form method="post" action=CLIENTS_PATH>
                 <TextField label="Name" name="name" required=true maxlength=100 autocomplete="off"
                     help="What the resource server is, such as “reporting API”."
-                    error=field_error(register_error, "name") />
+                    error=field_error(error, "name") />
                 <div class="form-actions">
                     <button type="submit" class="button">"Register client"</button>
                 </div>
-            </ServerForm>
+            </form>
         </section>
     }
+}
+
+pub const CLIENTS_PATH: &str = "/admin/clients";
+
+/// What the registration form's post came to, for the page rendered as its answer.
+#[derive(Clone, Debug)]
+pub struct RegistrationOutcome(pub Result<Registered, AppError>);
+
+/// `POST /admin/clients`, the registration form: registers the client and answers with the page
+/// itself, showing the secret once. The secret is in this answer only — never in an address, a
+/// redirect or a cookie — and the answer is never stored (`no-store`).
+#[cfg(feature = "ssr")]
+pub async fn register_client_page(
+    axum::extract::State(state): axum::extract::State<crate::server::AppState>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let outcome = async {
+        let caller = parts
+            .extensions
+            .get::<crate::web::Caller>()
+            .and_then(|caller| caller.0.clone())
+            .ok_or(AppError::SignedOut)?;
+        if caller.user.role != crate::accounts::rules::Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        let body = axum::body::to_bytes(body, crate::server::MAX_BODY_BYTES)
+            .await
+            .map_err(|_| AppError::Request("The form could not be read.".into()))?;
+        let name = url::form_urlencoded::parse(&body)
+            .find(|(key, _)| key == "name")
+            .map(|(_, value)| value.into_owned())
+            .unwrap_or_default();
+        let registered = super::clients::register(&state, &name).await?;
+        Ok(Registered {
+            client: ClientRow {
+                id: registered.client.id,
+                name: registered.client.name,
+                client_id: registered.client.client_id,
+                created_at: registered.client.created_at,
+            },
+            secret: registered.secret.into_exposed(),
+        })
+    }
+    .await;
+    let outcome = RegistrationOutcome(outcome);
+    let options = state.config.leptos.clone();
+    let render = leptos_axum::render_app_to_stream_with_context(
+        move || {
+            provide_context(state.clone());
+            provide_context(outcome.clone());
+        },
+        move || crate::app::shell(options.clone()),
+    );
+    let mut request = axum::extract::Request::from_parts(parts, axum::body::Body::empty());
+    *request.method_mut() = http::Method::GET;
+    render(request).await
 }

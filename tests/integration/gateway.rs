@@ -16,6 +16,7 @@ on_both_backends!(crate::common::TestApp::spawn =>
     an_admin_revokes_a_token_and_its_owner_sees_why,
     tokens_can_be_edited,
     registered_clients_introspect_tokens,
+    the_clients_page_registers_without_webassembly,
     inactive_tokens_all_look_the_same,
     client_secrets_are_limited_per_address,
 );
@@ -805,4 +806,80 @@ async fn client_secrets_are_limited_per_address(app: TestApp) {
     app.clock.advance(chrono::Duration::minutes(16));
     let again = introspect(&app, &id, "patio_cs_guess", "x").await;
     assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Admin › Clients registers with a plain form: the answer to the post is the page itself,
+/// showing the secret once, never stored by a cache.
+async fn the_clients_page_registers_without_webassembly(app: TestApp) {
+    let alice = alice(&app).await;
+    let post = |client: &reqwest::Client, origin: &str, name: &str| {
+        client
+            .post(app.url("/admin/clients"))
+            .header("origin", origin)
+            .header("accept", "text/html")
+            .form(&[("name", name)])
+            .send()
+    };
+    let answer = post(&app.client, &app.address, "Reporting API")
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(header(&answer, "cache-control"), "no-store");
+    let page = answer.text().await.unwrap();
+    assert!(page.contains("Reporting API is registered"), "{page}");
+    let secret: String = page
+        .split("patio_cs_")
+        .nth(1)
+        .unwrap()
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .collect();
+    assert_eq!(secret.len(), 43);
+    let listed = json(
+        app.browser()
+            .get(app.url("/api/v1/admin/clients"))
+            .bearer_auth(&alice.admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let id = listed["clients"][0]["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, pat) = token(&app, &alice.bearer, "t", json!({})).await;
+    let active = introspect(&app, &id, &format!("patio_cs_{secret}"), &pat).await;
+    assert_eq!(json(active).await["active"], true);
+    // The page itself never shows it again.
+    let again = app.get("/admin/clients").await.text().await.unwrap();
+    assert!(again.contains(&id) && !again.contains(&secret));
+    // A bad name is said next to the field; a cross-site post and a non-administrator get
+    // nothing registered.
+    let blank = post(&app.client, &app.address, "  ").await.unwrap();
+    assert!(blank
+        .text()
+        .await
+        .unwrap()
+        .contains("Give the client a name"));
+    let cross = post(&app.client, "https://evil.example", "Evil")
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    let user = app.signed_in("alice", USER_PASSWORD).await;
+    let refused = post(&user, &app.address, "Mine").await.unwrap();
+    assert!(!refused.text().await.unwrap().contains("patio_cs_"));
+    let count = json(
+        app.browser()
+            .get(app.url("/api/v1/admin/clients"))
+            .bearer_auth(&alice.admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["clients"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(count, 1);
 }

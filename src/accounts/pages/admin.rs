@@ -1,17 +1,22 @@
-//! `/admin/users`: administrators list, create, (de)activate and change the role of users.
-//! Everyone else gets a 403 page.
+//! `/admin/users`: administrators list, create, (de)activate and change the role of users, and
+//! revoke every credential of one. Everyone else gets a 403 page. The page is rendered on the
+//! server with plain HTML forms: each posts to its server function, which sends the browser
+//! back here saying what happened; it needs no WebAssembly.
 
 use crate::accounts::rules::Role;
-use crate::components::{
-    field_error, form_error, posted_error, FormAlert, FormFields, ServerForm, TextField,
-};
+use crate::components::{field_error, posted_error, FormAlert, TextField};
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
+
+/// What the page says after a plain form post: `?created=NAME` or `?revoked=NAME`.
+const CREATED: &str = "created";
+const REVOKED: &str = "revoked";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserRow {
@@ -74,6 +79,7 @@ pub async fn create_user(
         role,
     };
     let user = service::create_user(&super::on_server::state(), form).await?;
+    super::on_server::back_to_form(&format!("/admin/users?{CREATED}={}", user.username));
     Ok(UserChanged {
         user: row(user, admin.user.id),
         users: all_users(admin.user.id).await?,
@@ -104,6 +110,7 @@ pub async fn update_user(
     };
     let user =
         service::change_access(&super::on_server::state(), admin.user.id, id, request).await?;
+    super::on_server::back_to_form("/admin/users");
     Ok(UserChanged {
         user: row(user, admin.user.id),
         users: all_users(admin.user.id).await?,
@@ -122,13 +129,13 @@ pub async fn revoke_credentials(id: i64) -> Result<UserChanged, AppError> {
         .user_by_id(id)
         .await?
         .ok_or_else(|| AppError::Refused("That user no longer exists.".into()))?;
+    super::on_server::back_to_form(&format!("/admin/users?{REVOKED}={}", user.username));
     Ok(UserChanged {
         user: row(user, admin.user.id),
         users: all_users(admin.user.id).await?,
     })
 }
 
-/// The page renders on the server with every user; `UserManager` takes it from there.
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -143,11 +150,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match users.await {
-                    Ok(users) => view! {
-                        <UserManager initial=users posted_create=posted_error(CreateUser::PATH)
-                            posted_update=posted_error(UpdateUser::PATH)
-                            posted_revoke=posted_error(RevokeCredentials::PATH) />
-                    }.into_any(),
+                    Ok(users) => view! { <UserAdministration users /> }.into_any(),
                     Err(AppError::Forbidden) => view! {
                         <div class="alert error" role="alert">
                             "Only administrators can manage users."
@@ -162,50 +165,24 @@ pub fn AdminUsersPage() -> impl IntoView {
     }
 }
 
-/// The user table and the form to create one. Both answer with the new list.
-#[island]
-fn UserManager(
-    initial: Vec<UserRow>,
-    posted_create: Option<AppError>,
-    posted_update: Option<AppError>,
-    posted_revoke: Option<AppError>,
-) -> impl IntoView {
-    let create = ServerAction::<CreateUser>::new();
-    let create_error = form_error(create, posted_create);
-    let created = move || {
-        create.value().with(|r| {
-            r.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map(|c| c.user.username.clone())
-        })
-    };
-    let update = ServerAction::<UpdateUser>::new();
-    let update_error = form_error(update, posted_update);
-    let revoke = ServerAction::<RevokeCredentials>::new();
-    let revoke_error = form_error(revoke, posted_revoke);
-    let revoked = move || {
-        revoke.value().with(|r| {
-            r.as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .map(|c| c.user.username.clone())
-        })
-    };
-    let users = RwSignal::new(initial);
-    for action in [create.value(), update.value(), revoke.value()] {
-        Effect::new(move |_| {
-            if let Some(Ok(changed)) = action.get() {
-                users.set(changed.users);
-            }
-        });
-    }
+/// The user table and the form to create one.
+#[component]
+fn UserAdministration(users: Vec<UserRow>) -> impl IntoView {
+    let create_error = Signal::stored(posted_error(CreateUser::PATH));
+    let change_error = Signal::stored(
+        posted_error(UpdateUser::PATH).or_else(|| posted_error(RevokeCredentials::PATH)),
+    );
+    let query = use_query_map();
+    let notice = |key: &str| query.with_untracked(|q| q.get(key));
+    let created = notice(CREATED).filter(|_| create_error.with_untracked(Option::is_none));
+    let revoked = notice(REVOKED).filter(|_| change_error.with_untracked(Option::is_none));
     view! {
-        <FormAlert error=update_error />
-        <FormAlert error=revoke_error />
-        <div class="alert success" role="status" hidden=move || revoked().is_none()>
-            {move || revoked().map(|name| format!(
-                "Every session, access token and personal access token of {name} is revoked."
-            ))}
-        </div>
+        <FormAlert error=change_error />
+        {revoked.map(|name| view! {
+            <div class="alert success" role="status">
+                {format!("Every session, access token and personal access token of {name} is revoked.")}
+            </div>
+        })}
         <div class="table-wrap">
             <table class="data">
                 <thead>
@@ -218,22 +195,17 @@ fn UserManager(
                     </tr>
                 </thead>
                 <tbody>
-                    {move || users.get().into_iter().map(|user| view! { <UserRowView user update revoke /> }).collect_view()}
+                    {users.into_iter().map(|user| view! { <UserRowView user /> }).collect_view()}
                 </tbody>
             </table>
         </div>
         <section class="card" aria-labelledby="new-user-heading">
             <h2 id="new-user-heading">"Create a user"</h2>
             <FormAlert error=create_error />
-            <div class="alert success" role="status" hidden=move || created().is_none()>
-                {move || created().map(|name| format!("Created {name}."))}
-            </div>
-            <ServerForm action=create read=|f| CreateUser {
-                username: f.text("username"),
-                display_name: f.text("display_name"),
-                password: f.text("password"),
-                role: f.text("role"),
-            }>
+            {created.map(|name| view! {
+                <div class="alert success" role="status">{format!("Created {name}.")}</div>
+            })}
+            <form method="post" action=CreateUser::url()>
                 <div class="grid-2">
                     <TextField label="Username" name="username" required=true maxlength=64
                         autocomplete="off" error=field_error(create_error, "username") />
@@ -253,28 +225,13 @@ fn UserManager(
                 <div class="form-actions">
                     <button type="submit" class="button">"Create user"</button>
                 </div>
-            </ServerForm>
+            </form>
         </section>
     }
 }
 
-/// Reads a row's Deactivate/Reactivate or role form: the id and the one change it carries.
-fn read_update(form: &FormFields) -> UpdateUser {
-    let role = form.text("role");
-    UpdateUser {
-        id: form.text("id").parse().unwrap_or_default(),
-        active: form.text("active").parse().ok(),
-        role: (!role.is_empty()).then_some(role),
-        revoke_tokens: form.checked("revoke_tokens").then(|| "true".to_owned()),
-    }
-}
-
 #[component]
-fn UserRowView(
-    user: UserRow,
-    update: ServerAction<UpdateUser>,
-    revoke: ServerAction<RevokeCredentials>,
-) -> impl IntoView {
+fn UserRowView(user: UserRow) -> impl IntoView {
     let (toggle_label, next_active) = if user.active {
         ("Deactivate", "false")
     } else {
@@ -285,8 +242,6 @@ fn UserRowView(
         Role::User => ("Make admin", "admin"),
     };
     let id = user.id.to_string();
-    let id_again = id.clone();
-    let id_revoke = id.clone();
     let toggle_aria = format!("{toggle_label} {}", user.username);
     let role_aria = format!("{role_label} {}", user.username);
     let revoke_aria = format!("Revoke every credential of {}", user.username);
@@ -309,7 +264,7 @@ fn UserRowView(
             </td>
             <td data-label="Created"><LocalTime at=user.created_at /></td>
             <td class="actions">
-                <ServerForm action=update read=read_update>
+                <form method="post" action=UpdateUser::url()>
                     <input type="hidden" name="id" value=id.clone() />
                     <input type="hidden" name="active" value=next_active />
                     <button type="submit" class="button small secondary"
@@ -321,20 +276,18 @@ fn UserRowView(
                             " and revoke their tokens"
                         </label>
                     })}
-                </ServerForm>
-                <ServerForm action=revoke read=|f| RevokeCredentials {
-                    id: f.text("id").parse().unwrap_or_default(),
-                }>
-                    <input type="hidden" name="id" value=id_revoke />
+                </form>
+                <form method="post" action=RevokeCredentials::url()>
+                    <input type="hidden" name="id" value=id.clone() />
                     <button type="submit" class="button small danger"
                         aria-label=revoke_aria>"Revoke all credentials"</button>
-                </ServerForm>
-                <ServerForm action=update read=read_update>
-                    <input type="hidden" name="id" value=id_again />
+                </form>
+                <form method="post" action=UpdateUser::url()>
+                    <input type="hidden" name="id" value=id />
                     <input type="hidden" name="role" value=next_role />
                     <button type="submit" class="button small secondary"
                         aria-label=role_aria>{role_label}</button>
-                </ServerForm>
+                </form>
             </td>
         </tr>
     }

@@ -42,7 +42,6 @@ pub(super) fn Reveal(
     /// The id of the heading, which labels the dialog around it.
     title_id: &'static str,
     new: Signal<Option<NewToken>>,
-    on_done: impl Fn() + Send + Sync + 'static,
 ) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy_failed = RwSignal::new(false);
@@ -87,7 +86,10 @@ pub(super) fn Reveal(
             </p>
         </div>
         <div class="form-actions">
-            <button type="button" class="button" on:click=move |_| on_done()>"Done"</button>
+            // Closes the dialog around it natively; its close handler forgets the secret.
+            <form method="dialog">
+                <button type="submit" class="button">"Done"</button>
+            </form>
         </div>
     }
 }
@@ -163,8 +165,7 @@ pub(super) fn RegenerateDialog(
             }>
             {move || if revealed.with(Option::is_some) {
                 view! {
-                    <Reveal title_id="regenerate-title" new=Signal::derive(move || revealed.get())
-                        on_done=move || target.set(None) />
+                    <Reveal title_id="regenerate-title" new=Signal::derive(move || revealed.get()) />
                 }.into_any()
             } else {
                 view! {

@@ -67,8 +67,7 @@ pub(super) fn GenerateDialog(
         <dialog node_ref=dialog class="modal" aria-labelledby="generate-title" on:close=on_close>
             {move || if showing_secret.get() {
                 view! {
-                    <Reveal title_id="generate-title" new=Signal::derive(move || revealed.get())
-                        on_done=move || open.set(false) />
+                    <Reveal title_id="generate-title" new=Signal::derive(move || revealed.get()) />
                 }.into_any()
             } else {
                 view! {
