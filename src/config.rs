@@ -21,6 +21,9 @@ pub struct Config {
     /// `PATIO_TRUSTED_PROXIES`: comma-separated IPs and CIDRs of reverse proxies whose
     /// `X-Forwarded-For` is believed (SPEC §9). Empty by default.
     pub trusted_proxies: Vec<IpNet>,
+    /// `PATIO_REVOCATION_TOKEN`: the token a self-managed GitLab sends to revoke leaked Patio
+    /// tokens (GitLab's Token Revocation API); unset, those routes do not exist.
+    pub revocation_token: Option<String>,
     /// Site settings; `site_addr` (`LEPTOS_SITE_ADDR`) is the listen address.
     pub leptos: LeptosOptions,
 }
@@ -63,6 +66,7 @@ impl Config {
             log_filter: env("RUST_LOG").unwrap_or_else(|| DEFAULT_LOG_FILTER.into()),
             trusted_proxies: parse_networks(&env("PATIO_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(ConfigError::TrustedProxy)?,
+            revocation_token: env("PATIO_REVOCATION_TOKEN"),
             leptos,
         })
     }
@@ -136,6 +140,7 @@ mod tests {
             public_url: parse_public_url("https://patio.example.com:8443/app/").unwrap(),
             log_filter: DEFAULT_LOG_FILTER.into(),
             trusted_proxies: Vec::new(),
+            revocation_token: None,
             leptos: LeptosOptions::builder().output_name("patio").build(),
         };
         assert_eq!(config.origin(), "https://patio.example.com:8443");

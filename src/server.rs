@@ -36,6 +36,8 @@ pub struct AppState {
     pub client_failures: crate::gateway::clients::ClientFailures,
     /// Introspection clients read recently.
     pub known_clients: crate::gateway::clients::KnownClients,
+    /// Leaked-token reports per address in the last hour.
+    pub leak_reports: crate::admin::leaks::ReportLimiter,
     /// Once a user exists one always does, so after the first yes nobody asks the database.
     set_up: Arc<AtomicBool>,
 }
@@ -53,6 +55,7 @@ impl AppState {
             passwords: Passwords::for_this_machine(),
             client_failures: Default::default(),
             known_clients: Default::default(),
+            leak_reports: Default::default(),
             set_up: Arc::new(AtomicBool::new(false)),
         }
     }

@@ -98,6 +98,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for OptionalJsonBody<T>
         if no_body {
             return Ok(OptionalJsonBody(None));
         }
+        // A JSON `null` says "nothing" as well as no body does.
+        let bytes = axum::body::Bytes::from_request(request, state)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge)?;
+        if serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| v.is_null()) {
+            return Ok(OptionalJsonBody(None));
+        }
+        let request = Request::builder()
+            .header(CONTENT_TYPE, "application/json")
+            .body(axum::body::Body::from(bytes))
+            .map_err(|_| ApiError::InvalidRequest("The body could not be read.".into()))?;
         let JsonBody(value) = JsonBody::from_request(request, state).await?;
         Ok(OptionalJsonBody(Some(value)))
     }

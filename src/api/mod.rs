@@ -7,6 +7,7 @@ mod clients;
 pub mod error;
 mod extract;
 mod health;
+mod leaks;
 mod me;
 pub mod tokens;
 mod users;
@@ -30,7 +31,7 @@ use utoipa_axum::router::OpenApiRouter;
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "tokens"), (name = "users"), (name = "admin"), (name = "health"))
+    tags((name = "tokens"), (name = "users"), (name = "admin"), (name = "leaks"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -43,6 +44,14 @@ impl Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // GitLab's Token Revocation API: the pre-shared `PATIO_REVOCATION_TOKEN`, sent as the
+        // whole `Authorization` value.
+        components.add_security_scheme(
+            "gitlab",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::new("Authorization"),
+            )),
+        );
     }
 }
 
@@ -53,6 +62,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(tokens::router())
         .merge(users::router())
         .merge(clients::router())
+        .merge(leaks::router())
 }
 
 /// The OpenAPI 3 document of every route below.

@@ -231,6 +231,14 @@ pub struct Revocation {
     pub reason: RevokedReason,
 }
 
+/// A token just revoked, for the log (and, later, its owner's notifications).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RevokedPat {
+    pub id: i64,
+    pub user_id: i64,
+    pub hint: String,
+}
+
 /// A revocation about to be recorded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NewRevocation {
@@ -387,6 +395,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<PatRecord>>;
     /// Revokes one token unless it is already revoked; whether it was revoked now.
     async fn revoke_pat(&self, id: i64, revocation: NewRevocation) -> StoreResult<bool>;
+    /// Revokes the live tokens (neither revoked nor expired) among these digests; which.
+    async fn revoke_leaked_pats(
+        &self,
+        digests: &[String],
+        revocation: NewRevocation,
+    ) -> StoreResult<Vec<RevokedPat>>;
     /// Revokes every token of a user that is not yet revoked or expired; how many.
     async fn revoke_user_pats(&self, user_id: i64, revocation: NewRevocation) -> StoreResult<u64>;
     /// Ends every session and access token of a user.

@@ -9,7 +9,7 @@ macro_rules! impl_store {
         use crate::store::{
             AccessChange, Account, ClientRecord, LoginFailures, LoginLimits, LoginReservation, NewPat,
             NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Renewal, Revocation,
-            SessionRecord,
+            RevokedPat, SessionRecord,
             StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
         };
         use crate::time::{from_millis, to_millis};
@@ -622,6 +622,38 @@ macro_rules! impl_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn revoke_leaked_pats(
+                &self,
+                digests: &[String],
+                revocation: NewRevocation,
+            ) -> StoreResult<Vec<RevokedPat>> {
+                let mut tx = self.pool.begin().await?;
+                let mut revoked = Vec::new();
+                for digest in digests {
+                    let row = sqlx::query(
+                        "UPDATE personal_access_tokens \
+                         SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+                         WHERE digest = $4 AND revoked_at IS NULL AND expires_at > $1 \
+                         RETURNING id, user_id, hint",
+                    )
+                    .bind(to_millis(revocation.at))
+                    .bind(revocation.by)
+                    .bind(revocation.reason.as_str())
+                    .bind(digest)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if let Some(row) = row {
+                        revoked.push(RevokedPat {
+                            id: row.try_get("id")?,
+                            user_id: row.try_get("user_id")?,
+                            hint: row.try_get("hint")?,
+                        });
+                    }
+                }
+                tx.commit().await?;
+                Ok(revoked)
             }
 
             async fn revoke_user_pats(

@@ -90,7 +90,11 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
 /// Routes that read their own credentials (client credentials, a proxy's sub-request) and are
 /// never authenticated by the session cookie, so neither the caller nor CSRF applies.
 fn authenticates_itself(path: &str) -> bool {
-    path == "/connect/token" || path == "/oauth/introspect" || crate::gateway::is_verify_path(path)
+    path == "/connect/token"
+        || path == "/oauth/introspect"
+        || path == "/api/v1/credentials/revoke"
+        || path.starts_with("/api/v1/gitlab/")
+        || crate::gateway::is_verify_path(path)
 }
 
 fn is_page(path: &str) -> bool {

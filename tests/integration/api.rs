@@ -844,6 +844,9 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         "GET /api/v1/tokens/self",
         "DELETE /api/v1/tokens/self",
         "POST /api/v1/tokens/self/regenerate",
+        "POST /api/v1/credentials/revoke",
+        "GET /api/v1/gitlab/revocable_token_types",
+        "POST /api/v1/gitlab/revoke_tokens",
     ];
     routes.sort();
     assert_eq!(documented, routes);

@@ -155,6 +155,7 @@ pub fn test_config(database_url: String, listen: std::net::SocketAddr) -> Config
         public_url: url::Url::parse(&format!("http://{listen}")).unwrap(),
         log_filter: DEFAULT_LOG_FILTER.into(),
         trusted_proxies: Vec::new(),
+        revocation_token: None,
         leptos,
     }
 }
