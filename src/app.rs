@@ -43,6 +43,7 @@ pub fn App() -> impl IntoView {
         <Meta name="description" content="Personal access tokens for your platform." />
         <Router>
             <Header />
+            <crate::tokens::page::ExpiringBanner />
             <main id="main">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Home />
@@ -50,6 +51,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/tokens") view=TokensPage />
+                    <Route path=path!("/settings/tokens/:id/edit") view=crate::tokens::page::EditTokenPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/clients") view=crate::gateway::page::AdminClientsPage />
                 </Routes>

@@ -12,7 +12,7 @@ pub fn TextField(
     name: &'static str,
     #[prop(default = "text")] kind: &'static str,
     #[prop(optional)] autocomplete: &'static str,
-    #[prop(optional)] help: &'static str,
+    #[prop(optional, into)] help: String,
     #[prop(optional, into)] value: String,
     #[prop(optional)] required: bool,
     #[prop(optional)] maxlength: Option<usize>,
@@ -21,11 +21,12 @@ pub fn TextField(
     let id = format!("field-{name}");
     let error_id = format!("{id}-error");
     let help_id = format!("{id}-help");
+    let has_help = !help.is_empty();
     let described_by = {
         let (error_id, help_id) = (error_id.clone(), help_id.clone());
         move || {
             let mut ids = Vec::new();
-            if !help.is_empty() {
+            if has_help {
                 ids.push(help_id.clone());
             }
             if error.get().is_some() {
@@ -48,7 +49,7 @@ pub fn TextField(
                 aria-invalid=move || error.get().is_some().then_some("true")
                 aria-describedby=described_by
             />
-            {(!help.is_empty()).then(|| view! { <p class="help" id=help_id>{help}</p> })}
+            {has_help.then(|| view! { <p class="help" id=help_id>{help}</p> })}
             <FieldError id=error_id error />
         </div>
     }

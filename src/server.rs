@@ -36,6 +36,8 @@ pub struct AppState {
     pub client_failures: crate::gateway::clients::ClientFailures,
     /// Introspection clients read recently.
     pub known_clients: crate::gateway::clients::KnownClients,
+    /// Tokens' use, counted in memory between flushes.
+    pub token_use: crate::tokens::usage::TokenUse,
     /// Leaked-token reports per address in the last hour.
     pub leak_reports: crate::admin::leaks::ReportLimiter,
     /// Once a user exists one always does, so after the first yes nobody asks the database.
@@ -56,6 +58,7 @@ impl AppState {
             client_failures: Default::default(),
             known_clients: Default::default(),
             leak_reports: Default::default(),
+            token_use: Default::default(),
             set_up: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -188,6 +191,8 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let store = state.store.clone();
     let sweep = tokio::spawn(crate::accounts::sweep::every_hour(state.clone()));
+    let token_use = state.token_use.clone();
+    let flush = tokio::spawn(token_use.clone().flush_every_minute(store.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Server-rendered pages stream in several writes; without TCP_NODELAY, Nagle's algorithm
     // and delayed ACKs add ~40 ms to each page.
@@ -200,6 +205,9 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await?;
     sweep.abort();
+    flush.abort();
+    // What was counted since the last flush is kept.
+    token_use.flush(store.as_ref()).await;
     store.close().await;
     Ok(())
 }

@@ -121,3 +121,25 @@ test("regenerating a token shows its new secret once and ends the old one", asyn
   expect((await request.get("/api/v1/me", { headers: { authorization: `Bearer ${old}` } })).status()).toBe(401);
   expect((await request.get("/api/v1/me", { headers: { authorization: `Bearer ${fresh}` } })).status()).toBe(200);
 });
+
+test("a token is edited on a page of its own, without WebAssembly", async ({ page }) => {
+  await signIn(page, "grace", "grace password 1");
+  await page.getByRole("link", { name: "Edit Rotating" }).click();
+  await expect(page.getByRole("heading", { name: "Edit token" })).toBeVisible();
+  await expect(page.getByLabel("Token Name")).toHaveValue("Rotating");
+  await page.getByLabel("Allowed addresses").fill("somewhere");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("‘somewhere’ is not an IP address")).toBeVisible();
+  await page.getByLabel("Token Name").fill("Rotated weekly");
+  await page.getByLabel("Access").selectOption("read");
+  await page.getByLabel("Allowed addresses").fill("127.0.0.1, 2001:db8::/32");
+  await expectAccessible(page);
+  await page.screenshot({ path: `${screenshotDir}/tokens-edit.png`, fullPage: true });
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByText("Token saved.")).toBeVisible();
+  const row = page.getByRole("row").filter({ hasText: "Rotated weekly" });
+  await expect(row).toContainText("Read only");
+  await expect(row).toContainText("From 127.0.0.1, 2001:db8::/32");
+  await expect(row.locator("svg.usage")).toHaveAttribute("aria-label", /requests in the last 30 days/);
+  await page.screenshot({ path: `${screenshotDir}/tokens-activity.png`, fullPage: true });
+});

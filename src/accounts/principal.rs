@@ -96,21 +96,30 @@ impl Principal {
         if !self.credential.access().permits(method) {
             return Err(UseRefused::InsufficientScope);
         }
-        self.record_use(state).await;
+        self.record_use(state, Some(client)).await;
         Ok(())
     }
 
-    /// Records that a PAT was used now, unless that was already recorded within the minute.
-    pub async fn record_use(&self, state: &AppState) {
+    /// Records a PAT's use (SPEC §10): counted in memory; its last use, and the client
+    /// address when there is one, written at most once a minute.
+    pub async fn record_use(&self, state: &AppState, client: Option<IpAddr>) {
         if let Credential::Pat {
             id, last_used_at, ..
         } = &self.credential
         {
             let now = state.clock.now();
+            state.token_use.count(*id, now);
             let unless_used_after = now - touch_interval();
             if last_used_at.is_none_or(|at| at <= unless_used_after) {
                 let touched = state.store.touch_pat(*id, now, unless_used_after).await;
                 log_failed_touch(touched);
+            }
+            if let Some(client) = client.filter(|ip| state.token_use.address_due(*id, *ip, now)) {
+                let recorded = state
+                    .store
+                    .record_pat_address(*id, &client.to_string(), now)
+                    .await;
+                log_failed_touch(recorded);
             }
         }
     }

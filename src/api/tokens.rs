@@ -6,9 +6,9 @@ use super::extract::{Admin, Authenticated, IdPath, JsonBody, OptionalJsonBody};
 use super::ApiError;
 use crate::accounts::principal::Principal;
 use crate::server::AppState;
-use crate::store::PatRecord;
+
 use crate::tokens::rules::{Access, ExpirationRequest, RevokedReason, TokenError, TokenStatus};
-use crate::tokens::service::{self as tokens, EditRequest, GenerateRequest};
+use crate::tokens::service::{self as tokens, EditRequest, GenerateRequest, TokenSummary};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -59,6 +59,25 @@ pub struct Token {
     /// `admin`, `leaked`, `unused` or `deactivated`, when revoked.
     #[schema(value_type = Option<String>, example = "admin")]
     revoked_reason: Option<RevokedReason>,
+    /// The most recent distinct client addresses it was used from, newest first (at most 5).
+    last_used_ips: Vec<SeenIp>,
+    /// Authenticated requests on each of the last 30 UTC days, oldest first.
+    usage: Vec<DayUsage>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SeenIp {
+    #[schema(example = "203.0.113.7")]
+    ip: String,
+    #[serde(serialize_with = "crate::time::rfc3339")]
+    last_seen_at: DateTime<Utc>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DayUsage {
+    #[schema(example = "2026-11-30")]
+    date: String,
+    count: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -76,7 +95,12 @@ pub enum ApiTokenStatus {
 }
 
 impl Token {
-    pub fn of(token: PatRecord, now: DateTime<Utc>) -> Token {
+    pub fn of(summary: TokenSummary, now: DateTime<Utc>) -> Token {
+        let TokenSummary {
+            token,
+            addresses,
+            usage,
+        } = summary;
         let status = match TokenStatus::of(token.expires_at, token.revoked.is_some(), now) {
             TokenStatus::Revoked => ApiTokenStatus::Revoked,
             TokenStatus::Expired => ApiTokenStatus::Expired,
@@ -100,6 +124,20 @@ impl Token {
                 id: by.id,
                 username: by.username,
             }),
+            last_used_ips: addresses
+                .into_iter()
+                .map(|seen| SeenIp {
+                    ip: seen.ip,
+                    last_seen_at: seen.last_seen_at,
+                })
+                .collect(),
+            usage: usage
+                .into_iter()
+                .map(|(date, count)| DayUsage {
+                    date: date.to_string(),
+                    count,
+                })
+                .collect(),
         }
     }
 }

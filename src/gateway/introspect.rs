@@ -70,7 +70,8 @@ pub async fn introspect(
     };
     let body = match principal::with_token(&state, token).await {
         Ok(principal) => {
-            principal.record_use(&state).await;
+            // A resource server asks: the token's user is not the one calling, so no address.
+            principal.record_use(&state, None).await;
             let (token_type, access, exp, iat) = match &principal.credential {
                 Credential::Pat {
                     access,

@@ -205,6 +205,33 @@ pub struct PatRecord {
     pub revoked: Option<Revocation>,
 }
 
+/// Requests one token made on one UTC day (days since the Unix epoch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UsageCount {
+    pub token_id: i64,
+    pub day: i64,
+    pub requests: i64,
+}
+
+/// A client address a token was used from, and when last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeenAddress {
+    pub ip: String,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// Where and how much a user's tokens were used.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TokenActivity {
+    /// Per token, its most recent addresses, newest first (at most `MAX_ADDRESSES`).
+    pub addresses: std::collections::HashMap<i64, Vec<SeenAddress>>,
+    /// Per token, its requests per day since the day asked for.
+    pub usage: std::collections::HashMap<i64, Vec<UsageCount>>,
+}
+
+/// How many distinct addresses a token keeps.
+pub const MAX_ADDRESSES: i64 = 5;
+
 /// A new secret and expiration for an existing token.
 pub struct Renewal {
     pub digest: String,
@@ -395,6 +422,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<PatRecord>>;
     /// Revokes one token unless it is already revoked; whether it was revoked now.
     async fn revoke_pat(&self, id: i64, revocation: NewRevocation) -> StoreResult<bool>;
+    /// Records a token's use from `ip` at `at`, keeping its `MAX_ADDRESSES` most recent
+    /// addresses.
+    async fn record_pat_address(
+        &self,
+        token_id: i64,
+        ip: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Adds counted requests to the tokens' daily totals (tokens deleted meanwhile are skipped).
+    async fn add_pat_usage(&self, counts: &[UsageCount]) -> StoreResult<()>;
+    /// The addresses and daily requests (from day `since_day` on) of a user's tokens.
+    async fn pat_activity(&self, user_id: i64, since_day: i64) -> StoreResult<TokenActivity>;
     /// Revokes the live tokens (neither revoked nor expired) among these digests; which.
     async fn revoke_leaked_pats(
         &self,

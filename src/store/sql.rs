@@ -9,7 +9,7 @@ macro_rules! impl_store {
         use crate::store::{
             AccessChange, Account, ClientRecord, LoginFailures, LoginLimits, LoginReservation, NewPat,
             NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Renewal, Revocation,
-            RevokedPat, SessionRecord,
+            RevokedPat, SeenAddress, SessionRecord, TokenActivity, UsageCount, MAX_ADDRESSES,
             StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
         };
         use crate::time::{from_millis, to_millis};
@@ -622,6 +622,97 @@ macro_rules! impl_store {
                 .execute(&self.pool)
                 .await?;
                 Ok(done.rows_affected() > 0)
+            }
+
+            async fn record_pat_address(
+                &self,
+                token_id: i64,
+                ip: &str,
+                at: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "INSERT INTO token_addresses (token_id, ip, last_seen_at) \
+                     SELECT $1, $2, $3 WHERE EXISTS \
+                       (SELECT 1 FROM personal_access_tokens WHERE id = $1) \
+                     ON CONFLICT (token_id, ip) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+                )
+                .bind(token_id)
+                .bind(ip)
+                .bind(to_millis(at))
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "DELETE FROM token_addresses WHERE token_id = $1 AND ip NOT IN \
+                       (SELECT ip FROM token_addresses WHERE token_id = $1 \
+                        ORDER BY last_seen_at DESC, ip LIMIT $2)",
+                )
+                .bind(token_id)
+                .bind(MAX_ADDRESSES)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn add_pat_usage(&self, counts: &[UsageCount]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for count in counts {
+                    sqlx::query(
+                        "INSERT INTO token_usage (token_id, day, requests) \
+                         SELECT $1, $2, $3 WHERE EXISTS \
+                           (SELECT 1 FROM personal_access_tokens WHERE id = $1) \
+                         ON CONFLICT (token_id, day) \
+                         DO UPDATE SET requests = token_usage.requests + excluded.requests",
+                    )
+                    .bind(count.token_id)
+                    .bind(count.day)
+                    .bind(count.requests)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn pat_activity(&self, user_id: i64, since_day: i64) -> StoreResult<TokenActivity> {
+                let mut activity = TokenActivity::default();
+                let rows = sqlx::query(
+                    "SELECT a.token_id, a.ip, a.last_seen_at FROM token_addresses a \
+                     JOIN personal_access_tokens p ON p.id = a.token_id \
+                     WHERE p.user_id = $1 ORDER BY a.last_seen_at DESC, a.ip",
+                )
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+                for row in &rows {
+                    activity
+                        .addresses
+                        .entry(row.try_get("token_id")?)
+                        .or_default()
+                        .push(SeenAddress {
+                            ip: row.try_get("ip")?,
+                            last_seen_at: from_millis(row.try_get("last_seen_at")?),
+                        });
+                }
+                let rows = sqlx::query(
+                    "SELECT u.token_id, u.day, u.requests FROM token_usage u \
+                     JOIN personal_access_tokens p ON p.id = u.token_id \
+                     WHERE p.user_id = $1 AND u.day >= $2 ORDER BY u.day",
+                )
+                .bind(user_id)
+                .bind(since_day)
+                .fetch_all(&self.pool)
+                .await?;
+                for row in &rows {
+                    let token_id: i64 = row.try_get("token_id")?;
+                    activity.usage.entry(token_id).or_default().push(UsageCount {
+                        token_id,
+                        day: row.try_get("day")?,
+                        requests: row.try_get("requests")?,
+                    });
+                }
+                Ok(activity)
             }
 
             async fn revoke_leaked_pats(

@@ -9,3 +9,5 @@ pub mod rules;
 pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod usage;

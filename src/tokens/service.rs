@@ -8,8 +8,12 @@ use super::rules::{
     MAX_ACTIVE_TOKENS,
 };
 use super::secret::{self, Secret};
+use super::usage;
 use crate::server::AppState;
-use crate::store::{NewPat, NewRevocation, PatChange, PatRecord, Renewal, StoreError, StoreResult};
+use crate::store::{
+    NewPat, NewRevocation, PatChange, PatRecord, Renewal, SeenAddress, StoreError, StoreResult,
+};
+use chrono::NaiveDate;
 
 /// What a user asks for when generating a token, as typed.
 pub struct GenerateRequest<'a> {
@@ -22,7 +26,7 @@ pub struct GenerateRequest<'a> {
 
 /// A new token and its secret: the only time the secret exists outside the caller's hands.
 pub struct Generated {
-    pub token: PatRecord,
+    pub token: TokenSummary,
     pub secret: Secret,
 }
 
@@ -51,21 +55,56 @@ pub async fn generate(
     };
     let token = state.store.create_pat(new, now, MAX_ACTIVE_TOKENS).await?;
     tracing::info!(user_id, token_id = token.id, hint = %token.hint, "token generated");
+    let token = TokenSummary {
+        token,
+        addresses: Vec::new(),
+        usage: usage::last_days(&[], now),
+    };
     Ok(Generated { token, secret })
 }
 
-/// The user's tokens, active, expired and revoked, newest first.
-pub async fn list(state: &AppState, user_id: i64) -> StoreResult<Vec<PatRecord>> {
-    state.store.list_pats(user_id).await
+/// A token as its owner sees it: the token, where it was used (newest first) and its requests
+/// on each of the last 30 UTC days (oldest first). The page and the API both show this.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenSummary {
+    pub token: PatRecord,
+    pub addresses: Vec<SeenAddress>,
+    pub usage: Vec<(NaiveDate, i64)>,
 }
 
-/// One of the user's own tokens; `NotFound` for anyone else's.
-pub async fn get(state: &AppState, user_id: i64, token_id: i64) -> StoreResult<PatRecord> {
+/// The user's tokens, active, expired and revoked, newest first, with their use.
+pub async fn list(state: &AppState, user_id: i64) -> StoreResult<Vec<TokenSummary>> {
+    let now = state.clock.now();
+    let tokens = state.store.list_pats(user_id).await?;
+    let since = usage::day_number(now) - usage::USAGE_DAYS;
+    let mut activity = state.store.pat_activity(user_id, since).await?;
+    Ok(tokens
+        .into_iter()
+        .map(|token| TokenSummary {
+            addresses: activity.addresses.remove(&token.id).unwrap_or_default(),
+            usage: usage::last_days(
+                activity.usage.get(&token.id).map_or(&[], Vec::as_slice),
+                now,
+            ),
+            token,
+        })
+        .collect())
+}
+
+/// One of the user's own tokens, with its use; `NotFound` for anyone else's.
+pub async fn get(state: &AppState, user_id: i64, token_id: i64) -> StoreResult<TokenSummary> {
     list(state, user_id)
         .await?
         .into_iter()
-        .find(|token| token.id == token_id)
+        .find(|summary| summary.token.id == token_id)
         .ok_or(StoreError::NotFound)
+}
+
+/// A token just changed, with the use it has had.
+async fn summarize(state: &AppState, token: PatRecord) -> StoreResult<TokenSummary> {
+    let mut summary = get(state, token.user_id, token.id).await?;
+    summary.token = token;
+    Ok(summary)
 }
 
 /// Gives one of the user's tokens a new secret (SPEC §10): name, description, access,
@@ -78,7 +117,7 @@ pub async fn regenerate(
     expiration: Option<ExpirationRequest>,
 ) -> StoreResult<Generated> {
     let now = state.clock.now();
-    let current = get(state, user_id, token_id).await?;
+    let current = get(state, user_id, token_id).await?.token;
     let expires_at = match expiration {
         Some(request) => request.resolve(now)?,
         None => renewed_expiry(current.issued_at, current.expires_at, now),
@@ -95,7 +134,10 @@ pub async fn regenerate(
         .await?
         .ok_or(StoreError::NotFound)?;
     tracing::info!(user_id, token_id, hint = %token.hint, "token regenerated");
-    Ok(Generated { token, secret })
+    Ok(Generated {
+        token: summarize(state, token).await?,
+        secret,
+    })
 }
 
 /// Changes to a token's name, description, access or allowlist, as typed; `None` keeps it.
@@ -114,7 +156,7 @@ pub async fn edit(
     user_id: i64,
     token_id: i64,
     request: EditRequest<'_>,
-) -> StoreResult<PatRecord> {
+) -> StoreResult<TokenSummary> {
     let change = PatChange {
         name: request.name.map(TokenName::parse).transpose()?,
         description: request
@@ -130,7 +172,7 @@ pub async fn edit(
         .await?
         .ok_or(StoreError::NotFound)?;
     tracing::info!(user_id, token_id, "token edited");
-    Ok(token)
+    summarize(state, token).await
 }
 
 /// An administrator revokes any user's token; it stays listed, as revoked, for its owner.

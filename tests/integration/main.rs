@@ -19,4 +19,5 @@ mod regenerate;
 mod security;
 mod store;
 mod timing;
+mod token_use;
 mod tokens;

@@ -2,7 +2,11 @@
 //! reveal, regeneration and deletion with confirmation. The page's types and server functions
 //! are here; each part of the page has a file of its own.
 
+#[cfg(feature = "ssr")]
+mod activity;
+mod banner;
 mod dialogs;
+mod edit;
 mod generate;
 mod table;
 
@@ -17,6 +21,8 @@ use leptos_meta::Title;
 use serde::{Deserialize, Serialize};
 use table::TokenTable;
 
+pub use banner::ExpiringBanner;
+pub use edit::EditTokenPage;
 pub use generate::expiration_from_form;
 
 /// A token as the page shows it. Never carries a secret or a digest. Instants travel as
@@ -41,6 +47,9 @@ pub struct TokenView {
     pub revoked: Option<String>,
     /// Whether it may get a new secret: not when it was revoked as leaked or by an admin.
     pub regenerable: bool,
+    /// Its last 30 days of requests and the addresses it was used from, as markup made on
+    /// the server (`activity::html`).
+    pub activity: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +69,12 @@ pub struct NewToken {
 
 #[cfg(feature = "ssr")]
 impl TokenView {
-    pub fn of(token: crate::store::PatRecord, now: DateTime<Utc>) -> TokenView {
+    pub fn of(summary: super::service::TokenSummary, now: DateTime<Utc>) -> TokenView {
+        let super::service::TokenSummary {
+            token,
+            addresses,
+            usage,
+        } = summary;
         let revoked = token.revoked.as_ref().map(|revocation| {
             let by = revocation
                 .by
@@ -82,6 +96,7 @@ impl TokenView {
                 .as_ref()
                 .is_none_or(|revocation| revocation.reason.allows_regeneration()),
             revoked,
+            activity: activity::html(&usage, &addresses),
             id: token.id,
             name: token.name,
             description: token.description,
@@ -199,13 +214,21 @@ const LIMIT_MESSAGE: &str =
 #[component]
 pub fn TokensPage() -> impl IntoView {
     let tokens = Resource::new(|| (), |_| list_tokens());
+    // After the edit form's plain post.
+    let query = leptos_router::hooks::use_query_map();
+    let saved = query.with_untracked(|q| q.get("saved").is_some());
+    // The banner's "Regenerate it" link opens the confirmation for that token.
+    let regenerate: Option<i64> = query.with_untracked(|q| q.get("regenerate")?.parse().ok());
     view! {
         <Title text="Tokens" />
         <SettingsTabs current="Tokens" />
+        {saved.then(|| view! { <div class="alert success" role="status">"Token saved."</div> })}
         <Suspense fallback=|| view! { <p>"Loading your tokens…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {
-                    Ok(list) => view! { <TokenManager initial=list /> }.into_any(),
+                    Ok(list) => view! {
+                        <TokenManager initial=list open_regenerate=regenerate />
+                    }.into_any(),
                     Err(AppError::SignedOut) => view! {
                         <h1>"Tokens"</h1>
                         <crate::accounts::pages::SignedOutNotice />
@@ -223,7 +246,7 @@ pub fn TokensPage() -> impl IntoView {
 /// Everything on the page that moves: the table, the limit, and the dialogs. Generating and
 /// deleting answer with the new list, so the table follows without another request.
 #[island]
-fn TokenManager(initial: TokenList) -> impl IntoView {
+fn TokenManager(initial: TokenList, open_regenerate: Option<i64>) -> impl IntoView {
     let generate = ServerAction::<GenerateToken>::new();
     let regenerate = ServerAction::<RegenerateToken>::new();
     let delete = ServerAction::<DeleteToken>::new();
@@ -242,7 +265,15 @@ fn TokenManager(initial: TokenList) -> impl IntoView {
     });
     let dialog_open = RwSignal::new(false);
     let to_delete = RwSignal::new(None::<(i64, String)>);
-    let to_regenerate = RwSignal::new(None::<(i64, String)>);
+    let asked = open_regenerate.and_then(|id| {
+        list.with_untracked(|l| {
+            l.tokens
+                .iter()
+                .find(|t| t.id == id && t.regenerable)
+                .map(|t| (t.id, t.name.clone()))
+        })
+    });
+    let to_regenerate = RwSignal::new(asked);
     let at_limit = move || list.with(|l| l.active >= MAX_ACTIVE_TOKENS);
 
     view! {

@@ -65,6 +65,8 @@ pub(super) fn TokenTable(
                                         Some(at) => view! { <LocalTime at /> }.into_any(),
                                         None => view! { <span class="muted">"Never"</span> }.into_any(),
                                     }}
+                                    // Drawn on the server (`activity::html`): no chart code ships.
+                                    <div class="activity" inner_html=token.activity.clone()></div>
                                 </td>
                                 <td data-label="Status">
                                     <StatusBadge status=token.status />
@@ -73,6 +75,8 @@ pub(super) fn TokenTable(
                                     })}
                                 </td>
                                 <td class="actions">
+                                    <a class="button small secondary" href=format!("/settings/tokens/{}/edit", token.id)
+                                        aria-label=format!("Edit {}", token.name)>"Edit"</a>
                                     {token.regenerable.then(|| view! {
                                         <button type="button" class="button small secondary"
                                             aria-label=regenerate_label
