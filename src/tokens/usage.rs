@@ -9,11 +9,16 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
+/// Requests per (token, day) since the last flush.
+type Counts = HashMap<(i64, i64), i64>;
+/// When each (token, address) was last recorded.
+type Recorded = HashMap<(i64, IpAddr), DateTime<Utc>>;
+
 /// Requests counted since the last flush, and when each token was last recorded at an address.
 #[derive(Clone, Default)]
 pub struct TokenUse {
-    counts: Arc<Mutex<HashMap<(i64, i64), i64>>>,
-    addresses: Arc<Mutex<HashMap<(i64, IpAddr), DateTime<Utc>>>>,
+    counts: Arc<Mutex<Counts>>,
+    addresses: Arc<Mutex<Recorded>>,
 }
 
 /// Addresses remembered per instance: beyond this, entries older than the minute go first.
