@@ -32,15 +32,7 @@ async fn alice(app: &TestApp) -> Alice {
     app.create_user("alice", "user").await;
     let admin = app.access_token("root", ROOT_PASSWORD).await;
     let bearer = app.access_token("alice", USER_PASSWORD).await;
-    let me = json(
-        app.browser()
-            .get(app.url("/api/v1/me"))
-            .bearer_auth(&bearer)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let me = json(app.get_as("/api/v1/me", &bearer).await).await;
     Alice {
         admin,
         bearer,
@@ -54,20 +46,7 @@ async fn token(app: &TestApp, bearer: &str, name: &str, extra: Value) -> (Value,
     body.as_object_mut()
         .unwrap()
         .extend(extra.as_object().unwrap().clone());
-    let response = app
-        .browser()
-        .post(app.url("/api/v1/tokens"))
-        .bearer_auth(bearer)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED, "{body}");
-    let created = json(response).await;
-    (
-        created["token"].clone(),
-        created["secret"].as_str().unwrap().to_owned(),
-    )
+    app.new_pat(bearer, body).await
 }
 
 /// Asks `/auth/verify` about an original request, as a proxy would.
@@ -139,13 +118,7 @@ async fn a_valid_token_is_allowed_with_every_header(app: TestApp) {
     assert_eq!(header(&allowed, "x-patio-role"), "admin");
     assert_eq!(header(&allowed, "x-patio-token-id"), "");
     // Any method, and Envoy's form: the original path after /auth/verify.
-    let root = app
-        .browser()
-        .get(app.url("/auth/verify/"))
-        .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap();
+    let root = app.get_as("/auth/verify/", &secret).await;
     assert_eq!(root.status(), StatusCode::OK, "the root path");
     for method in [Method::POST, Method::DELETE, Method::HEAD] {
         let allowed = app
@@ -272,13 +245,7 @@ async fn read_only_tokens_cannot_write_anywhere(app: TestApp) {
         .unwrap();
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     // On Patio's own API: reads work, writes are refused as RFC 6750 says.
-    let me = app
-        .browser()
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap();
+    let me = app.get_as("/api/v1/me", &secret).await;
     assert_eq!(me.status(), StatusCode::OK);
     let write = app
         .browser()
@@ -296,15 +263,7 @@ async fn read_only_tokens_cannot_write_anywhere(app: TestApp) {
     let body = json(write).await;
     assert_eq!(body["error"], "insufficient_scope");
     assert!(body["message"].as_str().unwrap().contains("read-only"));
-    let listed = json(
-        app.browser()
-            .get(app.url("/api/v1/tokens"))
-            .bearer_auth(&alice.bearer)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = json(app.get_as("/api/v1/tokens", &alice.bearer).await).await;
     assert_eq!(
         listed["tokens"].as_array().unwrap().len(),
         1,
@@ -344,25 +303,11 @@ async fn allowlists_refuse_other_addresses(app: TestApp) {
     assert!(refused.text().await.unwrap().contains("127.0.0.1"));
     let allowed = verify(&app, &[("authorization", &bearer(&here))]).await;
     assert_eq!(allowed.status(), StatusCode::OK);
-    let api = app
-        .browser()
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&elsewhere)
-        .send()
-        .await
-        .unwrap();
+    let api = app.get_as("/api/v1/me", &elsewhere).await;
     assert_eq!(api.status(), StatusCode::FORBIDDEN);
     assert_eq!(json(api).await["error"], "address_not_allowed");
     // A refused request is no use of the token: its last use stays unrecorded.
-    let listed = json(
-        app.browser()
-            .get(app.url("/api/v1/tokens"))
-            .bearer_auth(&alice.bearer)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = json(app.get_as("/api/v1/tokens", &alice.bearer).await).await;
     let used = |name: &str| {
         listed["tokens"]
             .as_array()
@@ -546,15 +491,7 @@ async fn an_admin_revokes_a_token_and_its_owner_sees_why(app: TestApp) {
     );
     // A revoked token does not count toward the limit, and its name is free again.
     let (_, _) = token(&app, &alice.bearer, "t0", json!({})).await;
-    let listed = json(
-        app.browser()
-            .get(app.url("/api/v1/tokens"))
-            .bearer_auth(&alice.bearer)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = json(app.get_as("/api/v1/tokens", &alice.bearer).await).await;
     let revoked: Vec<&Value> = listed["tokens"]
         .as_array()
         .unwrap()
@@ -660,15 +597,7 @@ async fn introspect(app: &TestApp, id: &str, secret: &str, token: &str) -> reqwe
 async fn registered_clients_introspect_tokens(app: TestApp) {
     let alice = alice(&app).await;
     let (id, secret, client) = client(&app, &alice.admin).await;
-    let listed = json(
-        app.browser()
-            .get(app.url("/api/v1/admin/clients"))
-            .bearer_auth(&alice.admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = json(app.get_as("/api/v1/admin/clients", &alice.admin).await).await;
     assert_eq!(listed["clients"][0]["client_id"], id.as_str());
     assert!(!listed.to_string().contains(&secret), "never listed again");
     let (_, pat) = token(&app, &alice.bearer, "reader", json!({ "access": "read" })).await;
@@ -722,13 +651,7 @@ async fn registered_clients_introspect_tokens(app: TestApp) {
         .unwrap();
     assert_eq!(as_bearer.status(), StatusCode::UNAUTHORIZED);
     // Only administrators manage clients.
-    let refused = app
-        .browser()
-        .get(app.url("/api/v1/admin/clients"))
-        .bearer_auth(&alice.bearer)
-        .send()
-        .await
-        .unwrap();
+    let refused = app.get_as("/api/v1/admin/clients", &alice.bearer).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     let removed = app
         .browser()
@@ -835,15 +758,7 @@ async fn the_clients_page_registers_without_webassembly(app: TestApp) {
         .take_while(char::is_ascii_alphanumeric)
         .collect();
     assert_eq!(secret.len(), 43);
-    let listed = json(
-        app.browser()
-            .get(app.url("/api/v1/admin/clients"))
-            .bearer_auth(&alice.admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = json(app.get_as("/api/v1/admin/clients", &alice.admin).await).await;
     let id = listed["clients"][0]["client_id"]
         .as_str()
         .unwrap()
@@ -869,15 +784,7 @@ async fn the_clients_page_registers_without_webassembly(app: TestApp) {
     let user = app.signed_in("alice", USER_PASSWORD).await;
     let refused = post(&user, &app.address, "Mine").await.unwrap();
     assert!(!refused.text().await.unwrap().contains("patio_cs_"));
-    let count = json(
-        app.browser()
-            .get(app.url("/api/v1/admin/clients"))
-            .bearer_auth(&alice.admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["clients"]
+    let count = json(app.get_as("/api/v1/admin/clients", &alice.admin).await).await["clients"]
         .as_array()
         .unwrap()
         .len();

@@ -11,36 +11,10 @@ on_both_backends!(crate::common::TestApp::spawn =>
     reports_are_checked_and_limited,
 );
 
-async fn pat(app: &TestApp, bearer: &str, name: &str) -> (Value, String) {
-    let response = app
-        .browser()
-        .post(app.url("/api/v1/tokens"))
-        .bearer_auth(bearer)
-        .json(&json!({ "name": name, "expires_in_days": 30 }))
-        .send()
-        .await
-        .unwrap();
-    let created = json(response).await;
-    (
-        created["token"].clone(),
-        created["secret"].as_str().unwrap().to_owned(),
-    )
-}
-
-async fn me(app: &TestApp, bearer: &str) -> StatusCode {
-    app.browser()
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 /// Revocation happens after the answer: waits (at most five seconds) until `secret` is refused.
 async fn until_refused(app: &TestApp, secret: &str) {
     for _ in 0..100 {
-        if me(app, secret).await == StatusCode::UNAUTHORIZED {
+        if app.me_status(secret).await == StatusCode::UNAUTHORIZED {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -61,8 +35,12 @@ async fn reported_tokens_are_revoked_as_leaked(app: TestApp) {
     app.set_up().await;
     app.create_user("alice", "user").await;
     let alice = app.access_token("alice", USER_PASSWORD).await;
-    let (leaked, leaked_secret) = pat(&app, &alice, "leaked").await;
-    let (_, kept_secret) = pat(&app, &alice, "kept").await;
+    let (leaked, leaked_secret) = app
+        .new_pat(&alice, json!({ "name": "leaked", "expires_in_days": 30 }))
+        .await;
+    let (_, kept_secret) = app
+        .new_pat(&alice, json!({ "name": "kept", "expires_in_days": 30 }))
+        .await;
     let broken = format!(
         "{}{}",
         &kept_secret[..54],
@@ -77,16 +55,8 @@ async fn reported_tokens_are_revoked_as_leaked(app: TestApp) {
     assert!(answer.bytes().await.unwrap().is_empty());
     until_refused(&app, &leaked_secret).await;
     // A look-alike with a wrong checksum revokes nothing.
-    assert_eq!(me(&app, &kept_secret).await, StatusCode::OK);
-    let listed = json(
-        app.browser()
-            .get(app.url("/api/v1/tokens"))
-            .bearer_auth(&alice)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    assert_eq!(app.me_status(&kept_secret).await, StatusCode::OK);
+    let listed = json(app.get_as("/api/v1/tokens", &alice).await).await;
     let token = listed["tokens"]
         .as_array()
         .unwrap()
@@ -153,7 +123,12 @@ async fn gitlab_revokes_through_its_token_revocation_api() {
     .await;
     app.set_up().await;
     let root = app.access_token("root", ROOT_PASSWORD).await;
-    let (_, secret) = pat(&app, &root, "in a commit").await;
+    let (_, secret) = app
+        .new_pat(
+            &root,
+            json!({ "name": "in a commit", "expires_in_days": 30 }),
+        )
+        .await;
     let types = |authorization: Option<&str>| {
         let mut request = app
             .browser()
@@ -192,7 +167,7 @@ async fn gitlab_revokes_through_its_token_revocation_api() {
     assert_eq!(unsupported.status(), StatusCode::BAD_REQUEST);
     let not_a_list = revoke(json!({ "token": secret })).await.unwrap();
     assert_eq!(not_a_list.status(), StatusCode::BAD_REQUEST);
-    assert_eq!(me(&app, &secret).await, StatusCode::OK);
+    assert_eq!(app.me_status(&secret).await, StatusCode::OK);
     let done = revoke(json!([{
         "type": "patio_personal_access_token",
         "token": secret,

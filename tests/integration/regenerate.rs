@@ -28,23 +28,6 @@ async fn owner(app: &TestApp) -> Owner {
     }
 }
 
-async fn create(app: &TestApp, bearer: &str, body: Value) -> (Value, String) {
-    let response = app
-        .browser()
-        .post(app.url("/api/v1/tokens"))
-        .bearer_auth(bearer)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED, "{body}");
-    let created = json(response).await;
-    (
-        created["token"].clone(),
-        created["secret"].as_str().unwrap().to_owned(),
-    )
-}
-
 async fn regenerate(
     app: &TestApp,
     bearer: &str,
@@ -61,16 +44,6 @@ async fn regenerate(
     request.send().await.unwrap()
 }
 
-async fn me(app: &TestApp, bearer: &str) -> StatusCode {
-    app.browser()
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .unwrap()
-        .status()
-}
-
 fn instant(value: &Value) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(value.as_str().unwrap())
         .unwrap()
@@ -79,14 +52,14 @@ fn instant(value: &Value) -> DateTime<Utc> {
 
 async fn a_new_secret_for_the_same_token(app: TestApp) {
     let alice = owner(&app).await;
-    let (token, old) = create(
-        &app,
-        &alice.bearer,
-        json!({ "name": "ci", "description": "deploys", "expires_in_days": 30,
+    let (token, old) = app
+        .new_pat(
+            &alice.bearer,
+            json!({ "name": "ci", "description": "deploys", "expires_in_days": 30,
                 "access": "read", "allowed_ips": ["127.0.0.1"] }),
-    )
-    .await;
-    assert_eq!(me(&app, &old).await, StatusCode::OK);
+        )
+        .await;
+    assert_eq!(app.me_status(&old).await, StatusCode::OK);
     app.clock.advance(Duration::days(10));
     // (The one-hour access token has expired meanwhile.)
     let bearer = app.access_token("alice", USER_PASSWORD).await;
@@ -114,8 +87,8 @@ async fn a_new_secret_for_the_same_token(app: TestApp) {
         (lifetime - Duration::days(30)).num_seconds().abs() < 60,
         "{lifetime}"
     );
-    assert_eq!(me(&app, &old).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(me(&app, &secret).await, StatusCode::OK);
+    assert_eq!(app.me_status(&old).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me_status(&secret).await, StatusCode::OK);
     // Or the expiration asked for.
     let answer = regenerate(
         &app,
@@ -144,19 +117,18 @@ async fn a_new_secret_for_the_same_token(app: TestApp) {
 
 async fn expired_tokens_come_back_within_the_limit(app: TestApp) {
     let alice = owner(&app).await;
-    let (old, _) = create(
-        &app,
-        &alice.bearer,
-        json!({ "name": "old", "expires_in_days": 1 }),
-    )
-    .await;
+    let (old, _) = app
+        .new_pat(
+            &alice.bearer,
+            json!({ "name": "old", "expires_in_days": 1 }),
+        )
+        .await;
     app.clock.advance(Duration::days(2));
     let bearer = app.access_token("alice", USER_PASSWORD).await;
     let mut fresh = Vec::new();
     for n in 0..5 {
         fresh.push(
-            create(
-                &app,
+            app.new_pat(
                 &bearer,
                 json!({ "name": format!("t{n}"), "expires_in_days": 30 }),
             )
@@ -178,7 +150,7 @@ async fn expired_tokens_come_back_within_the_limit(app: TestApp) {
     let back = json(back).await;
     assert_eq!(back["token"]["status"], "active");
     assert_eq!(
-        me(&app, back["secret"].as_str().unwrap()).await,
+        app.me_status(back["secret"].as_str().unwrap()).await,
         StatusCode::OK
     );
 }
@@ -186,12 +158,9 @@ async fn expired_tokens_come_back_within_the_limit(app: TestApp) {
 async fn revoked_tokens_come_back_only_when_unused(app: TestApp) {
     let alice = owner(&app).await;
     let root = app.access_token("root", ROOT_PASSWORD).await;
-    let (by_admin, _) = create(
-        &app,
-        &alice.bearer,
-        json!({ "name": "a", "expires_in_days": 30 }),
-    )
-    .await;
+    let (by_admin, _) = app
+        .new_pat(&alice.bearer, json!({ "name": "a", "expires_in_days": 30 }))
+        .await;
     app.browser()
         .delete(app.url(&format!("/api/v1/admin/tokens/{}", by_admin["id"])))
         .bearer_auth(&root)
@@ -213,12 +182,12 @@ async fn revoked_tokens_come_back_only_when_unused(app: TestApp) {
         ("leaked", RevokedReason::Leaked),
         ("unused", RevokedReason::Unused),
     ] {
-        let (token, _) = create(
-            &app,
-            &alice.bearer,
-            json!({ "name": name, "expires_in_days": 30 }),
-        )
-        .await;
+        let (token, _) = app
+            .new_pat(
+                &alice.bearer,
+                json!({ "name": name, "expires_in_days": 30 }),
+            )
+            .await;
         let revocation = NewRevocation {
             at: app.clock_now(),
             by: None,
@@ -247,12 +216,12 @@ async fn revoked_tokens_come_back_only_when_unused(app: TestApp) {
 
 async fn twenty_concurrent_regenerations_leave_one_secret(app: TestApp) {
     let alice = owner(&app).await;
-    let (token, old) = create(
-        &app,
-        &alice.bearer,
-        json!({ "name": "raced", "expires_in_days": 30 }),
-    )
-    .await;
+    let (token, old) = app
+        .new_pat(
+            &alice.bearer,
+            json!({ "name": "raced", "expires_in_days": 30 }),
+        )
+        .await;
     let tasks: Vec<_> = (0..20)
         .map(|_| {
             let url = app.url(&format!("/api/v1/tokens/{}/regenerate", token["id"]));
@@ -275,7 +244,7 @@ async fn twenty_concurrent_regenerations_leave_one_secret(app: TestApp) {
     }
     let mut working = 0;
     for secret in &secrets {
-        if me(&app, secret).await == StatusCode::OK {
+        if app.me_status(secret).await == StatusCode::OK {
             working += 1;
         }
     }
@@ -284,21 +253,13 @@ async fn twenty_concurrent_regenerations_leave_one_secret(app: TestApp) {
 
 async fn a_token_reads_rotates_and_deletes_itself(app: TestApp) {
     let alice = owner(&app).await;
-    let (token, secret) = create(
-        &app,
-        &alice.bearer,
-        json!({ "name": "ci job", "expires_in_days": 30 }),
-    )
-    .await;
-    let own = json(
-        app.browser()
-            .get(app.url("/api/v1/tokens/self"))
-            .bearer_auth(&secret)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (token, secret) = app
+        .new_pat(
+            &alice.bearer,
+            json!({ "name": "ci job", "expires_in_days": 30 }),
+        )
+        .await;
+    let own = json(app.get_as("/api/v1/tokens/self", &secret).await).await;
     assert_eq!(own["token"]["id"], token["id"]);
     let rotated = app
         .browser()
@@ -309,8 +270,8 @@ async fn a_token_reads_rotates_and_deletes_itself(app: TestApp) {
         .unwrap();
     assert_eq!(rotated.status(), StatusCode::OK);
     let next = json(rotated).await["secret"].as_str().unwrap().to_owned();
-    assert_eq!(me(&app, &secret).await, StatusCode::UNAUTHORIZED);
-    assert_eq!(me(&app, &next).await, StatusCode::OK);
+    assert_eq!(app.me_status(&secret).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me_status(&next).await, StatusCode::OK);
     let deleted = app
         .browser()
         .delete(app.url("/api/v1/tokens/self"))
@@ -319,16 +280,11 @@ async fn a_token_reads_rotates_and_deletes_itself(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
-    assert_eq!(me(&app, &next).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me_status(&next).await, StatusCode::UNAUTHORIZED);
     // Other credentials have no "self" token.
     let session = app.signed_in("alice", USER_PASSWORD).await;
     for response in [
-        app.browser()
-            .get(app.url("/api/v1/tokens/self"))
-            .bearer_auth(&alice.bearer)
-            .send()
-            .await
-            .unwrap(),
+        app.get_as("/api/v1/tokens/self", &alice.bearer).await,
         session
             .get(app.url("/api/v1/tokens/self"))
             .send()

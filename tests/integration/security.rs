@@ -23,47 +23,8 @@ async fn admin_and_alice(app: &TestApp) -> (String, i64) {
     app.set_up().await;
     app.create_user("alice", "user").await;
     let admin = app.access_token("root", ROOT_PASSWORD).await;
-    let users = json(
-        app.browser()
-            .get(app.url("/api/v1/admin/users"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let alice = users["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["username"] == "alice")
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let alice = app.user_id(&admin, "alice").await;
     (admin, alice)
-}
-
-async fn new_pat(app: &TestApp, bearer: &str, name: &str) -> String {
-    let response = app
-        .browser()
-        .post(app.url("/api/v1/tokens"))
-        .bearer_auth(bearer)
-        .json(&json!({ "name": name, "expires_in_days": 30 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    json(response).await["secret"].as_str().unwrap().to_owned()
-}
-
-async fn me_status(app: &TestApp, bearer: &str) -> StatusCode {
-    app.browser()
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .unwrap()
-        .status()
 }
 
 async fn patch_user(app: &TestApp, admin: &str, id: i64, body: Value) -> reqwest::Response {
@@ -168,29 +129,24 @@ async fn reactivation_brings_no_credential_back(app: TestApp) {
     let (admin, alice) = admin_and_alice(&app).await;
     let session = app.signed_in("alice", USER_PASSWORD).await;
     let access_token = app.access_token("alice", USER_PASSWORD).await;
-    let pat = new_pat(&app, &access_token, "ci").await;
+    let pat = app
+        .new_pat(
+            &access_token,
+            json!({ "name": "ci", "expires_in_days": 30 }),
+        )
+        .await
+        .1;
     let off = patch_user(&app, &admin, alice, json!({ "active": false })).await;
     assert_eq!(off.status(), StatusCode::OK);
     let on = patch_user(&app, &admin, alice, json!({ "active": true })).await;
     assert_eq!(on.status(), StatusCode::OK);
-    assert_eq!(
-        me_status(&app, &access_token).await,
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(me_status(&app, &pat).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me_status(&access_token).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me_status(&pat).await, StatusCode::UNAUTHORIZED);
     let page = session.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::UNAUTHORIZED);
     // The token stays listed for its owner, revoked with the account's deactivation.
     let fresh = app.access_token("alice", USER_PASSWORD).await;
-    let listed = json(
-        app.browser()
-            .get(app.url("/api/v1/tokens"))
-            .bearer_auth(&fresh)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = json(app.get_as("/api/v1/tokens", &fresh).await).await;
     let token = &listed["tokens"][0];
     assert_eq!(token["status"], "revoked");
     assert_eq!(token["revoked_reason"], "deactivated");
@@ -201,7 +157,13 @@ async fn reactivation_brings_no_credential_back(app: TestApp) {
 async fn deactivation_may_keep_the_tokens_but_never_the_sign_ins(app: TestApp) {
     let (admin, alice) = admin_and_alice(&app).await;
     let access_token = app.access_token("alice", USER_PASSWORD).await;
-    let pat = new_pat(&app, &access_token, "ci").await;
+    let pat = app
+        .new_pat(
+            &access_token,
+            json!({ "name": "ci", "expires_in_days": 30 }),
+        )
+        .await
+        .1;
     let off = patch_user(
         &app,
         &admin,
@@ -210,13 +172,10 @@ async fn deactivation_may_keep_the_tokens_but_never_the_sign_ins(app: TestApp) {
     )
     .await;
     assert_eq!(off.status(), StatusCode::OK);
-    assert_eq!(me_status(&app, &pat).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(app.me_status(&pat).await, StatusCode::UNAUTHORIZED);
     patch_user(&app, &admin, alice, json!({ "active": true })).await;
-    assert_eq!(me_status(&app, &pat).await, StatusCode::OK);
-    assert_eq!(
-        me_status(&app, &access_token).await,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me_status(&pat).await, StatusCode::OK);
+    assert_eq!(app.me_status(&access_token).await, StatusCode::UNAUTHORIZED);
 }
 
 async fn an_admin_revokes_every_credential_of_a_user(app: TestApp) {
@@ -224,8 +183,18 @@ async fn an_admin_revokes_every_credential_of_a_user(app: TestApp) {
     let session = app.signed_in("alice", USER_PASSWORD).await;
     let access_token = app.access_token("alice", USER_PASSWORD).await;
     let pats = [
-        new_pat(&app, &access_token, "one").await,
-        new_pat(&app, &access_token, "two").await,
+        app.new_pat(
+            &access_token,
+            json!({ "name": "one", "expires_in_days": 30 }),
+        )
+        .await
+        .1,
+        app.new_pat(
+            &access_token,
+            json!({ "name": "two", "expires_in_days": 30 }),
+        )
+        .await
+        .1,
     ];
     let revoke = |id: i64| {
         app.browser()
@@ -237,17 +206,14 @@ async fn an_admin_revokes_every_credential_of_a_user(app: TestApp) {
     assert_eq!(answer.status(), StatusCode::OK);
     assert_eq!(json(answer).await, json!({ "revoked": 2 }));
     for pat in &pats {
-        assert_eq!(me_status(&app, pat).await, StatusCode::UNAUTHORIZED);
+        assert_eq!(app.me_status(pat).await, StatusCode::UNAUTHORIZED);
     }
-    assert_eq!(
-        me_status(&app, &access_token).await,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(app.me_status(&access_token).await, StatusCode::UNAUTHORIZED);
     let me = session.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
     // The account itself stays usable; no one else's credentials were touched.
     app.signed_in("alice", USER_PASSWORD).await;
-    assert_eq!(me_status(&app, &admin).await, StatusCode::OK);
+    assert_eq!(app.me_status(&admin).await, StatusCode::OK);
     assert_eq!(
         revoke(999_999).await.unwrap().status(),
         StatusCode::NOT_FOUND
@@ -385,7 +351,7 @@ async fn the_password_grant_takes_client_credentials_as_basic(app: TestApp) {
         .as_str()
         .unwrap()
         .to_owned();
-    assert_eq!(me_status(&app, &token).await, StatusCode::OK);
+    assert_eq!(app.me_status(&token).await, StatusCode::OK);
     for origin in [None, Some("https://elsewhere.example")] {
         let refused = grant("wrong", origin).await.unwrap();
         assert_eq!(refused.status(), StatusCode::BAD_REQUEST);

@@ -10,16 +10,7 @@ on_both_backends!(crate::common::TestApp::spawn =>
 );
 
 async fn listed(app: &TestApp, bearer: &str) -> Value {
-    json(
-        app.browser()
-            .get(app.url("/api/v1/tokens"))
-            .bearer_auth(bearer)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["tokens"][0]
-        .clone()
+    app.tokens_of(bearer).await[0].clone()
 }
 
 async fn new_token(app: &TestApp) -> (String, String) {
@@ -45,13 +36,7 @@ async fn requests_are_counted_per_day(app: TestApp) {
     assert_eq!(fresh["usage"].as_array().unwrap().len(), 30);
     assert!(fresh["last_used_ips"].as_array().unwrap().is_empty());
     for _ in 0..3 {
-        let me = app
-            .browser()
-            .get(app.url("/api/v1/me"))
-            .bearer_auth(&secret)
-            .send()
-            .await
-            .unwrap();
+        let me = app.get_as("/api/v1/me", &secret).await;
         assert_eq!(me.status(), StatusCode::OK);
     }
     // A use through the verify endpoint counts too.
@@ -77,12 +62,7 @@ async fn requests_are_counted_per_day(app: TestApp) {
     // Tomorrow's requests land on tomorrow, and 30 days on the oldest fall off.
     app.clock.advance(chrono::Duration::days(1));
     let bearer = app.access_token("alice", USER_PASSWORD).await;
-    app.browser()
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&secret)
-        .send()
-        .await
-        .unwrap();
+    app.get_as("/api/v1/me", &secret).await;
     app.state.token_use.flush(app.state.store.as_ref()).await;
     let next = listed(&app, &bearer).await;
     assert_eq!(next["usage"][28]["count"], 4);
@@ -180,16 +160,7 @@ async fn tokens_are_edited_with_a_plain_form() {
         saved.headers()["location"],
         format!("/settings/tokens?saved={id}")
     );
-    let token = json(
-        app.browser()
-            .get(app.url("/api/v1/tokens"))
-            .bearer_auth(&root)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await["tokens"][0]
-        .clone();
+    let token = json(app.get_as("/api/v1/tokens", &root).await).await["tokens"][0].clone();
     assert_eq!(token["name"], "nightly backup");
     assert_eq!(token["access"], "read");
     assert_eq!(token["allowed_ips"], json!(["10.0.0.0/8", "192.0.2.1"]));

@@ -246,6 +246,74 @@ impl TestApp {
         self.rpc_as(&self.client, endpoint, form).await
     }
 
+    /// A request to the API with a Bearer credential (and a JSON body, if any).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        bearer: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .browser()
+            .request(method, self.url(path))
+            .bearer_auth(bearer);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// `GET path` with a Bearer credential.
+    pub async fn get_as(&self, path: &str, bearer: &str) -> reqwest::Response {
+        self.call(reqwest::Method::GET, path, bearer, None).await
+    }
+
+    /// The status `GET /api/v1/me` answers a credential: whether it works.
+    pub async fn me_status(&self, bearer: &str) -> reqwest::StatusCode {
+        self.get_as("/api/v1/me", bearer).await.status()
+    }
+
+    /// A new token of the caller's from `body` (the name and expiry at least): its listing and
+    /// its secret.
+    pub async fn new_pat(
+        &self,
+        bearer: &str,
+        body: serde_json::Value,
+    ) -> (serde_json::Value, String) {
+        let response = self
+            .call(
+                reqwest::Method::POST,
+                "/api/v1/tokens",
+                bearer,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(response.status(), reqwest::StatusCode::CREATED, "{body}");
+        let created = json(response).await;
+        let secret = created["secret"].as_str().unwrap().to_owned();
+        (created["token"].clone(), secret)
+    }
+
+    /// The caller's tokens, as listed.
+    pub async fn tokens_of(&self, bearer: &str) -> Vec<serde_json::Value> {
+        let listed = json(self.get_as("/api/v1/tokens", bearer).await).await;
+        listed["tokens"].as_array().unwrap().clone()
+    }
+
+    /// The id of `username`, as an administrator sees it.
+    pub async fn user_id(&self, admin: &str, username: &str) -> i64 {
+        let users = json(self.get_as("/api/v1/admin/users", admin).await).await;
+        users["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|user| user["username"] == username)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    }
+
     /// Runs first-run setup; `self.client` is then signed in as the administrator `root`.
     pub async fn set_up(&self) {
         let response = self
