@@ -118,6 +118,17 @@ pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Sign
     Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.for_field(field))))
 }
 
+/// Why a page shows nothing: `forbidden` for someone not allowed to see it, else the error's
+/// own sentence.
+#[component]
+pub fn PageRefusal(error: AppError, forbidden: &'static str) -> impl IntoView {
+    let message = match error {
+        AppError::Forbidden => forbidden.to_owned(),
+        other => other.to_string(),
+    };
+    view! { <div class="alert error" role="alert">{message}</div> }
+}
+
 /// The error that belongs to no field, shown above the form.
 #[component]
 pub fn FormAlert(error: Signal<Option<AppError>>) -> impl IntoView {

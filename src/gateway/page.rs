@@ -2,7 +2,7 @@
 //! administrator registers one by name, copies its secret from the one-time reveal, and removes
 //! it (a plain form) when it is no longer needed.
 
-use crate::components::{field_error, posted_error, FormAlert, TextField};
+use crate::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
@@ -83,13 +83,8 @@ pub fn AdminClientsPage() -> impl IntoView {
                         <ClientTable clients />
                         <RegisterClientForm />
                     }.into_any(),
-                    Err(AppError::Forbidden) => view! {
-                        <div class="alert error" role="alert">
-                            "Only administrators can manage clients."
-                        </div>
-                    }.into_any(),
                     Err(error) => view! {
-                        <div class="alert error" role="alert">{error.to_string()}</div>
+                        <PageRefusal error forbidden="Only administrators can manage clients." />
                     }.into_any(),
                 }
             })}

@@ -483,11 +483,7 @@ macro_rules! impl_store {
                 now: DateTime<Utc>,
             ) -> StoreResult<Option<PatRecord>> {
                 let mut tx = self.begin_write(WriteLock::User(user_id)).await?;
-                let sql = format!(
-                    "SELECT {PAT_COLUMNS} FROM {PAT_TABLES} WHERE p.id = $1 AND p.user_id = $2"
-                );
-                let row = sqlx::query(&sql).bind(id).bind(user_id).fetch_optional(&mut *tx).await?;
-                let Some(mut token) = row.as_ref().map(pat_from_row).transpose()? else {
+                let Some(mut token) = pat_of_user(&mut *tx, user_id, id).await? else {
                     tx.rollback().await?;
                     return Ok(None);
                 };
@@ -545,11 +541,7 @@ macro_rules! impl_store {
                 limit: usize,
             ) -> StoreResult<Option<PatRecord>> {
                 let mut tx = self.begin_write(WriteLock::User(user_id)).await?;
-                let sql = format!(
-                    "SELECT {PAT_COLUMNS} FROM {PAT_TABLES} WHERE p.id = $1 AND p.user_id = $2"
-                );
-                let row = sqlx::query(&sql).bind(id).bind(user_id).fetch_optional(&mut *tx).await?;
-                let Some(mut token) = row.as_ref().map(pat_from_row).transpose()? else {
+                let Some(mut token) = pat_of_user(&mut *tx, user_id, id).await? else {
                     tx.rollback().await?;
                     return Ok(None);
                 };
@@ -919,6 +911,18 @@ macro_rules! impl_store {
                     .try_get::<Option<i64>, _>("oldest_by_client")?
                     .map(from_millis),
             })
+        }
+
+        /// One of a user's tokens.
+        async fn pat_of_user(
+            conn: &mut DbConnection,
+            user_id: i64,
+            id: i64,
+        ) -> StoreResult<Option<PatRecord>> {
+            let sql =
+                format!("SELECT {PAT_COLUMNS} FROM {PAT_TABLES} WHERE p.id = $1 AND p.user_id = $2");
+            let row = sqlx::query(&sql).bind(id).bind(user_id).fetch_optional(&mut *conn).await?;
+            Ok(row.as_ref().map(pat_from_row).transpose()?)
         }
 
         /// Revokes a user's tokens that are neither revoked nor expired.

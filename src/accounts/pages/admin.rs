@@ -4,7 +4,7 @@
 //! back here saying what happened; it needs no WebAssembly.
 
 use crate::accounts::rules::Role;
-use crate::components::{field_error, posted_error, FormAlert, TextField};
+use crate::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
@@ -151,13 +151,8 @@ pub fn AdminUsersPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match users.await {
                     Ok(users) => view! { <UserAdministration users /> }.into_any(),
-                    Err(AppError::Forbidden) => view! {
-                        <div class="alert error" role="alert">
-                            "Only administrators can manage users."
-                        </div>
-                    }.into_any(),
                     Err(error) => view! {
-                        <div class="alert error" role="alert">{error.to_string()}</div>
+                        <PageRefusal error forbidden="Only administrators can manage users." />
                     }.into_any(),
                 }
             })}
