@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/tokens/:id/edit") view=crate::tokens::page::EditTokenPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/clients") view=crate::gateway::page::AdminClientsPage />
+                    <Route path=path!("/admin/tokens") view=crate::admin::page::AdminTokensPage />
                 </Routes>
             </main>
         </Router>

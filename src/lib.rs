@@ -8,7 +8,6 @@
 #![recursion_limit = "256"]
 
 pub mod accounts;
-#[cfg(feature = "ssr")]
 pub mod admin;
 pub mod app;
 pub mod components;

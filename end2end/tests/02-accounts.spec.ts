@@ -34,7 +34,8 @@ test("sign in, return where you were going, edit the profile, sign out", async (
   await page.locator(".user-menu summary").click();
   const menu = page.getByRole("navigation", { name: "User menu" });
   await expect(menu.getByRole("link", { name: "Profile" })).toBeVisible();
-  await expect(menu.getByRole("link", { name: "Tokens" })).toBeVisible();
+  await expect(menu.getByRole("link", { name: "Tokens", exact: true })).toBeVisible();
+  await expect(menu.getByRole("link", { name: "All tokens" })).toBeVisible();
   await expect(menu.getByRole("link", { name: "Users" })).toBeVisible();
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);

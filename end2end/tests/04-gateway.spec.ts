@@ -143,3 +143,22 @@ test("a token is edited on a page of its own, without WebAssembly", async ({ pag
   await expect(row.locator("svg.usage")).toHaveAttribute("aria-label", /requests in the last 30 days/);
   await page.screenshot({ path: `${screenshotDir}/tokens-activity.png`, fullPage: true });
 });
+
+test("administrators see every token, filter them and revoke one", async ({ page }) => {
+  await signIn(page);
+  await page.locator(".user-menu summary").click();
+  await page.getByRole("navigation", { name: "User menu" }).getByRole("link", { name: "All tokens" }).click();
+  await expect(page).toHaveURL(/\/admin\/tokens$/);
+  await expect(page.getByRole("heading", { name: "All tokens" })).toBeVisible();
+  await page.getByLabel("Owner").selectOption({ label: "grace" });
+  await page.getByLabel("Status").selectOption("active");
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/status=active/);
+  const row = page.getByRole("row").filter({ hasText: "Rotated weekly" });
+  await expect(row).toContainText("grace");
+  await expectAccessible(page);
+  await page.screenshot({ path: `${screenshotDir}/admin-tokens.png`, fullPage: true });
+  await row.getByRole("button", { name: "Revoke Rotated weekly of grace" }).click();
+  await expect(page.getByText(/Token \d+ is revoked\./)).toBeVisible();
+  await expect(page.getByRole("row").filter({ hasText: "Rotated weekly" })).toHaveCount(0);
+});

@@ -3,6 +3,7 @@
 //! services as the pages. The OpenAPI document is generated from these handlers, so it cannot
 //! drift from the router.
 
+mod admin_tokens;
 mod clients;
 pub mod error;
 mod extract;
@@ -63,6 +64,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(users::router())
         .merge(clients::router())
         .merge(leaks::router())
+        .merge(admin_tokens::router())
 }
 
 /// The OpenAPI 3 document of every route below.

@@ -1,8 +1,7 @@
-//! `/api/v1/tokens`: the caller's own tokens (SPEC §5, §17), and the administrator's revocation
-//! of anyone's (`DELETE /api/v1/admin/tokens/{id}`).
+//! `/api/v1/tokens`: the caller's own tokens (SPEC §5, §10, §17).
 
 use super::error::ErrorBody;
-use super::extract::{Admin, Authenticated, IdPath, JsonBody, OptionalJsonBody};
+use super::extract::{Authenticated, IdPath, JsonBody, OptionalJsonBody};
 use super::ApiError;
 use crate::accounts::principal::Principal;
 use crate::server::AppState;
@@ -26,7 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(regenerate_token))
         .routes(routes!(own_token, delete_own_token))
         .routes(routes!(regenerate_own_token))
-        .routes(routes!(revoke_token))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -86,12 +84,31 @@ pub struct UserRef {
     username: String,
 }
 
+impl From<crate::store::UserRef> for UserRef {
+    fn from(user: crate::store::UserRef) -> UserRef {
+        UserRef {
+            id: user.id,
+            username: user.username,
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ApiTokenStatus {
     Active,
     Expired,
     Revoked,
+}
+
+impl ApiTokenStatus {
+    pub fn of(token: &crate::store::PatRecord, now: DateTime<Utc>) -> ApiTokenStatus {
+        match TokenStatus::of(token.expires_at, token.revoked.is_some(), now) {
+            TokenStatus::Revoked => ApiTokenStatus::Revoked,
+            TokenStatus::Expired => ApiTokenStatus::Expired,
+            TokenStatus::Active | TokenStatus::ExpiringSoon => ApiTokenStatus::Active,
+        }
+    }
 }
 
 impl Token {
@@ -101,11 +118,7 @@ impl Token {
             addresses,
             usage,
         } = summary;
-        let status = match TokenStatus::of(token.expires_at, token.revoked.is_some(), now) {
-            TokenStatus::Revoked => ApiTokenStatus::Revoked,
-            TokenStatus::Expired => ApiTokenStatus::Expired,
-            TokenStatus::Active | TokenStatus::ExpiringSoon => ApiTokenStatus::Active,
-        };
+        let status = ApiTokenStatus::of(&token, now);
         let revoked = token.revoked;
         Token {
             status,
@@ -120,10 +133,7 @@ impl Token {
             allowed_ips: token.allowed_ips.entries(),
             revoked_at: revoked.as_ref().map(|r| r.at),
             revoked_reason: revoked.as_ref().map(|r| r.reason),
-            revoked_by: revoked.and_then(|r| r.by).map(|by| UserRef {
-                id: by.id,
-                username: by.username,
-            }),
+            revoked_by: revoked.and_then(|r| r.by).map(UserRef::from),
             last_used_ips: addresses
                 .into_iter()
                 .map(|seen| SeenIp {
@@ -348,21 +358,6 @@ pub async fn delete_token(
     IdPath(id): IdPath,
 ) -> Result<StatusCode, ApiError> {
     tokens::delete(&state, caller.user.id, id).await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-/// Revokes any user's token (administrators only): it stops working at once and stays listed
-/// for its owner as revoked, with who revoked it and when.
-#[utoipa::path(delete, path = "/api/v1/admin/tokens/{id}", tag = "admin",
-    params(("id" = i64, Path, description = "The token's id")),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, description = "No such token, or already revoked", body = ErrorBody)))]
-pub async fn revoke_token(
-    State(state): State<AppState>,
-    Admin(admin): Admin,
-    IdPath(id): IdPath,
-) -> Result<StatusCode, ApiError> {
-    tokens::revoke(&state, admin.user.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -229,6 +229,45 @@ pub struct TokenActivity {
     pub usage: std::collections::HashMap<i64, Vec<UsageCount>>,
 }
 
+/// Which tokens an administrator's inventory lists (SPEC §14); `None` leaves a filter out.
+#[derive(Clone, Debug, Default)]
+pub struct InventoryFilter {
+    pub user_id: Option<i64>,
+    pub status: Option<InventoryStatus>,
+    /// Active tokens that expire before this instant.
+    pub expires_before: Option<DateTime<Utc>>,
+    /// Tokens not used (nor created) since this instant.
+    pub unused_since: Option<DateTime<Utc>>,
+    /// Tokens with an id below this one (the next page).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InventoryStatus {
+    Active,
+    Expired,
+    Revoked,
+}
+
+impl InventoryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InventoryStatus::Active => "active",
+            InventoryStatus::Expired => "expired",
+            InventoryStatus::Revoked => "revoked",
+        }
+    }
+}
+
+/// A token in the inventory: with its owner and the address it was last used from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InventoryEntry {
+    pub token: PatRecord,
+    pub owner: UserRef,
+    pub last_ip: Option<String>,
+}
+
 /// How many distinct addresses a token keeps.
 pub const MAX_ADDRESSES: i64 = 5;
 
@@ -434,6 +473,12 @@ pub trait Store: Send + Sync + 'static {
     async fn add_pat_usage(&self, counts: &[UsageCount]) -> StoreResult<()>;
     /// The addresses and daily requests (from day `since_day` on) of a user's tokens.
     async fn pat_activity(&self, user_id: i64, since_day: i64) -> StoreResult<TokenActivity>;
+    /// Every user's tokens that pass `filter`, newest first, at most `filter.limit`.
+    async fn inventory(
+        &self,
+        filter: &InventoryFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<InventoryEntry>>;
     /// Revokes the live tokens (neither revoked nor expired) among these digests; which.
     async fn revoke_leaked_pats(
         &self,

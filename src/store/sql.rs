@@ -9,7 +9,7 @@ macro_rules! impl_store {
         use crate::store::{
             AccessChange, Account, ClientRecord, LoginFailures, LoginLimits, LoginReservation, NewPat,
             NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Renewal, Revocation,
-            RevokedPat, SeenAddress, SessionRecord, TokenActivity, UsageCount, MAX_ADDRESSES,
+            InventoryEntry, InventoryFilter, RevokedPat, SeenAddress, SessionRecord, TokenActivity, UsageCount, MAX_ADDRESSES,
             StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
         };
         use crate::time::{from_millis, to_millis};
@@ -705,6 +705,56 @@ macro_rules! impl_store {
                     });
                 }
                 Ok(activity)
+            }
+
+            async fn inventory(
+                &self,
+                filter: &InventoryFilter,
+                now: DateTime<Utc>,
+            ) -> StoreResult<Vec<InventoryEntry>> {
+                // Each filter is a parameter that is either NULL (left out) or applies; the casts
+                // give both backends the parameter's type when it is NULL.
+                let sql = format!(
+                    "SELECT {PAT_COLUMNS}, o.username AS owner_username, \
+                       (SELECT a.ip FROM token_addresses a WHERE a.token_id = p.id \
+                        ORDER BY a.last_seen_at DESC LIMIT 1) AS last_ip \
+                     FROM {PAT_TABLES} JOIN users o ON o.id = p.user_id \
+                     WHERE (CAST($1 AS BIGINT) IS NULL OR p.user_id = $1) \
+                       AND (CAST($2 AS TEXT) IS NULL \
+                         OR ($2 = 'active' AND p.revoked_at IS NULL AND p.expires_at > $3) \
+                         OR ($2 = 'expired' AND p.revoked_at IS NULL AND p.expires_at <= $3) \
+                         OR ($2 = 'revoked' AND p.revoked_at IS NOT NULL)) \
+                       AND (CAST($4 AS BIGINT) IS NULL \
+                         OR (p.revoked_at IS NULL AND p.expires_at > $3 AND p.expires_at <= $4)) \
+                       AND (CAST($5 AS BIGINT) IS NULL \
+                         OR COALESCE(p.last_used_at, p.created_at) <= $5) \
+                       AND (CAST($6 AS BIGINT) IS NULL OR p.id < $6) \
+                     ORDER BY p.id DESC LIMIT $7"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(filter.user_id)
+                    .bind(filter.status.map(|status| status.as_str()))
+                    .bind(to_millis(now))
+                    .bind(filter.expires_before.map(to_millis))
+                    .bind(filter.unused_since.map(to_millis))
+                    .bind(filter.before_id)
+                    .bind(filter.limit)
+                    .fetch_all(&self.pool)
+                    .await?;
+                rows.iter()
+                    .map(|row| {
+                        let token = pat_from_row(row)?;
+                        Ok(InventoryEntry {
+                            owner: UserRef {
+                                id: token.user_id,
+                                username: row.try_get("owner_username")?,
+                            },
+                            last_ip: row.try_get("last_ip")?,
+                            token,
+                        })
+                    })
+                    .collect::<sqlx::Result<_>>()
+                    .map_err(StoreError::from)
             }
 
             async fn revoke_leaked_pats(

@@ -847,6 +847,7 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         "POST /api/v1/credentials/revoke",
         "GET /api/v1/gitlab/revocable_token_types",
         "POST /api/v1/gitlab/revoke_tokens",
+        "GET /api/v1/admin/tokens",
     ];
     routes.sort();
     assert_eq!(documented, routes);

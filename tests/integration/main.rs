@@ -11,6 +11,7 @@ mod gateway;
 mod hostile;
 mod housekeeping;
 mod http;
+mod inventory;
 mod leaks;
 mod logs;
 mod processes;

@@ -70,6 +70,7 @@ pub fn UserMenu() -> impl IntoView {
                                     {admin.then(|| view! {
                                         <p class="menu-heading">"Admin"</p>
                                         <a href="/admin/users">"Users"</a>
+                                        <a href="/admin/tokens">"All tokens"</a>
                                         <a href="/admin/clients">"Clients"</a>
                                     })}
                                     <form method="post" action="/logout">

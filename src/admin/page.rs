@@ -1,0 +1,296 @@
+//! Admin › Tokens (`/admin/tokens`, SPEC §14): every user's tokens with their owner, status,
+//! access, dates and last address, filtered by a plain GET form and paged; each live one can be
+//! revoked with a plain form. Rendered on the server; it needs no WebAssembly.
+
+use crate::components::{posted_error, FormAlert, PageRefusal};
+use crate::errors::AppError;
+use crate::time::LocalTime;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryRow {
+    pub id: i64,
+    pub name: String,
+    pub owner: String,
+    pub status: String,
+    pub live: bool,
+    pub access: String,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub created_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_milliseconds")]
+    pub expires_at: DateTime<Utc>,
+    #[serde(with = "chrono::serde::ts_milliseconds_option")]
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_ip: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InventoryView {
+    pub rows: Vec<InventoryRow>,
+    pub next: Option<i64>,
+    /// Every user, for the owner filter: id and username.
+    pub users: Vec<(i64, String)>,
+}
+
+/// The filters of the page's address, as typed: blank ones are left out.
+#[server(prefix = "/rpc", endpoint = "admin_inventory")]
+pub async fn inventory(
+    user_id: Option<String>,
+    status: Option<String>,
+    expires_within_days: Option<String>,
+    unused_for_days: Option<String>,
+    before: Option<String>,
+) -> Result<InventoryView, AppError> {
+    use super::inventory::{self, InventoryRequest};
+    use crate::accounts::pages::on_server;
+    use crate::store::InventoryStatus;
+    use crate::tokens::rules::TokenStatus;
+    on_server::admin()?;
+    let state = on_server::state();
+    let number = |text: Option<String>| text.and_then(|t| t.trim().parse::<i64>().ok());
+    let request = InventoryRequest {
+        user_id: number(user_id),
+        status: match status.as_deref() {
+            Some("active") => Some(InventoryStatus::Active),
+            Some("expired") => Some(InventoryStatus::Expired),
+            Some("revoked") => Some(InventoryStatus::Revoked),
+            _ => None,
+        },
+        expires_within_days: number(expires_within_days),
+        unused_for_days: number(unused_for_days),
+        before: number(before),
+        limit: Some(50),
+    };
+    let page = inventory::list(&state, &request).await?;
+    let now = state.clock.now();
+    let rows = page
+        .entries
+        .into_iter()
+        .map(|entry| {
+            let token = entry.token;
+            let status = TokenStatus::of(token.expires_at, token.revoked.is_some(), now);
+            InventoryRow {
+                id: token.id,
+                name: token.name,
+                owner: entry.owner.username,
+                status: status.label().to_owned(),
+                live: status.is_active(),
+                access: token.access.label().to_owned(),
+                created_at: token.created_at,
+                expires_at: token.expires_at,
+                last_used_at: token.last_used_at,
+                last_ip: entry.last_ip,
+            }
+        })
+        .collect();
+    let users = state
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .map(|user| (user.id, user.username))
+        .collect();
+    Ok(InventoryView {
+        rows,
+        next: page.next,
+        users,
+    })
+}
+
+/// Revokes a token from the inventory; a plain post goes back to it.
+#[server(prefix = "/rpc", endpoint = "admin_revoke_token")]
+pub async fn revoke_token(id: i64, back: String) -> Result<(), AppError> {
+    use crate::accounts::pages::on_server;
+    let admin = on_server::admin()?;
+    crate::tokens::service::revoke(&on_server::state(), admin.user.id, id).await?;
+    let back = crate::web::guard::safe_next(&back);
+    let separator = if back.contains('?') { '&' } else { '?' };
+    on_server::back_to_form(&format!("{back}{separator}revoked={id}"));
+    Ok(())
+}
+
+#[component]
+pub fn AdminTokensPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if matches!(
+        crate::accounts::pages::on_server::admin(),
+        Err(AppError::Forbidden)
+    ) {
+        crate::accounts::pages::on_server::set_status(http::StatusCode::FORBIDDEN);
+    }
+    let query = use_query_map();
+    let get = move |name: &str| query.with_untracked(|q| q.get(name));
+    let filters = (
+        get("user_id"),
+        get("status"),
+        get("expires_within_days"),
+        get("unused_for_days"),
+        get("before"),
+    );
+    let page = Resource::new(
+        move || filters.clone(),
+        |(user_id, status, expires, unused, before)| {
+            inventory(user_id, status, expires, unused, before)
+        },
+    );
+    view! {
+        <Title text="All tokens" />
+        <p class="eyebrow">"Admin"</p>
+        <h1>"All tokens"</h1>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match page.await {
+                    Ok(view) => view! { <Inventory view /> }.into_any(),
+                    Err(error) => view! {
+                        <PageRefusal error forbidden="Only administrators can see every token." />
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Inventory(view: InventoryView) -> impl IntoView {
+    let query = use_query_map();
+    let get = move |name: &str| query.with_untracked(|q| q.get(name)).unwrap_or_default();
+    let (user_id, status) = (get("user_id"), get("status"));
+    let revoke_error = Signal::stored(posted_error(RevokeToken::PATH));
+    let revoked = query
+        .with_untracked(|q| q.get("revoked"))
+        .filter(|_| revoke_error.with_untracked(Option::is_none));
+    // Where a revocation returns to: this page as filtered, without an earlier notice.
+    let here = {
+        let pairs: Vec<(String, String)> = [
+            "user_id",
+            "status",
+            "expires_within_days",
+            "unused_for_days",
+            "before",
+        ]
+        .iter()
+        .map(|name| (name.to_string(), get(name)))
+        .filter(|(_, value)| !value.is_empty())
+        .collect();
+        let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        if query.is_empty() {
+            "/admin/tokens".to_owned()
+        } else {
+            format!("/admin/tokens?{}", query.join("&"))
+        }
+    };
+    let next = view.next.map(|before| {
+        let mut link = here.replace("&before=", "&_=").replace("?before=", "?_=");
+        link.push(if link.contains('?') { '&' } else { '?' });
+        format!("{link}before={before}")
+    });
+    let status_option = |value: &'static str, label: &'static str| {
+        let selected = status == value;
+        view! { <option value=value selected=selected>{label}</option> }
+    };
+    view! {
+        <form method="get" action="/admin/tokens" class="card filters">
+            <div class="grid-4">
+                <div class="field">
+                    <label for="filter-user">"Owner"</label>
+                    <select id="filter-user" name="user_id">
+                        <option value="">"Everyone"</option>
+                        {view.users.into_iter().map(|(id, username)| {
+                            let selected = user_id == id.to_string();
+                            view! { <option value=id.to_string() selected=selected>{username}</option> }
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="filter-status">"Status"</label>
+                    <select id="filter-status" name="status">
+                        {status_option("", "Any")}
+                        {status_option("active", "Active")}
+                        {status_option("expired", "Expired")}
+                        {status_option("revoked", "Revoked")}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="filter-expires">"Expires within (days)"</label>
+                    <input id="filter-expires" name="expires_within_days" type="number" min="0"
+                        max="3650" value=get("expires_within_days") />
+                </div>
+                <div class="field">
+                    <label for="filter-unused">"Unused for (days)"</label>
+                    <input id="filter-unused" name="unused_for_days" type="number" min="0"
+                        max="36500" value=get("unused_for_days") />
+                </div>
+            </div>
+            <div class="form-actions">
+                <a class="button secondary" href="/admin/tokens">"Clear"</a>
+                <button type="submit" class="button">"Filter"</button>
+            </div>
+        </form>
+        <FormAlert error=revoke_error />
+        {revoked.map(|id| view! {
+            <div class="alert success" role="status">{format!("Token {id} is revoked.")}</div>
+        })}
+        {if view.rows.is_empty() {
+            view! { <div class="empty card"><h2>"No tokens match"</h2></div> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="data">
+                        <caption class="visually-hidden">"Every user's tokens, newest first"</caption>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Token"</th>
+                                <th scope="col">"Owner"</th>
+                                <th scope="col">"Status"</th>
+                                <th scope="col">"Access"</th>
+                                <th scope="col">"Created"</th>
+                                <th scope="col">"Expires"</th>
+                                <th scope="col">"Last used"</th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {view.rows.into_iter().map(|row| {
+                                let label = format!("Revoke {} of {}", row.name, row.owner);
+                                let back = here.clone();
+                                view! {
+                                    <tr>
+                                        <td data-label="Token">{row.name.clone()}</td>
+                                        <td data-label="Owner">{row.owner.clone()}</td>
+                                        <td data-label="Status">{row.status.clone()}</td>
+                                        <td data-label="Access">{row.access.clone()}</td>
+                                        <td data-label="Created"><LocalTime at=row.created_at /></td>
+                                        <td data-label="Expires"><LocalTime at=row.expires_at /></td>
+                                        <td data-label="Last used">
+                                            {match row.last_used_at {
+                                                Some(at) => view! { <LocalTime at /> }.into_any(),
+                                                None => view! { <span class="muted">"Never"</span> }.into_any(),
+                                            }}
+                                            {row.last_ip.clone().map(|ip| view! { <span class="token-access">"from " {ip}</span> })}
+                                        </td>
+                                        <td class="actions">
+                                            {row.live.then(|| view! {
+                                                <form method="post" action=RevokeToken::url()>
+                                                    <input type="hidden" name="id" value=row.id.to_string() />
+                                                    <input type="hidden" name="back" value=back />
+                                                    <button type="submit" class="button small danger"
+                                                        aria-label=label>"Revoke"</button>
+                                                </form>
+                                            })}
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                </div>
+            }.into_any()
+        }}
+        {next.map(|link| view! { <p class="pager"><a class="button secondary" href=link>"Next page"</a></p> })}
+    }
+}
