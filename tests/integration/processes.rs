@@ -333,3 +333,41 @@ async fn two_instances_share_one_postgres() {
         .iter()
         .all(|s| *s == StatusCode::BAD_REQUEST || *s == StatusCode::TOO_MANY_REQUESTS));
 }
+
+/// `.env` is read from the working folder only (issue 13): one in a parent folder belongs to
+/// some other installation and must change nothing.
+#[test]
+fn a_parent_folders_env_file_is_not_read() {
+    let root = crate::common::suite_dir()
+        .join("dotenv")
+        .join(std::process::id().to_string());
+    let child = root.join("installation");
+    std::fs::create_dir_all(&child).unwrap();
+    // Were this read, the command would fail: nothing listens there.
+    std::fs::write(
+        root.join(".env"),
+        "DATABASE_URL=postgres://nobody@127.0.0.1:1/nowhere\n",
+    )
+    .unwrap();
+    let run = |folder: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_patio"))
+            .args(["admin", "reset-password", "admin"])
+            .current_dir(folder)
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let output = run(&child);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(child.join("data/patio.db").exists(), "the default database");
+    // In the folder that holds it, it is read.
+    let output = run(&root);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("could not open the database"));
+    std::fs::remove_dir_all(&root).unwrap();
+}
