@@ -22,6 +22,11 @@ use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+/// Sign-in attempts whose bookkeeping may use the database at once. The PostgreSQL pool has 4
+/// connections on 2 cores: with two left for API requests, a successful-sign-in flood does not
+/// make them wait (BENCHMARKS-postgres.md).
+const LOGIN_SLOTS: usize = 2;
+
 /// Largest request body Patio reads (SPEC §5).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -36,6 +41,9 @@ pub struct AppState {
     pub client_failures: crate::gateway::clients::ClientFailures,
     /// Introspection clients read recently.
     pub known_clients: crate::gateway::clients::KnownClients,
+    /// Sign-in attempts being counted in the store at once: at most `LOGIN_SLOTS`, so a flood of
+    /// sign-ins never holds more than a few of the pool's connections.
+    pub login_slots: Arc<tokio::sync::Semaphore>,
     /// Tokens' use, counted in memory between flushes.
     pub token_use: crate::tokens::usage::TokenUse,
     /// Leaked-token reports per address in the last hour.
@@ -59,6 +67,7 @@ impl AppState {
             known_clients: Default::default(),
             leak_reports: Default::default(),
             token_use: Default::default(),
+            login_slots: Arc::new(tokio::sync::Semaphore::new(LOGIN_SLOTS)),
             set_up: Arc::new(AtomicBool::new(false)),
         }
     }

@@ -204,17 +204,21 @@ async fn check_password(
         per_username: MAX_FAILURES_PER_USERNAME,
         per_client: MAX_FAILURES_PER_CLIENT,
     };
-    let reservation = match state
-        .store
-        .reserve_login_attempt(key, client, now, limits)
-        .await?
-    {
+    let reserved = {
+        let _slot = state.login_slots.acquire().await;
+        state
+            .store
+            .reserve_login_attempt(key, client, now, limits)
+            .await?
+    };
+    let reservation = match reserved {
         Ok(reservation) => reservation,
         Err(failures) => return Err(rate_limited(&failures, &limits, now)),
     };
     let verified = state.passwords.verify(password, stored).await;
     if verified == Ok(true) || verified.is_err() {
         // A right password, or one that was never checked, is no failure.
+        let _slot = state.login_slots.acquire().await;
         state.store.cancel_login_attempt(reservation).await?;
     }
     Ok(verified?)
