@@ -8,7 +8,7 @@ use crate::gateway::clients::{self, ClientError};
 use crate::server::AppState;
 use crate::store::ClientRecord;
 use axum::extract::State;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -107,11 +107,9 @@ pub async fn create_client(
         client: registered.client.into(),
         client_secret: registered.secret.into_exposed(),
     };
-    let mut response = (StatusCode::CREATED, Json(body)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    Ok(super::tokens::no_store(
+        (StatusCode::CREATED, Json(body)).into_response(),
+    ))
 }
 
 /// Removes an introspection client: its secret stops working at once.

@@ -294,7 +294,7 @@ pub async fn create_token(
 }
 
 /// A response that carries a secret must never be cached.
-fn no_store(mut response: Response) -> Response {
+pub(super) fn no_store(mut response: Response) -> Response {
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
