@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/tokens") view=TokensPage />
                     <Route path=path!("/settings/tokens/:id/edit") view=crate::tokens::page::EditTokenPage />
+                    <Route path=path!("/settings/security") view=crate::events::SecurityPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/clients") view=crate::gateway::page::AdminClientsPage />
                     <Route path=path!("/admin/tokens") view=crate::admin::page::AdminTokensPage />

@@ -12,6 +12,7 @@ pub mod admin;
 pub mod app;
 pub mod components;
 pub mod errors;
+pub mod events;
 pub mod time;
 pub mod tokens;
 

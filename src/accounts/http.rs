@@ -5,7 +5,8 @@ use super::service::{self, AccountError};
 use super::sessions;
 use crate::api::ApiError;
 use crate::server::AppState;
-use crate::web::{Caller, ClientAddress};
+use crate::events::rules::Origin;
+use crate::web::Caller;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -22,6 +23,7 @@ pub fn routes() -> Router<AppState> {
 /// `POST /logout`: ends the session and returns to the sign-in page.
 async fn logout(
     State(state): State<AppState>,
+    origin: Origin,
     Extension(Caller(caller)): Extension<Caller>,
 ) -> Response {
     if let Some(Principal {
@@ -29,7 +31,8 @@ async fn logout(
         ..
     }) = caller
     {
-        if let Err(error) = state.store.delete_session(&digest).await {
+        let now = state.clock.now();
+        if let Err(error) = state.store.sign_out(&digest, now, &origin).await {
             return ApiError::from(error).into_response();
         }
     }
@@ -46,7 +49,7 @@ async fn logout(
 /// be registered; the `Authorization` header is never read as a user's credential.
 async fn connect_token(
     State(state): State<AppState>,
-    client: ClientAddress,
+    origin: Origin,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -84,7 +87,7 @@ async fn connect_token(
                 "`username` and `password` are required.",
             ));
         };
-        let token = service::issue_access_token(&state, username, password, &client.to_string())
+        let token = service::issue_access_token(&state, username, password, &origin)
             .await
             .map_err(OAuthError::from)?;
         Ok(Json(serde_json::json!({

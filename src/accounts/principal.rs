@@ -3,6 +3,8 @@
 //! role and active flag are read fresh on every request, so changes apply at once.
 
 use super::sessions;
+use crate::events::rules::{EventKind, Origin};
+use crate::events::service as events;
 use crate::server::AppState;
 use crate::store::{Account, StoreError};
 use crate::tokens::allowlist::AllowList;
@@ -10,7 +12,7 @@ use crate::tokens::rules::Access;
 use crate::tokens::secret;
 use chrono::{DateTime, Duration, Utc};
 use http::header::{HeaderMap, AUTHORIZATION};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 #[derive(Clone, Debug)]
 pub struct Principal {
@@ -82,27 +84,63 @@ impl Principal {
     /// Whether the credential's access level and allowlist let it make a request with
     /// `method` from `client`; when they do, a PAT's use is recorded (SPEC §3 last used, at
     /// most once a minute), so a refused request never counts as one.
+    /// A refusal is logged in the owner's security log (best-effort, at most once a minute per
+    /// token and address).
     pub async fn check_use(
         &self,
         state: &AppState,
         method: &str,
-        client: IpAddr,
+        origin: &Origin,
     ) -> Result<(), UseRefused> {
-        if let Credential::Pat { allowed_ips, .. } = &self.credential {
-            if !allowed_ips.permits(client) {
-                return Err(UseRefused::AddressNotAllowed(client));
+        let client = origin.client.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let refused = match &self.credential {
+            Credential::Pat { allowed_ips, .. } if !allowed_ips.permits(client) => {
+                Some(UseRefused::AddressNotAllowed(client))
+            }
+            credential if !credential.access().permits(method) => {
+                Some(UseRefused::InsufficientScope)
+            }
+            _ => None,
+        };
+        match refused {
+            Some(refused) => {
+                self.log_refusal(state, refused, client, origin).await;
+                Err(refused)
+            }
+            None => {
+                self.record_use(state, origin).await;
+                Ok(())
             }
         }
-        if !self.credential.access().permits(method) {
-            return Err(UseRefused::InsufficientScope);
+    }
+
+    async fn log_refusal(
+        &self,
+        state: &AppState,
+        refused: UseRefused,
+        client: IpAddr,
+        origin: &Origin,
+    ) {
+        let Credential::Pat { id, name, .. } = &self.credential else {
+            return;
+        };
+        if !state.token_use.refusal_due(*id, client, state.clock.now()) {
+            return;
         }
-        self.record_use(state, Some(client)).await;
-        Ok(())
+        let detail = match refused {
+            UseRefused::InsufficientScope => "insufficient_scope",
+            UseRefused::AddressNotAllowed(_) => "address_not_allowed",
+        };
+        let kind = EventKind::TokenRefused;
+        let token = Some((*id, name.as_str()));
+        let logged = events::record(state, self.user.id, kind, origin, token, Some(detail)).await;
+        log_failed_touch(logged);
     }
 
     /// Records a PAT's use (SPEC §10): counted in memory; its last use, and the client
     /// address when there is one, written at most once a minute.
-    pub async fn record_use(&self, state: &AppState, client: Option<IpAddr>) {
+    pub async fn record_use(&self, state: &AppState, origin: &Origin) {
+        let client = origin.client;
         if let Credential::Pat {
             id, last_used_at, ..
         } = &self.credential
@@ -117,7 +155,7 @@ impl Principal {
             if let Some(client) = client.filter(|ip| state.token_use.address_due(*id, *ip, now)) {
                 let recorded = state
                     .store
-                    .record_pat_address(*id, &client.to_string(), now)
+                    .record_pat_address(*id, &client.to_string(), now, origin)
                     .await;
                 log_failed_touch(recorded);
             }

@@ -4,6 +4,8 @@
 
 use super::passwords::Busy;
 use super::rules::{username_key, DisplayName, NewPassword, Role, Username};
+use crate::events::rules::{EventKind, Origin};
+use crate::events::service as events;
 use crate::server::AppState;
 use crate::store::{
     AccessChange, LoginFailures, LoginLimits, NewRevocation, NewUser, StoreError, UserRecord,
@@ -125,6 +127,7 @@ pub async fn change_access(
     admin_id: i64,
     user_id: i64,
     request: AccessRequest,
+    origin: &Origin,
 ) -> Result<UserRecord, AccountError> {
     let deactivating = request.active == Some(false);
     let change = AccessChange {
@@ -138,7 +141,10 @@ pub async fn change_access(
             }
         }),
     };
-    let user = state.store.update_user_access(user_id, change).await?;
+    let user = state
+        .store
+        .update_user_access(user_id, change, state.clock.now(), origin)
+        .await?;
     tracing::info!(user_id, active = user.active, role = %user.role, "user access changed");
     Ok(user)
 }
@@ -149,6 +155,7 @@ pub async fn revoke_credentials(
     state: &AppState,
     admin_id: i64,
     user_id: i64,
+    origin: &Origin,
 ) -> Result<u64, AccountError> {
     state
         .store
@@ -161,7 +168,10 @@ pub async fn revoke_credentials(
         by: Some(admin_id),
         reason: RevokedReason::Admin,
     };
-    let revoked = state.store.revoke_user_pats(user_id, revocation).await?;
+    let revoked = state
+        .store
+        .revoke_user_pats(user_id, revocation, origin)
+        .await?;
     tracing::info!(user_id, revoked, "all credentials of the user revoked");
     Ok(revoked)
 }
@@ -172,14 +182,22 @@ pub async fn sign_in(
     state: &AppState,
     username: &str,
     password: &str,
-    client: &str,
+    origin: &Origin,
 ) -> Result<UserRecord, AccountError> {
     let key = username_key(username);
     let user = state.store.user_by_username(&key).await?;
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    let verified = check_password(state, &key, client, password, stored).await?;
+    let verified = check_password(state, &key, origin, password, stored).await?;
     match user {
         Some(user) if verified && user.active => Ok(user),
+        Some(user) if !verified => {
+            tracing::info!("sign-in refused");
+            // A wrong password for a real account goes in its owner's log; attempts refused by
+            // the limits do not (they are not checked, and a flood must not become writes).
+            let origin = Origin { actor: None, ..origin.clone() };
+            events::record(state, user.id, EventKind::SignInFailed, &origin, None, None).await?;
+            Err(AccountError::BadCredentials)
+        }
         _ => {
             tracing::info!("sign-in refused");
             Err(AccountError::BadCredentials)
@@ -194,11 +212,15 @@ pub async fn sign_in(
 async fn check_password(
     state: &AppState,
     key: &str,
-    client: &str,
+    origin: &Origin,
     password: &str,
     stored: Option<String>,
 ) -> Result<bool, AccountError> {
     let now = state.clock.now();
+    let client = origin
+        .client
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let client = client.as_str();
     let limits = LoginLimits {
         since: now - failure_window(),
         per_username: MAX_FAILURES_PER_USERNAME,
@@ -253,14 +275,15 @@ pub async fn issue_access_token(
     state: &AppState,
     username: &str,
     password: &str,
-    client: &str,
+    origin: &Origin,
 ) -> Result<Secret, AccountError> {
-    let user = sign_in(state, username, password, client).await?;
+    let user = sign_in(state, username, password, origin).await?;
     let token = secret::new_access_token();
     let now = state.clock.now();
+    let expires_at = now + access_token_lifetime();
     state
         .store
-        .create_access_token(&token.digest(), user.id, now, now + access_token_lifetime())
+        .create_access_token(&token.digest(), user.id, now, expires_at, origin)
         .await?;
     tracing::info!(user_id = user.id, "access token issued");
     Ok(token)
@@ -283,7 +306,7 @@ pub async fn change_password(
     current: &str,
     new: &str,
     keep_session: Option<&str>,
-    client: &str,
+    origin: &Origin,
 ) -> Result<(), AccountError> {
     let new = NewPassword::parse(new).map_err(invalid("new_password"))?;
     // Requests carry the caller without the password hash, so it is read here.
@@ -293,13 +316,15 @@ pub async fn change_password(
         .await?
         .ok_or(StoreError::NotFound)?;
     let key = username_key(&user.username);
-    if !check_password(state, &key, client, current, Some(user.password_hash)).await? {
+    if !check_password(state, &key, origin, current, Some(user.password_hash)).await? {
+        let detail = Some("current_password");
+        events::record(state, user_id, EventKind::SignInFailed, origin, None, detail).await?;
         return Err(AccountError::WrongCurrentPassword);
     }
     let hash = state.passwords.hash(new.expose()).await?;
     state
         .store
-        .set_password(user_id, &hash, keep_session)
+        .set_password(user_id, &hash, keep_session, state.clock.now(), origin)
         .await?;
     tracing::info!(user_id, "password changed");
     Ok(())
@@ -321,8 +346,16 @@ pub async fn reset_admin(state: &AppState, username: &str) -> Result<String, Acc
     {
         Some(user) => {
             let hash = state.passwords.hash(&password).await?;
-            state.store.set_password(user.id, &hash, None).await?;
-            state.store.update_user_access(user.id, admin).await?;
+            let now = state.clock.now();
+            let origin = Origin::patio("patio admin reset-password");
+            state
+                .store
+                .set_password(user.id, &hash, None, now, &origin)
+                .await?;
+            state
+                .store
+                .update_user_access(user.id, admin, now, &origin)
+                .await?;
         }
         None => {
             let form = AccountForm {

@@ -1,6 +1,7 @@
 //! Browser sessions (SPEC §1): a 256-bit random id in the `patio_session` cookie, stored only
 //! as its SHA-256 digest; 12 hours idle and 7 days absolute lifetime.
 
+use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::store::StoreResult;
 use crate::tokens::secret;
@@ -24,11 +25,11 @@ pub fn is_live(created_at: DateTime<Utc>, last_seen_at: DateTime<Utc>, now: Date
 }
 
 /// Starts a session for `user_id` and returns the `Set-Cookie` value carrying its id.
-pub async fn start(state: &AppState, user_id: i64) -> StoreResult<HeaderValue> {
+pub async fn start(state: &AppState, user_id: i64, origin: &Origin) -> StoreResult<HeaderValue> {
     let id = secret::new_session_id();
     state
         .store
-        .create_session(&id.digest(), user_id, state.clock.now())
+        .create_session(&id.digest(), user_id, state.clock.now(), origin)
         .await?;
     Ok(cookie(
         id.expose(),

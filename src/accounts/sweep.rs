@@ -1,6 +1,7 @@
-//! Housekeeping (SPEC §14): sessions past their lifetimes, expired access tokens and sign-in
-//! failures older than the brute-force window are of no further use; a sweep deletes them at
-//! start and then every hour. Personal access tokens are never swept: they stay listed until
+//! Housekeeping (SPEC §14): sessions past their lifetimes, expired access tokens, sign-in
+//! failures older than the brute-force window and security events past their retention are of
+//! no further use; a sweep deletes them at start and then every hour, and logs the tokens that
+//! expired meanwhile (SPEC §10). Personal access tokens are never swept: they stay listed until
 //! their owner deletes them.
 
 use super::service::failure_window;
@@ -22,9 +23,11 @@ pub async fn run_once(state: &AppState) -> StoreResult<()> {
             session_seen: now - idle_timeout(),
             access_token_expired: now,
             login_failure: now - failure_window(),
+            security_event: now - crate::events::service::retention(),
         })
         .await?;
-    tracing::debug!("stale sessions, access tokens and sign-in failures purged");
+    let expired = state.store.log_expired_pats(now).await?;
+    tracing::debug!(expired, "stale rows purged, expired tokens logged");
     Ok(())
 }
 

@@ -3,6 +3,7 @@
 //! well-formed report is accepted at once, whatever it holds, and the revocations happen after
 //! the answer; strings that fail the checksum are dropped without any database work.
 
+use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::store::NewRevocation;
 use crate::tokens::rules::RevokedReason;
@@ -31,8 +32,9 @@ pub fn candidates<'a>(reported: impl IntoIterator<Item = &'a str>) -> Vec<String
 }
 
 /// Accepts a report: revokes the live PATs among `digests` as leaked, after the caller has its
-/// answer, so the time to answer says nothing about what the report held.
-pub fn accept(state: &AppState, digests: Vec<String>) {
+/// answer, so the time to answer says nothing about what the report held. The owners' logs name
+/// the reporter's address (`origin`).
+pub fn accept(state: &AppState, digests: Vec<String>, origin: Origin) {
     if digests.is_empty() {
         return;
     }
@@ -43,7 +45,7 @@ pub fn accept(state: &AppState, digests: Vec<String>) {
             by: None,
             reason: RevokedReason::Leaked,
         };
-        match state.store.revoke_leaked_pats(&digests, revocation).await {
+        match state.store.revoke_leaked_pats(&digests, revocation, &origin).await {
             Ok(revoked) => {
                 for token in &revoked {
                     tracing::warn!(

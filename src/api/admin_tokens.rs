@@ -1,6 +1,7 @@
 //! `/api/v1/admin/tokens`: every user's tokens, for administrators (SPEC §14, §17): the
 //! inventory, and revoking any one of them.
 
+use crate::events::rules::Origin;
 use super::error::ErrorBody;
 use super::extract::{Admin, IdPath};
 use super::tokens::{ApiTokenStatus, UserRef};
@@ -170,7 +171,8 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     Admin(admin): Admin,
     IdPath(id): IdPath,
+    origin: Origin,
 ) -> Result<StatusCode, ApiError> {
-    tokens::revoke(&state, admin.user.id, id).await?;
+    tokens::revoke(&state, admin.user.id, id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

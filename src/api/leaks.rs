@@ -4,6 +4,7 @@
 //! pre-shared token of `PATIO_REVOCATION_TOKEN` in `Authorization`), so that a self-managed
 //! GitLab's secret detection revokes the Patio tokens it finds in commits.
 
+use crate::events::rules::Origin;
 use super::error::ErrorBody;
 use super::extract::JsonBody;
 use super::ApiError;
@@ -56,6 +57,7 @@ pub struct LeakReport {
 pub async fn revoke_credentials(
     State(state): State<AppState>,
     client: ClientAddress,
+    origin: Origin,
     JsonBody(report): JsonBody<LeakReport>,
 ) -> Result<StatusCode, ApiError> {
     if report.credentials.is_empty() || report.credentials.len() > MAX_CREDENTIALS {
@@ -68,6 +70,7 @@ pub async fn revoke_credentials(
     leaks::accept(
         &state,
         leaks::candidates(report.credentials.iter().map(String::as_str)),
+        origin,
     );
     Ok(StatusCode::ACCEPTED)
 }
@@ -144,6 +147,7 @@ pub struct GitLabFinding {
 pub async fn revoke_tokens(
     State(state): State<AppState>,
     client: ClientAddress,
+    origin: Origin,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
@@ -171,6 +175,7 @@ pub async fn revoke_tokens(
     leaks::accept(
         &state,
         leaks::candidates(findings.iter().map(|finding| finding.token.as_str())),
+        origin,
     );
     Ok(StatusCode::NO_CONTENT)
 }

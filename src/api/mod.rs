@@ -6,6 +6,7 @@
 mod admin_tokens;
 mod clients;
 pub mod error;
+mod events;
 mod extract;
 mod health;
 mod leaks;
@@ -60,6 +61,7 @@ fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(me::router())
+        .merge(events::router())
         .merge(tokens::router())
         .merge(users::router())
         .merge(clients::router())

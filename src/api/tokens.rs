@@ -4,6 +4,7 @@ use super::error::ErrorBody;
 use super::extract::{Authenticated, IdPath, JsonBody, OptionalJsonBody};
 use super::ApiError;
 use crate::accounts::principal::Principal;
+use crate::events::rules::Origin;
 use crate::server::AppState;
 
 use crate::tokens::rules::{Access, ExpirationRequest, RevokedReason, TokenError, TokenStatus};
@@ -276,6 +277,7 @@ fn entries(list: &Option<Vec<String>>) -> Option<Vec<&str>> {
 pub async fn create_token(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    origin: Origin,
     JsonBody(request): JsonBody<NewToken>,
 ) -> Result<Response, ApiError> {
     let generate = GenerateRequest {
@@ -285,7 +287,7 @@ pub async fn create_token(
         access: request.access.unwrap_or_default(),
         allowed_ips: entries(&request.allowed_ips).unwrap_or_default(),
     };
-    let generated = tokens::generate(&state, caller.user.id, generate).await?;
+    let generated = tokens::generate(&state, caller.user.id, generate, &origin).await?;
     let body = CreatedToken {
         token: Token::of(generated.token, state.clock.now()),
         secret: generated.secret.into_exposed(),
@@ -333,6 +335,7 @@ pub async fn edit_token(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     IdPath(id): IdPath,
+    origin: Origin,
     JsonBody(change): JsonBody<TokenChange>,
 ) -> Result<Json<OneToken>, ApiError> {
     let request = EditRequest {
@@ -341,7 +344,7 @@ pub async fn edit_token(
         access: change.access,
         allowed_ips: entries(&change.allowed_ips),
     };
-    let token = tokens::edit(&state, caller.user.id, id, request).await?;
+    let token = tokens::edit(&state, caller.user.id, id, request, &origin).await?;
     Ok(Json(OneToken {
         token: Token::of(token, state.clock.now()),
     }))
@@ -356,8 +359,9 @@ pub async fn delete_token(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     IdPath(id): IdPath,
+    origin: Origin,
 ) -> Result<StatusCode, ApiError> {
-    tokens::delete(&state, caller.user.id, id).await?;
+    tokens::delete(&state, caller.user.id, id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -377,12 +381,13 @@ async fn regenerated(
     user_id: i64,
     id: i64,
     renewal: Option<Renewal>,
+    origin: &Origin,
 ) -> Result<Response, ApiError> {
     let expiration = match &renewal {
         Some(renewal) => requested_expiration(&renewal.expires_at, renewal.expires_in_days)?,
         None => None,
     };
-    let generated = tokens::regenerate(state, user_id, id, expiration).await?;
+    let generated = tokens::regenerate(state, user_id, id, expiration, origin).await?;
     let body = CreatedToken {
         token: Token::of(generated.token, state.clock.now()),
         secret: generated.secret.into_exposed(),
@@ -405,9 +410,10 @@ pub async fn regenerate_token(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     IdPath(id): IdPath,
+    origin: Origin,
     OptionalJsonBody(renewal): OptionalJsonBody<Renewal>,
 ) -> Result<Response, ApiError> {
-    regenerated(&state, caller.user.id, id, renewal).await
+    regenerated(&state, caller.user.id, id, renewal, &origin).await
 }
 
 /// The token a request authenticated with; others get 400.
@@ -445,9 +451,10 @@ pub async fn own_token(
 pub async fn delete_own_token(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    origin: Origin,
 ) -> Result<StatusCode, ApiError> {
     let id = calling_token(&caller)?;
-    tokens::delete(&state, caller.user.id, id).await?;
+    tokens::delete(&state, caller.user.id, id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -461,8 +468,9 @@ pub async fn delete_own_token(
 pub async fn regenerate_own_token(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
+    origin: Origin,
     OptionalJsonBody(renewal): OptionalJsonBody<Renewal>,
 ) -> Result<Response, ApiError> {
     let id = calling_token(&caller)?;
-    regenerated(&state, caller.user.id, id, renewal).await
+    regenerated(&state, caller.user.id, id, renewal, &origin).await
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/admin/users`: accounts, for administrators (SPEC §5, §17).
 
+use crate::events::rules::Origin;
 use super::error::ErrorBody;
 use super::extract::{Admin, IdPath, JsonBody};
 use super::ApiError;
@@ -132,6 +133,7 @@ pub async fn update_user(
     State(state): State<AppState>,
     Admin(admin): Admin,
     IdPath(id): IdPath,
+    origin: Origin,
     JsonBody(change): JsonBody<UserChange>,
 ) -> Result<Json<OneUser>, ApiError> {
     let request = AccessRequest {
@@ -139,7 +141,7 @@ pub async fn update_user(
         role: change.role,
         revoke_tokens: change.revoke_tokens,
     };
-    let user = service::change_access(&state, admin.user.id, id, request).await?;
+    let user = service::change_access(&state, admin.user.id, id, request, &origin).await?;
     Ok(Json(OneUser { user: user.into() }))
 }
 
@@ -159,7 +161,8 @@ pub async fn revoke_user_tokens(
     State(state): State<AppState>,
     Admin(admin): Admin,
     IdPath(id): IdPath,
+    origin: Origin,
 ) -> Result<Json<Revoked>, ApiError> {
-    let revoked = service::revoke_credentials(&state, admin.user.id, id).await?;
+    let revoked = service::revoke_credentials(&state, admin.user.id, id, &origin).await?;
     Ok(Json(Revoked { revoked }))
 }

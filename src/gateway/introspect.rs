@@ -7,6 +7,7 @@ use crate::accounts::principal::{self, Credential};
 use crate::accounts::service::access_token_lifetime;
 use crate::server::AppState;
 use crate::tokens::rules::Access;
+use crate::events::rules::Origin;
 use crate::web::ClientAddress;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -71,7 +72,7 @@ pub async fn introspect(
     let body = match principal::with_token(&state, token).await {
         Ok(principal) => {
             // A resource server asks: the token's user is not the one calling, so no address.
-            principal.record_use(&state, None).await;
+            principal.record_use(&state, &Origin::default()).await;
             let (token_type, access, exp, iat) = match &principal.credential {
                 Credential::Pat {
                     access,

@@ -7,6 +7,7 @@ use crate::accounts::principal::{self, AuthFailure, Principal};
 use crate::accounts::sessions;
 use crate::server::AppState;
 use crate::web::guard::claimed_origin;
+use crate::events::rules::Origin;
 use crate::web::ClientAddress;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -26,12 +27,13 @@ enum Verdict {
 pub async fn verify(
     State(state): State<AppState>,
     client: ClientAddress,
+    origin: Origin,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let original_method = original_method(&headers, &method);
-    let verdict = decide(&state, &headers, &original_method, client).await;
+    let verdict = decide(&state, &headers, &original_method, &origin).await;
     if !matches!(verdict, Verdict::Allow(_)) {
         tracing::info!(
             method = %original_method,
@@ -47,7 +49,7 @@ async fn decide(
     state: &AppState,
     headers: &HeaderMap,
     method: &str,
-    client: ClientAddress,
+    origin: &Origin,
 ) -> Verdict {
     let presented = presented_token(headers);
     let basic = matches!(presented, Presented::Token(_, Scheme::Basic));
@@ -83,7 +85,7 @@ async fn decide(
                 .to_owned(),
         );
     }
-    if let Err(refused) = principal.check_use(state, method, client.0).await {
+    if let Err(refused) = principal.check_use(state, method, origin).await {
         tracing::info!(token_id = principal.credential.token_id(), %refused, "token refused");
         return Verdict::Forbidden(refused.to_string());
     }

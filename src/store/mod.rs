@@ -3,6 +3,7 @@
 //! last admin, first-run setup) are single trait methods, made atomic inside each backend.
 
 use crate::accounts::rules::{DisplayName, Role, Username};
+use crate::events::rules::{EventKind, Origin};
 use crate::tokens::allowlist::AllowList;
 use crate::tokens::rules::{Access, RevokedReason, TokenDescription, TokenError, TokenName};
 use async_trait::async_trait;
@@ -360,6 +361,36 @@ pub struct StaleBefore {
     pub session_seen: DateTime<Utc>,
     pub access_token_expired: DateTime<Utc>,
     pub login_failure: DateTime<Utc>,
+    pub security_event: DateTime<Utc>,
+}
+
+/// An event about to be written to a user's security log (SPEC §10).
+#[derive(Clone, Copy, Debug)]
+pub struct NewEvent<'a> {
+    /// Whose log it goes to.
+    pub user_id: i64,
+    pub kind: EventKind,
+    pub at: DateTime<Utc>,
+    pub origin: &'a Origin,
+    /// The token it is about: id and name.
+    pub token: Option<(i64, &'a str)>,
+    /// What the kind alone does not say: a revocation's reason, a new role, a refusal's cause.
+    pub detail: Option<&'a str>,
+}
+
+/// An event in a user's security log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRecord {
+    pub id: i64,
+    pub kind: EventKind,
+    pub at: DateTime<Utc>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub token_id: Option<i64>,
+    pub token_name: Option<String>,
+    /// Who acted, when not the log's owner (and the account still exists).
+    pub actor: Option<UserRef>,
+    pub detail: Option<String>,
 }
 
 #[async_trait]
@@ -382,7 +413,13 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_username(&self, username_key: &str) -> StoreResult<Option<UserRecord>>;
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
     /// `NotFound`, or `LastAdmin` when the change would leave no active administrator.
-    async fn update_user_access(&self, id: i64, change: AccessChange) -> StoreResult<UserRecord>;
+    async fn update_user_access(
+        &self,
+        id: i64,
+        change: AccessChange,
+        now: DateTime<Utc>,
+        origin: &Origin,
+    ) -> StoreResult<UserRecord>;
     async fn set_display_name(&self, id: i64, name: &DisplayName) -> StoreResult<()>;
     /// Replaces the password hash and ends every session but `keep_session` and every
     /// access token of the user.
@@ -391,17 +428,25 @@ pub trait Store: Send + Sync + 'static {
         id: i64,
         password_hash: &str,
         keep_session: Option<&str>,
+        now: DateTime<Utc>,
+        origin: &Origin,
     ) -> StoreResult<()>;
 
+    /// Starts a session, recording the sign-in.
     async fn create_session(
         &self,
         digest: &str,
         user_id: i64,
         now: DateTime<Utc>,
+        origin: &Origin,
     ) -> StoreResult<()>;
     async fn session(&self, digest: &str) -> StoreResult<Option<(SessionRecord, Account)>>;
     async fn touch_session(&self, digest: &str, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Ends a session that is no longer valid.
     async fn delete_session(&self, digest: &str) -> StoreResult<()>;
+    /// Ends a session because its user signs out (or signs in anew), recording it.
+    async fn sign_out(&self, digest: &str, now: DateTime<Utc>, origin: &Origin)
+        -> StoreResult<()>;
 
     async fn create_access_token(
         &self,
@@ -409,6 +454,7 @@ pub trait Store: Send + Sync + 'static {
         user_id: i64,
         now: DateTime<Utc>,
         expires_at: DateTime<Utc>,
+        origin: &Origin,
     ) -> StoreResult<()>;
     /// The expiry and owner of an access token.
     async fn access_token(&self, digest: &str) -> StoreResult<Option<(DateTime<Utc>, Account)>>;
@@ -434,6 +480,7 @@ pub trait Store: Send + Sync + 'static {
         pat: NewPat<'_>,
         now: DateTime<Utc>,
         limit: usize,
+        origin: &Origin,
     ) -> StoreResult<PatRecord>;
     /// A user's tokens, active, expired and revoked, newest first.
     async fn list_pats(&self, user_id: i64) -> StoreResult<Vec<PatRecord>>;
@@ -445,6 +492,7 @@ pub trait Store: Send + Sync + 'static {
         id: i64,
         change: PatChange,
         now: DateTime<Utc>,
+        origin: &Origin,
     ) -> StoreResult<Option<PatRecord>>;
     /// Gives one of a user's tokens a new secret and expiration, as one atomic step: the old
     /// secret stops working when this commits. Refused for a token revoked for a reason that
@@ -458,16 +506,23 @@ pub trait Store: Send + Sync + 'static {
         renewal: Renewal,
         now: DateTime<Utc>,
         limit: usize,
+        origin: &Origin,
     ) -> StoreResult<Option<PatRecord>>;
     /// Revokes one token unless it is already revoked; whether it was revoked now.
-    async fn revoke_pat(&self, id: i64, revocation: NewRevocation) -> StoreResult<bool>;
+    async fn revoke_pat(
+        &self,
+        id: i64,
+        revocation: NewRevocation,
+        origin: &Origin,
+    ) -> StoreResult<bool>;
     /// Records a token's use from `ip` at `at`, keeping its `MAX_ADDRESSES` most recent
-    /// addresses.
+    /// addresses; an address it was not known at is logged as a new one.
     async fn record_pat_address(
         &self,
         token_id: i64,
         ip: &str,
         at: DateTime<Utc>,
+        origin: &Origin,
     ) -> StoreResult<()>;
     /// Adds counted requests to the tokens' daily totals (tokens deleted meanwhile are skipped).
     async fn add_pat_usage(&self, counts: &[UsageCount]) -> StoreResult<()>;
@@ -484,13 +539,25 @@ pub trait Store: Send + Sync + 'static {
         &self,
         digests: &[String],
         revocation: NewRevocation,
+        origin: &Origin,
     ) -> StoreResult<Vec<RevokedPat>>;
     /// Revokes every token of a user that is not yet revoked or expired; how many.
-    async fn revoke_user_pats(&self, user_id: i64, revocation: NewRevocation) -> StoreResult<u64>;
+    async fn revoke_user_pats(
+        &self,
+        user_id: i64,
+        revocation: NewRevocation,
+        origin: &Origin,
+    ) -> StoreResult<u64>;
     /// Ends every session and access token of a user.
     async fn end_sign_ins(&self, user_id: i64) -> StoreResult<()>;
     /// Whether a token of this user was deleted.
-    async fn delete_pat(&self, user_id: i64, id: i64) -> StoreResult<bool>;
+    async fn delete_pat(
+        &self,
+        user_id: i64,
+        id: i64,
+        now: DateTime<Utc>,
+        origin: &Origin,
+    ) -> StoreResult<bool>;
     async fn pat(&self, digest: &str) -> StoreResult<Option<(PatCredential, Account)>>;
     /// Records use at `now` unless it was already recorded after `unless_used_after`.
     async fn touch_pat(
@@ -501,6 +568,19 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     async fn delete_stale(&self, before: StaleBefore) -> StoreResult<()>;
+
+    /// Writes one event on its own (for what is not a change: a refused sign-in or token).
+    async fn record_event(&self, event: NewEvent<'_>) -> StoreResult<()>;
+    /// A user's events, newest first: at most `limit`, with ids below `before_id` if given.
+    async fn events(
+        &self,
+        user_id: i64,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<EventRecord>>;
+    /// Logs "expired" once for each token whose expiry has passed by `now` (with several
+    /// instances too: each token is claimed by one); how many.
+    async fn log_expired_pats(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 
     async fn create_client(
         &self,

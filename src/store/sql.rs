@@ -7,11 +7,12 @@ macro_rules! impl_store {
     ($store:ty, $row:ty) => {
         use crate::accounts::rules::Role;
         use crate::store::{
-            AccessChange, Account, ClientRecord, LoginFailures, LoginLimits, LoginReservation, NewPat,
+            AccessChange, Account, ClientRecord, EventRecord, NewEvent, LoginFailures, LoginLimits, LoginReservation, NewPat,
             NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Renewal, Revocation,
             InventoryEntry, InventoryFilter, RevokedPat, SeenAddress, SessionRecord, TokenActivity, UsageCount, MAX_ADDRESSES,
             StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
         };
+        use crate::events::rules::{EventKind, Origin};
         use crate::time::{from_millis, to_millis};
         use crate::tokens::allowlist::AllowList;
         use crate::tokens::rules::{Access, RevokedReason, TokenError};
@@ -183,11 +184,14 @@ macro_rules! impl_store {
                 &self,
                 id: i64,
                 change: AccessChange,
+                now: DateTime<Utc>,
+                origin: &Origin,
             ) -> StoreResult<UserRecord> {
                 let mut tx = self.begin_write(WriteLock::Users).await?;
                 let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1");
                 let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?;
                 let mut user = row.as_ref().map(user_from_row).transpose()?.ok_or(StoreError::NotFound)?;
+                let before = (user.active, user.role);
                 let was_active_admin = user.active && user.role == Role::Admin;
                 user.active = change.active.unwrap_or(user.active);
                 user.role = change.role.unwrap_or(user.role);
@@ -208,10 +212,30 @@ macro_rules! impl_store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                let event = |kind, detail| NewEvent {
+                    user_id: id,
+                    kind,
+                    at: now,
+                    origin,
+                    token: None,
+                    detail,
+                };
+                if before.0 != user.active {
+                    let kind = if user.active {
+                        EventKind::AccountReactivated
+                    } else {
+                        EventKind::AccountDeactivated
+                    };
+                    insert_event(&mut *tx, event(kind, None)).await?;
+                }
+                if before.1 != user.role {
+                    insert_event(&mut *tx, event(EventKind::RoleChanged, Some(user.role.as_str())))
+                        .await?;
+                }
                 if !user.active {
                     delete_sign_ins(&mut *tx, id).await?;
                     if let Some(revocation) = change.revoke_tokens {
-                        revoke_user_pats(&mut *tx, id, revocation).await?;
+                        revoke_user_pats(&mut *tx, id, revocation, origin).await?;
                     }
                 }
                 tx.commit().await?;
@@ -236,6 +260,8 @@ macro_rules! impl_store {
                 id: i64,
                 password_hash: &str,
                 keep_session: Option<&str>,
+                now: DateTime<Utc>,
+                origin: &Origin,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
                 sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
@@ -252,6 +278,8 @@ macro_rules! impl_store {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                insert_event(&mut *tx, account_event(id, EventKind::PasswordChanged, now, origin))
+                    .await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -261,7 +289,9 @@ macro_rules! impl_store {
                 digest: &str,
                 user_id: i64,
                 now: DateTime<Utc>,
+                origin: &Origin,
             ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
                 sqlx::query(
                     "INSERT INTO sessions (digest, user_id, created_at, last_seen_at) \
                      VALUES ($1, $2, $3, $3)",
@@ -269,8 +299,11 @@ macro_rules! impl_store {
                 .bind(digest)
                 .bind(user_id)
                 .bind(to_millis(now))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                insert_event(&mut *tx, account_event(user_id, EventKind::SignedIn, now, origin))
+                    .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -312,13 +345,38 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn sign_out(
+                &self,
+                digest: &str,
+                now: DateTime<Utc>,
+                origin: &Origin,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let ended = sqlx::query("DELETE FROM sessions WHERE digest = $1 RETURNING user_id")
+                    .bind(digest)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if let Some(row) = ended {
+                    let user_id = row.try_get("user_id")?;
+                    insert_event(&mut *tx, account_event(user_id, EventKind::SignedOut, now, origin))
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
             async fn create_access_token(
                 &self,
                 digest: &str,
                 user_id: i64,
                 now: DateTime<Utc>,
                 expires_at: DateTime<Utc>,
+                origin: &Origin,
             ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                let mut event = account_event(user_id, EventKind::SignedIn, now, origin);
+                event.detail = Some("access_token");
+                insert_event(&mut *tx, event).await?;
                 sqlx::query(
                     "INSERT INTO access_tokens (digest, user_id, created_at, expires_at) \
                      VALUES ($1, $2, $3, $4)",
@@ -327,8 +385,9 @@ macro_rules! impl_store {
                 .bind(user_id)
                 .bind(to_millis(now))
                 .bind(to_millis(expires_at))
-                .execute(&self.pool)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
             }
 
@@ -395,6 +454,7 @@ macro_rules! impl_store {
                 pat: NewPat<'_>,
                 now: DateTime<Utc>,
                 limit: usize,
+                origin: &Origin,
             ) -> StoreResult<PatRecord> {
                 let mut tx = self.begin_write(WriteLock::User(pat.user_id)).await?;
                 // A request authenticated just before its owner was deactivated must not leave
@@ -449,6 +509,8 @@ macro_rules! impl_store {
                 .fetch_one(&mut *tx)
                 .await?;
                 let id: i64 = row.try_get("id")?;
+                let event = token_event(pat.user_id, EventKind::TokenCreated, now, origin, (id, pat.name.as_str()));
+                insert_event(&mut *tx, event).await?;
                 tx.commit().await?;
                 Ok(PatRecord {
                     id,
@@ -481,6 +543,7 @@ macro_rules! impl_store {
                 id: i64,
                 change: PatChange,
                 now: DateTime<Utc>,
+                origin: &Origin,
             ) -> StoreResult<Option<PatRecord>> {
                 let mut tx = self.begin_write(WriteLock::User(user_id)).await?;
                 let Some(mut token) = pat_of_user(&mut *tx, user_id, id).await? else {
@@ -528,6 +591,8 @@ macro_rules! impl_store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+                let event = token_event(user_id, EventKind::TokenEdited, now, origin, (id, &token.name));
+                insert_event(&mut *tx, event).await?;
                 tx.commit().await?;
                 Ok(Some(token))
             }
@@ -539,6 +604,7 @@ macro_rules! impl_store {
                 renewal: Renewal,
                 now: DateTime<Utc>,
                 limit: usize,
+                origin: &Origin,
             ) -> StoreResult<Option<PatRecord>> {
                 let mut tx = self.begin_write(WriteLock::User(user_id)).await?;
                 let Some(mut token) = pat_of_user(&mut *tx, user_id, id).await? else {
@@ -583,7 +649,8 @@ macro_rules! impl_store {
                 sqlx::query(
                     "UPDATE personal_access_tokens \
                      SET digest = $1, hint = $2, expires_at = $3, issued_at = $4, \
-                         revoked_at = NULL, revoked_by = NULL, revoked_reason = NULL \
+                         revoked_at = NULL, revoked_by = NULL, revoked_reason = NULL, \
+                         expiry_logged = FALSE \
                      WHERE id = $5",
                 )
                 .bind(&renewal.digest)
@@ -593,6 +660,8 @@ macro_rules! impl_store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+                let event = token_event(user_id, EventKind::TokenRegenerated, now, origin, (id, &token.name));
+                insert_event(&mut *tx, event).await?;
                 tx.commit().await?;
                 token.hint = renewal.hint;
                 token.expires_at = from_millis(to_millis(renewal.expires_at));
@@ -601,19 +670,32 @@ macro_rules! impl_store {
                 Ok(Some(token))
             }
 
-            async fn revoke_pat(&self, id: i64, revocation: NewRevocation) -> StoreResult<bool> {
-                let done = sqlx::query(
+            async fn revoke_pat(
+                &self,
+                id: i64,
+                revocation: NewRevocation,
+                origin: &Origin,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let row = sqlx::query(
                     "UPDATE personal_access_tokens \
                      SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
-                     WHERE id = $4 AND revoked_at IS NULL",
+                     WHERE id = $4 AND revoked_at IS NULL \
+                     RETURNING id, user_id, name, hint",
                 )
                 .bind(to_millis(revocation.at))
                 .bind(revocation.by)
                 .bind(revocation.reason.as_str())
                 .bind(id)
-                .execute(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
-                Ok(done.rows_affected() > 0)
+                let Some(row) = row else {
+                    tx.rollback().await?;
+                    return Ok(false);
+                };
+                log_revocation(&mut *tx, &row, revocation, origin).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn record_pat_address(
@@ -621,8 +703,30 @@ macro_rules! impl_store {
                 token_id: i64,
                 ip: &str,
                 at: DateTime<Utc>,
+                origin: &Origin,
             ) -> StoreResult<()> {
                 let mut tx = self.pool.begin().await?;
+                // A token used from an address it does not know yet: its owner hears of it.
+                let unknown = sqlx::query(
+                    "SELECT p.user_id, p.name FROM personal_access_tokens p WHERE p.id = $1 \
+                     AND NOT EXISTS (SELECT 1 FROM token_addresses a \
+                                     WHERE a.token_id = p.id AND a.ip = $2)",
+                )
+                .bind(token_id)
+                .bind(ip)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = unknown {
+                    let name: String = row.try_get("name")?;
+                    let event = token_event(
+                        row.try_get("user_id")?,
+                        EventKind::TokenUsedFromNewAddress,
+                        at,
+                        origin,
+                        (token_id, &name),
+                    );
+                    insert_event(&mut *tx, event).await?;
+                }
                 sqlx::query(
                     "INSERT INTO token_addresses (token_id, ip, last_seen_at) \
                      SELECT $1, $2, $3 WHERE EXISTS \
@@ -761,6 +865,7 @@ macro_rules! impl_store {
                 &self,
                 digests: &[String],
                 revocation: NewRevocation,
+                origin: &Origin,
             ) -> StoreResult<Vec<RevokedPat>> {
                 let mut tx = self.pool.begin().await?;
                 let mut revoked = Vec::new();
@@ -769,7 +874,7 @@ macro_rules! impl_store {
                         "UPDATE personal_access_tokens \
                          SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
                          WHERE digest = $4 AND revoked_at IS NULL AND expires_at > $1 \
-                         RETURNING id, user_id, hint",
+                         RETURNING id, user_id, name, hint",
                     )
                     .bind(to_millis(revocation.at))
                     .bind(revocation.by)
@@ -778,6 +883,7 @@ macro_rules! impl_store {
                     .fetch_optional(&mut *tx)
                     .await?;
                     if let Some(row) = row {
+                        log_revocation(&mut *tx, &row, revocation, origin).await?;
                         revoked.push(RevokedPat {
                             id: row.try_get("id")?,
                             user_id: row.try_get("user_id")?,
@@ -793,9 +899,10 @@ macro_rules! impl_store {
                 &self,
                 user_id: i64,
                 revocation: NewRevocation,
+                origin: &Origin,
             ) -> StoreResult<u64> {
                 let mut tx = self.begin_write(WriteLock::User(user_id)).await?;
-                let revoked = revoke_user_pats(&mut *tx, user_id, revocation).await?;
+                let revoked = revoke_user_pats(&mut *tx, user_id, revocation, origin).await?;
                 tx.commit().await?;
                 Ok(revoked)
             }
@@ -807,14 +914,31 @@ macro_rules! impl_store {
                 Ok(())
             }
 
-            async fn delete_pat(&self, user_id: i64, id: i64) -> StoreResult<bool> {
-                let done =
-                    sqlx::query("DELETE FROM personal_access_tokens WHERE id = $1 AND user_id = $2")
-                        .bind(id)
-                        .bind(user_id)
-                        .execute(&self.pool)
-                        .await?;
-                Ok(done.rows_affected() > 0)
+            async fn delete_pat(
+                &self,
+                user_id: i64,
+                id: i64,
+                now: DateTime<Utc>,
+                origin: &Origin,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let deleted = sqlx::query(
+                    "DELETE FROM personal_access_tokens WHERE id = $1 AND user_id = $2 \
+                     RETURNING name",
+                )
+                .bind(id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = deleted else {
+                    tx.rollback().await?;
+                    return Ok(false);
+                };
+                let name: String = row.try_get("name")?;
+                let event = token_event(user_id, EventKind::TokenDeleted, now, origin, (id, &name));
+                insert_event(&mut *tx, event).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn pat(&self, digest: &str) -> StoreResult<Option<(PatCredential, Account)>> {
@@ -875,8 +999,85 @@ macro_rules! impl_store {
                     .bind(to_millis(before.login_failure))
                     .execute(&mut *tx)
                     .await?;
+                sqlx::query("DELETE FROM security_events WHERE at < $1")
+                    .bind(to_millis(before.security_event))
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn record_event(&self, event: NewEvent<'_>) -> StoreResult<()> {
+                let mut conn = self.pool.acquire().await?;
+                insert_event(&mut *conn, event).await
+            }
+
+            async fn events(
+                &self,
+                user_id: i64,
+                before_id: Option<i64>,
+                limit: i64,
+            ) -> StoreResult<Vec<EventRecord>> {
+                let rows = sqlx::query(
+                    "SELECT e.id, e.kind, e.at, e.client_ip, e.user_agent, e.token_id, \
+                       e.token_name, e.detail, a.id AS actor_id, a.username AS actor_username \
+                     FROM security_events e LEFT JOIN users a \
+                       ON a.id = e.actor_id AND e.actor_id <> e.user_id \
+                     WHERE e.user_id = $1 AND (CAST($2 AS BIGINT) IS NULL OR e.id < $2) \
+                     ORDER BY e.id DESC LIMIT $3",
+                )
+                .bind(user_id)
+                .bind(before_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut events = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    // A kind this version does not know (written by a newer one) is left out.
+                    let Some(kind) = EventKind::parse(row.try_get("kind")?) else {
+                        continue;
+                    };
+                    let actor_id: Option<i64> = row.try_get("actor_id")?;
+                    let actor_name: Option<String> = row.try_get("actor_username")?;
+                    events.push(EventRecord {
+                        id: row.try_get("id")?,
+                        kind,
+                        at: from_millis(row.try_get("at")?),
+                        client_ip: row.try_get("client_ip")?,
+                        user_agent: row.try_get("user_agent")?,
+                        token_id: row.try_get("token_id")?,
+                        token_name: row.try_get("token_name")?,
+                        actor: actor_id.zip(actor_name).map(|(id, username)| UserRef { id, username }),
+                        detail: row.try_get("detail")?,
+                    });
+                }
+                Ok(events)
+            }
+
+            async fn log_expired_pats(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let rows = sqlx::query(
+                    "UPDATE personal_access_tokens SET expiry_logged = TRUE \
+                     WHERE NOT expiry_logged AND revoked_at IS NULL AND expires_at <= $1 \
+                     RETURNING id, user_id, name, expires_at",
+                )
+                .bind(to_millis(now))
+                .fetch_all(&mut *tx)
+                .await?;
+                let origin = Origin::patio("Patio");
+                for row in &rows {
+                    let name: String = row.try_get("name")?;
+                    let event = token_event(
+                        row.try_get("user_id")?,
+                        EventKind::TokenExpired,
+                        from_millis(row.try_get("expires_at")?),
+                        &origin,
+                        (row.try_get("id")?, &name),
+                    );
+                    insert_event(&mut *tx, event).await?;
+                }
+                tx.commit().await?;
+                Ok(rows.len() as u64)
             }
 
             async fn create_client(
@@ -980,19 +1181,78 @@ macro_rules! impl_store {
             conn: &mut DbConnection,
             user_id: i64,
             revocation: NewRevocation,
+            origin: &Origin,
         ) -> StoreResult<u64> {
-            let done = sqlx::query(
+            let rows = sqlx::query(
                 "UPDATE personal_access_tokens \
                  SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
-                 WHERE user_id = $4 AND revoked_at IS NULL AND expires_at > $1",
+                 WHERE user_id = $4 AND revoked_at IS NULL AND expires_at > $1 \
+                 RETURNING id, user_id, name",
             )
             .bind(to_millis(revocation.at))
             .bind(revocation.by)
             .bind(revocation.reason.as_str())
             .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            for row in &rows {
+                log_revocation(&mut *conn, row, revocation, origin).await?;
+            }
+            Ok(rows.len() as u64)
+        }
+
+        /// Logs a token's revocation from its `RETURNING id, user_id, name` row.
+        async fn log_revocation(
+            conn: &mut DbConnection,
+            row: &$row,
+            revocation: NewRevocation,
+            origin: &Origin,
+        ) -> StoreResult<()> {
+            let name: String = row.try_get("name")?;
+            let mut event = token_event(
+                row.try_get("user_id")?,
+                EventKind::TokenRevoked,
+                revocation.at,
+                origin,
+                (row.try_get("id")?, &name),
+            );
+            event.detail = Some(revocation.reason.as_str());
+            insert_event(conn, event).await
+        }
+
+        fn account_event(user_id: i64, kind: EventKind, at: DateTime<Utc>, origin: &Origin) -> NewEvent<'_> {
+            NewEvent { user_id, kind, at, origin, token: None, detail: None }
+        }
+
+        fn token_event<'a>(
+            user_id: i64,
+            kind: EventKind,
+            at: DateTime<Utc>,
+            origin: &'a Origin,
+            token: (i64, &'a str),
+        ) -> NewEvent<'a> {
+            NewEvent { user_id, kind, at, origin, token: Some(token), detail: None }
+        }
+
+        /// Writes an event, inside the transaction of the change it records.
+        async fn insert_event(conn: &mut DbConnection, event: NewEvent<'_>) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO security_events \
+                   (user_id, kind, at, client_ip, user_agent, token_id, token_name, actor_id, detail) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(event.user_id)
+            .bind(event.kind.as_str())
+            .bind(to_millis(event.at))
+            .bind(event.origin.client.map(|ip| ip.to_string()))
+            .bind(event.origin.user_agent.as_deref())
+            .bind(event.token.map(|(id, _)| id))
+            .bind(event.token.map(|(_, name)| name))
+            .bind(event.origin.actor)
+            .bind(event.detail)
             .execute(&mut *conn)
             .await?;
-            Ok(done.rows_affected())
+            Ok(())
         }
 
         /// Ends a user's sessions and access tokens.

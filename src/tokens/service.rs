@@ -9,6 +9,7 @@ use super::rules::{
 };
 use super::secret::{self, Secret};
 use super::usage;
+use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::store::{
     NewPat, NewRevocation, PatChange, PatRecord, Renewal, SeenAddress, StoreError, StoreResult,
@@ -36,6 +37,7 @@ pub async fn generate(
     state: &AppState,
     user_id: i64,
     request: GenerateRequest<'_>,
+    origin: &Origin,
 ) -> StoreResult<Generated> {
     let now = state.clock.now();
     let name = TokenName::parse(request.name)?;
@@ -53,7 +55,10 @@ pub async fn generate(
         access: request.access,
         allowed_ips: &allowed_ips,
     };
-    let token = state.store.create_pat(new, now, MAX_ACTIVE_TOKENS).await?;
+    let token = state
+        .store
+        .create_pat(new, now, MAX_ACTIVE_TOKENS, origin)
+        .await?;
     tracing::info!(user_id, token_id = token.id, hint = %token.hint, "token generated");
     let token = TokenSummary {
         token,
@@ -115,6 +120,7 @@ pub async fn regenerate(
     user_id: i64,
     token_id: i64,
     expiration: Option<ExpirationRequest>,
+    origin: &Origin,
 ) -> StoreResult<Generated> {
     let now = state.clock.now();
     let current = get(state, user_id, token_id).await?.token;
@@ -130,7 +136,7 @@ pub async fn regenerate(
     };
     let token = state
         .store
-        .regenerate_pat(user_id, token_id, renewal, now, MAX_ACTIVE_TOKENS)
+        .regenerate_pat(user_id, token_id, renewal, now, MAX_ACTIVE_TOKENS, origin)
         .await?
         .ok_or(StoreError::NotFound)?;
     tracing::info!(user_id, token_id, hint = %token.hint, "token regenerated");
@@ -156,6 +162,7 @@ pub async fn edit(
     user_id: i64,
     token_id: i64,
     request: EditRequest<'_>,
+    origin: &Origin,
 ) -> StoreResult<TokenSummary> {
     let change = PatChange {
         name: request.name.map(TokenName::parse).transpose()?,
@@ -168,7 +175,7 @@ pub async fn edit(
     };
     let token = state
         .store
-        .update_pat(user_id, token_id, change, state.clock.now())
+        .update_pat(user_id, token_id, change, state.clock.now(), origin)
         .await?
         .ok_or(StoreError::NotFound)?;
     tracing::info!(user_id, token_id, "token edited");
@@ -177,13 +184,18 @@ pub async fn edit(
 
 /// An administrator revokes any user's token; it stays listed, as revoked, for its owner.
 /// `NotFound` when there is no such token or it is already revoked.
-pub async fn revoke(state: &AppState, admin_id: i64, token_id: i64) -> StoreResult<()> {
+pub async fn revoke(
+    state: &AppState,
+    admin_id: i64,
+    token_id: i64,
+    origin: &Origin,
+) -> StoreResult<()> {
     let revocation = NewRevocation {
         at: state.clock.now(),
         by: Some(admin_id),
         reason: RevokedReason::Admin,
     };
-    if state.store.revoke_pat(token_id, revocation).await? {
+    if state.store.revoke_pat(token_id, revocation, origin).await? {
         tracing::info!(admin_id, token_id, "token revoked by an administrator");
         Ok(())
     } else {
@@ -192,8 +204,14 @@ pub async fn revoke(state: &AppState, admin_id: i64, token_id: i64) -> StoreResu
 }
 
 /// Deletes one of the user's own tokens; `NotFound` for anyone else's (without saying it exists).
-pub async fn delete(state: &AppState, user_id: i64, token_id: i64) -> StoreResult<()> {
-    if state.store.delete_pat(user_id, token_id).await? {
+pub async fn delete(
+    state: &AppState,
+    user_id: i64,
+    token_id: i64,
+    origin: &Origin,
+) -> StoreResult<()> {
+    let now = state.clock.now();
+    if state.store.delete_pat(user_id, token_id, now, origin).await? {
         tracing::info!(user_id, token_id, "token deleted");
         Ok(())
     } else {

@@ -14,11 +14,33 @@ type Counts = HashMap<(i64, i64), i64>;
 /// When each (token, address) was last recorded.
 type Recorded = HashMap<(i64, IpAddr), DateTime<Utc>>;
 
-/// Requests counted since the last flush, and when each token was last recorded at an address.
+/// Requests counted since the last flush, and when each token was last recorded at an address
+/// or refused there.
 #[derive(Clone, Default)]
 pub struct TokenUse {
     counts: Arc<Mutex<Counts>>,
-    addresses: Arc<Mutex<Recorded>>,
+    addresses: Throttle,
+    refusals: Throttle,
+}
+
+/// Lets each (token, address) pair through at most once a minute.
+#[derive(Clone, Default)]
+struct Throttle(Arc<Mutex<Recorded>>);
+
+impl Throttle {
+    fn due(&self, token_id: i64, client: IpAddr, now: DateTime<Utc>) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(last) = seen.get(&(token_id, client)) {
+            if now - *last < Duration::minutes(1) {
+                return false;
+            }
+        }
+        if seen.len() >= MAX_REMEMBERED_ADDRESSES {
+            seen.retain(|_, last| now - *last < Duration::minutes(1));
+        }
+        seen.insert((token_id, client), now);
+        true
+    }
 }
 
 /// Addresses remembered per instance: beyond this, entries older than the minute go first.
@@ -42,17 +64,13 @@ impl TokenUse {
     /// Whether the token's use from `client` should be recorded now: the first time this
     /// instance sees the pair, or a minute after it last recorded it.
     pub fn address_due(&self, token_id: i64, client: IpAddr, now: DateTime<Utc>) -> bool {
-        let mut seen = self.addresses.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(last) = seen.get(&(token_id, client)) {
-            if now - *last < Duration::minutes(1) {
-                return false;
-            }
-        }
-        if seen.len() >= MAX_REMEMBERED_ADDRESSES {
-            seen.retain(|_, last| now - *last < Duration::minutes(1));
-        }
-        seen.insert((token_id, client), now);
-        true
+        self.addresses.due(token_id, client, now)
+    }
+
+    /// Whether a refusal of the token's use from `client` should be logged now: at most once a
+    /// minute per pair, so a flood of refused requests does not become a flood of writes.
+    pub fn refusal_due(&self, token_id: i64, client: IpAddr, now: DateTime<Utc>) -> bool {
+        self.refusals.due(token_id, client, now)
     }
 
     /// Adds the counts gathered so far to the store. On failure they are kept for the next try.

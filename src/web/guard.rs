@@ -7,6 +7,7 @@ use super::form_errors;
 use crate::accounts::principal::{authenticate, AuthFailure, Principal};
 use crate::accounts::sessions;
 use crate::api::ApiError;
+use crate::events::rules::Origin;
 use crate::server::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};
@@ -48,7 +49,10 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
     };
     if let Some(principal) = &caller {
         let method = request.method().as_str();
-        if let Err(refused) = principal.check_use(&state, method, client.0).await {
+        let user_agent = request.headers().get(header::USER_AGENT);
+        let user_agent = user_agent.and_then(|value| value.to_str().ok());
+        let origin = Origin::new(Some(principal.user.id), Some(client.0), user_agent);
+        if let Err(refused) = principal.check_use(&state, method, &origin).await {
             tracing::info!(
                 token_id = principal.credential.token_id(),
                 %client,

@@ -848,6 +848,7 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         "GET /api/v1/gitlab/revocable_token_types",
         "POST /api/v1/gitlab/revoke_tokens",
         "GET /api/v1/admin/tokens",
+        "GET /api/v1/me/events",
     ];
     routes.sort();
     assert_eq!(documented, routes);

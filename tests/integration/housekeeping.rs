@@ -3,6 +3,7 @@
 
 use crate::common::{fresh_database, Backend, TestApp};
 use chrono::{Duration, Utc};
+use patio::events::rules::Origin;
 use patio::store::{LoginLimits, Store};
 use std::sync::Arc;
 
@@ -53,17 +54,16 @@ async fn stale_rows_are_purged_at_start_and_by_the_sweep(backend: Backend) {
         .await
         .unwrap();
     store
-        .create_session("stale", alice.id, now - Duration::days(8))
+        .create_session("stale", alice.id, now - Duration::days(8), &Origin::default())
         .await
         .unwrap();
-    store.create_session("fresh", alice.id, now).await.unwrap();
+    store.create_session("fresh", alice.id, now, &Origin::default()).await.unwrap();
     store
         .create_access_token(
             "expired",
             alice.id,
             now - Duration::hours(2),
-            now - Duration::hours(1),
-        )
+            now - Duration::hours(1), &Origin::default())
         .await
         .unwrap();
     let hour_ago = LoginLimits {

@@ -5,6 +5,7 @@
 mod common;
 
 mod accounts;
+mod events;
 mod api;
 mod faults;
 mod gateway;

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use patio::accounts::rules::{DisplayName, Role, Username};
+use patio::events::rules::Origin;
 use patio::store::{
     AccessChange, LoginFailures, LoginLimits, LoginReservation, NewPat, NewUser, StaleBefore,
     Store, StoreError,
@@ -80,6 +81,7 @@ async fn pat_at(
             },
             at,
             5,
+            &Origin::default(),
         )
         .await
 }
@@ -170,11 +172,11 @@ async fn the_last_active_admin_stays(store: Arc<dyn Store>) {
         ..Default::default()
     };
     assert!(matches!(
-        store.update_user_access(root.id, demote).await,
+        store.update_user_access(root.id, demote, now(), &Origin::default()).await,
         Err(StoreError::LastAdmin)
     ));
     assert!(matches!(
-        store.update_user_access(root.id, deactivate).await,
+        store.update_user_access(root.id, deactivate, now(), &Origin::default()).await,
         Err(StoreError::LastAdmin)
     ));
     let second = user(&store, "second", Role::User).await;
@@ -184,20 +186,20 @@ async fn the_last_active_admin_stays(store: Arc<dyn Store>) {
     };
     assert_eq!(
         store
-            .update_user_access(second.id, promote)
+            .update_user_access(second.id, promote, now(), &Origin::default())
             .await
             .unwrap()
             .role,
         Role::Admin
     );
-    let root = store.update_user_access(root.id, deactivate).await.unwrap();
+    let root = store.update_user_access(root.id, deactivate, now(), &Origin::default()).await.unwrap();
     assert!(!root.active);
     assert!(matches!(
-        store.update_user_access(second.id, demote).await,
+        store.update_user_access(second.id, demote, now(), &Origin::default()).await,
         Err(StoreError::LastAdmin)
     ));
     assert!(matches!(
-        store.update_user_access(999_999, demote).await,
+        store.update_user_access(999_999, demote, now(), &Origin::default()).await,
         Err(StoreError::NotFound)
     ));
     // Reactivating works, and the stored row reflects every change.
@@ -205,7 +207,7 @@ async fn the_last_active_admin_stays(store: Arc<dyn Store>) {
         active: Some(true),
         ..Default::default()
     };
-    store.update_user_access(root.id, activate).await.unwrap();
+    store.update_user_access(root.id, activate, now(), &Origin::default()).await.unwrap();
     assert!(store.user_by_id(root.id).await.unwrap().unwrap().active);
 }
 
@@ -213,7 +215,7 @@ async fn sessions_join_their_user_and_end(store: Arc<dyn Store>) {
     let alice = user(&store, "alice", Role::User).await;
     let t0 = now();
     store
-        .create_session("digest-1", alice.id, t0)
+        .create_session("digest-1", alice.id, t0, &Origin::default())
         .await
         .unwrap();
     let (session, owner) = store.session("digest-1").await.unwrap().unwrap();
@@ -232,18 +234,18 @@ async fn sessions_join_their_user_and_end(store: Arc<dyn Store>) {
 
 async fn password_change_ends_other_sessions_and_access_tokens(store: Arc<dyn Store>) {
     let alice = user(&store, "alice", Role::User).await;
-    store.create_session("here", alice.id, now()).await.unwrap();
+    store.create_session("here", alice.id, now(), &Origin::default()).await.unwrap();
     store
-        .create_session("elsewhere", alice.id, now())
+        .create_session("elsewhere", alice.id, now(), &Origin::default())
         .await
         .unwrap();
     store
-        .create_access_token("at", alice.id, now(), now() + Duration::hours(1))
+        .create_access_token("at", alice.id, now(), now() + Duration::hours(1), &Origin::default())
         .await
         .unwrap();
     assert!(store.access_token("at").await.unwrap().is_some());
     store
-        .set_password(alice.id, "new-hash", Some("here"))
+        .set_password(alice.id, "new-hash", Some("here"), now(), &Origin::default())
         .await
         .unwrap();
     assert!(store.session("here").await.unwrap().is_some());
@@ -352,9 +354,9 @@ async fn tokens_are_listed_newest_first_and_deleted_by_owner_only(store: Arc<dyn
     let listed = store.list_pats(alice.id).await.unwrap();
     assert_eq!(listed, vec![second.clone(), first.clone()]);
     assert!(store.list_pats(bob.id).await.unwrap().is_empty());
-    assert!(!store.delete_pat(bob.id, first.id).await.unwrap());
-    assert!(store.delete_pat(alice.id, first.id).await.unwrap());
-    assert!(!store.delete_pat(alice.id, first.id).await.unwrap());
+    assert!(!store.delete_pat(bob.id, first.id, now(), &Origin::default()).await.unwrap());
+    assert!(store.delete_pat(alice.id, first.id, now(), &Origin::default()).await.unwrap());
+    assert!(!store.delete_pat(alice.id, first.id, now(), &Origin::default()).await.unwrap());
     assert_eq!(store.list_pats(alice.id).await.unwrap(), vec![second]);
 }
 
@@ -389,7 +391,7 @@ async fn the_token_limit_counts_only_active_tokens(store: Arc<dyn Store>) {
         .unwrap();
     // Deleting one frees a place.
     let victim = store.list_pats(alice.id).await.unwrap()[0].id;
-    store.delete_pat(alice.id, victim).await.unwrap();
+    store.delete_pat(alice.id, victim, now(), &Origin::default()).await.unwrap();
     pat(&store, alice.id, "t5", t0 + Duration::days(30))
         .await
         .unwrap();
@@ -465,6 +467,7 @@ async fn last_use_is_recorded_at_most_once_a_minute(store: Arc<dyn Store>) {
             },
             t0,
             5,
+            &Origin::default(),
         )
         .await
         .unwrap();
@@ -507,17 +510,16 @@ async fn stale_rows_are_purged(store: Arc<dyn Store>) {
     let alice = user(&store, "alice", Role::User).await;
     let t0 = now();
     store
-        .create_session("old", alice.id, t0 - Duration::days(8))
+        .create_session("old", alice.id, t0 - Duration::days(8), &Origin::default())
         .await
         .unwrap();
-    store.create_session("fresh", alice.id, t0).await.unwrap();
+    store.create_session("fresh", alice.id, t0, &Origin::default()).await.unwrap();
     store
         .create_access_token(
             "expired",
             alice.id,
             t0 - Duration::hours(2),
-            t0 - Duration::hours(1),
-        )
+            t0 - Duration::hours(1), &Origin::default())
         .await
         .unwrap();
     let day = limits(t0 - Duration::days(1), 1, 100);
@@ -530,6 +532,7 @@ async fn stale_rows_are_purged(store: Arc<dyn Store>) {
             session_seen: t0 - Duration::hours(12),
             access_token_expired: t0,
             login_failure: t0 - Duration::minutes(15),
+            security_event: t0 - Duration::days(400),
         })
         .await
         .unwrap();

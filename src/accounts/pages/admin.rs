@@ -109,7 +109,7 @@ pub async fn update_user(
         revoke_tokens: Some(revoke_tokens.is_some()),
     };
     let user =
-        service::change_access(&super::on_server::state(), admin.user.id, id, request).await?;
+        service::change_access(&super::on_server::state(), admin.user.id, id, request, &super::on_server::origin()).await?;
     super::on_server::back_to_form("/admin/users");
     Ok(UserChanged {
         user: row(user, admin.user.id),
@@ -123,7 +123,7 @@ pub async fn revoke_credentials(id: i64) -> Result<UserChanged, AppError> {
     use crate::accounts::service;
     let admin = super::on_server::admin()?;
     let state = super::on_server::state();
-    service::revoke_credentials(&state, admin.user.id, id).await?;
+    service::revoke_credentials(&state, admin.user.id, id, &super::on_server::origin()).await?;
     let user = state
         .store
         .user_by_id(id)

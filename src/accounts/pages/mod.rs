@@ -101,6 +101,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
         <nav class="tabs" aria-label="User Settings">
             {tab("/settings/profile", "Profile")}
             {tab("/settings/tokens", "Tokens")}
+            {tab("/settings/security", "Security")}
         </nav>
     }
 }
@@ -150,11 +151,11 @@ pub mod on_server {
         }
     }
 
-    /// The client's address as the guard resolved it (SPEC §9).
-    pub fn client_address() -> String {
+    /// Who is acting and from where, for the security log.
+    pub fn origin() -> crate::events::rules::Origin {
         parts()
-            .and_then(|parts| parts.extensions.get::<crate::web::ClientAddress>().copied())
-            .map_or_else(|| "unknown".to_owned(), |client| client.to_string())
+            .map(|parts| crate::web::origin_of(&parts))
+            .unwrap_or_default()
     }
 
     /// Where users reach Patio (`PATIO_PUBLIC_URL`), without a trailing slash. Never taken from
@@ -212,10 +213,10 @@ pub mod on_server {
         {
             state
                 .store
-                .delete_session(&crate::tokens::secret::digest(old))
+                .sign_out(&crate::tokens::secret::digest(old), state.clock.now(), &origin())
                 .await?;
         }
-        let cookie = crate::accounts::sessions::start(&state, user_id).await?;
+        let cookie = crate::accounts::sessions::start(&state, user_id, &origin()).await?;
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
             response.append_header(http::header::SET_COOKIE, cookie);
         }

@@ -38,7 +38,7 @@ pub async fn change_password(
         &current_password,
         &new_password,
         keep,
-        &on_server::client_address(),
+        &on_server::origin(),
     )
     .await?;
     on_server::back_to_form(&format!("/settings/profile?saved={SAVED_PASSWORD}"));

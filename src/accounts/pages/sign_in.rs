@@ -33,7 +33,7 @@ pub async fn log_in(username: String, password: String, next: String) -> Result<
     use super::on_server;
     use crate::accounts::service;
     let state = on_server::state();
-    let user = service::sign_in(&state, &username, &password, &on_server::client_address()).await?;
+    let user = service::sign_in(&state, &username, &password, &on_server::origin()).await?;
     on_server::start_session(user.id, crate::web::guard::safe_next(&next)).await
 }
 

@@ -41,7 +41,7 @@ pub async fn edit_token(
         access: Some(Access::parse(&access)?),
         allowed_ips: Some(split_text(&allowed_ips)),
     };
-    let summary = service::edit(&state, caller.user.id, id, request).await?;
+    let summary = service::edit(&state, caller.user.id, id, request, &on_server::origin()).await?;
     on_server::back_to_form(&format!("/settings/tokens?saved={id}"));
     Ok(TokenView::of(summary, state.clock.now()))
 }

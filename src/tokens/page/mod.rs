@@ -160,7 +160,7 @@ pub async fn generate_token(
         access: Access::parse(access.as_deref().unwrap_or(""))?,
         allowed_ips: super::allowlist::split_text(&allowed_ips),
     };
-    let generated = service::generate(&state, caller.user.id, request).await?;
+    let generated = service::generate(&state, caller.user.id, request, &on_server::origin()).await?;
     on_server::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
@@ -177,7 +177,7 @@ pub async fn generate_token(
 pub async fn delete_token(id: i64) -> Result<TokenList, AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
-    super::service::delete(&on_server::state(), caller.user.id, id).await?;
+    super::service::delete(&on_server::state(), caller.user.id, id, &on_server::origin()).await?;
     current_list(caller.user.id).await
 }
 
@@ -195,7 +195,7 @@ pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
         ));
     }
     let state = on_server::state();
-    let regenerated = super::service::regenerate(&state, caller.user.id, id, None).await?;
+    let regenerated = super::service::regenerate(&state, caller.user.id, id, None, &on_server::origin()).await?;
     on_server::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
