@@ -52,6 +52,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/tokens") view=TokensPage />
                     <Route path=path!("/settings/tokens/:id/edit") view=crate::tokens::page::EditTokenPage />
+                    <Route path=path!("/settings/tokens/new") view=crate::tokens::page::NewTokenPage />
+                    <Route path=path!("/settings/tokens/:id/regenerate") view=crate::tokens::page::RegenerateTokenPage />
+                    <Route path=path!("/settings/tokens/:id/delete") view=crate::tokens::page::DeleteTokenPage />
                     <Route path=path!("/settings/security") view=crate::events::SecurityPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/clients") view=crate::gateway::page::AdminClientsPage />

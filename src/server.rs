@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::api::router())
         .merge(crate::accounts::http::routes())
         .merge(crate::gateway::routes())
+        .merge(crate::tokens::page::routes())
         .merge(pkg_router(&leptos_options))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), {
             let options = leptos_options.clone();

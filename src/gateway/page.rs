@@ -195,24 +195,16 @@ pub async fn register_client_page(
     axum::extract::State(state): axum::extract::State<crate::server::AppState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
+    use crate::web::form_answer;
     let (parts, body) = request.into_parts();
     let outcome = async {
-        let caller = parts
-            .extensions
-            .get::<crate::web::Caller>()
-            .and_then(|caller| caller.0.clone())
-            .ok_or(AppError::SignedOut)?;
+        let caller = form_answer::caller(&parts)?;
         if caller.user.role != crate::accounts::rules::Role::Admin {
             return Err(AppError::Forbidden);
         }
-        let body = axum::body::to_bytes(body, crate::server::MAX_BODY_BYTES)
-            .await
-            .map_err(|_| AppError::Request("The form could not be read.".into()))?;
-        let name = url::form_urlencoded::parse(&body)
-            .find(|(key, _)| key == "name")
-            .map(|(_, value)| value.into_owned())
-            .unwrap_or_default();
-        let registered = super::clients::register(&state, &name).await?;
+        let fields = form_answer::fields(body).await?;
+        let name = fields.get("name").map_or("", String::as_str);
+        let registered = super::clients::register(&state, name).await?;
         Ok(Registered {
             client: ClientRow {
                 id: registered.client.id,
@@ -224,16 +216,5 @@ pub async fn register_client_page(
         })
     }
     .await;
-    let outcome = RegistrationOutcome(outcome);
-    let options = state.config.leptos.clone();
-    let render = leptos_axum::render_app_to_stream_with_context(
-        move || {
-            provide_context(state.clone());
-            provide_context(outcome.clone());
-        },
-        move || crate::app::shell(options.clone()),
-    );
-    let mut request = axum::extract::Request::from_parts(parts, axum::body::Body::empty());
-    *request.method_mut() = http::Method::GET;
-    render(request).await
+    form_answer::render(state, parts, RegistrationOutcome(outcome)).await
 }

@@ -2,6 +2,7 @@
 //! decides who is calling.
 
 pub mod client_address;
+pub mod form_answer;
 pub mod form_errors;
 pub mod guard;
 

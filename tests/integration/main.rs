@@ -14,6 +14,7 @@ mod housekeeping;
 mod http;
 mod inventory;
 mod leaks;
+mod plain_forms;
 mod logs;
 mod processes;
 mod properties;

@@ -4,14 +4,16 @@
 use super::dialogs::{focus, sync_dialog, Reveal};
 use super::GenerateToken;
 use crate::components::{action_error, field_error, FieldError, FormAlert, ServerForm};
+use crate::errors::AppError;
 use crate::time::LocalTime;
 use crate::tokens::rules::{
-    end_of_day, latest_custom_date, parse_date, ExpirationRequest, TokenError, MAX_ALLOWED_IPS,
+    end_of_day, Access, latest_custom_date, parse_date, ExpirationRequest, TokenError, MAX_ALLOWED_IPS,
     PRESET_DAYS,
 };
 use chrono::{DateTime, Duration, Utc};
 use leptos::html;
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 /// Reads the dialog's Expiration fields: a preset number of days, or `custom` with a date.
 pub fn expiration_from_form(
@@ -30,6 +32,30 @@ pub fn expiration_from_form(
         .filter(|days| PRESET_DAYS.contains(days))
         .map(ExpirationRequest::InDays)
         .ok_or_else(|| TokenError::InvalidExpiration("Choose an expiration.".into()))
+}
+
+/// What a generate form holds, as typed: to fill the plain form again after an error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GenerateForm {
+    pub name: String,
+    pub description: String,
+    pub expiration: String,
+    pub custom_date: String,
+    pub access: String,
+    pub allowed_ips: String,
+}
+
+impl Default for GenerateForm {
+    fn default() -> GenerateForm {
+        GenerateForm {
+            name: String::new(),
+            description: String::new(),
+            expiration: "30".into(),
+            custom_date: String::new(),
+            access: Access::ReadWrite.as_str().into(),
+            allowed_ips: String::new(),
+        }
+    }
 }
 
 #[component]
@@ -81,45 +107,7 @@ pub(super) fn GenerateDialog(
                         access: Some(f.text("access")),
                         allowed_ips: Some(f.text("allowed_ips")),
                     }>
-                        <div class="field">
-                            <label for="token-name">"Token Name"</label>
-                            <input id="token-name" name="name" type="text" required maxlength="100"
-                                autocomplete="off" autofocus
-                                aria-invalid=move || field_error(error, "name").get().map(|_| "true")
-                                aria-describedby="token-name-error" />
-                            <FieldError id="token-name-error".into() error=field_error(error, "name") />
-                        </div>
-                        <div class="field">
-                            <label for="token-description">"Description"</label>
-                            <textarea id="token-description" name="description" maxlength="500"
-                                aria-invalid=move || field_error(error, "description").get().map(|_| "true")
-                                aria-describedby="token-description-help token-description-error"></textarea>
-                            <p class="help" id="token-description-help">"Optional. What is this token for?"</p>
-                            <FieldError id="token-description-error".into() error=field_error(error, "description") />
-                        </div>
-                        <ExpirationField choice custom_date error=field_error(error, "expiration") />
-                        <div class="field">
-                            <label for="token-access">"Access"</label>
-                            <select id="token-access" name="access" aria-describedby="token-access-help">
-                                <option value="read_write" selected>"Read and write"</option>
-                                <option value="read">"Read only"</option>
-                            </select>
-                            <p class="help" id="token-access-help">
-                                "Read only allows GET, HEAD and OPTIONS requests."
-                            </p>
-                        </div>
-                        <div class="field">
-                            <label for="token-allowed-ips">"Allowed addresses"</label>
-                            <input id="token-allowed-ips" name="allowed_ips" type="text"
-                                autocomplete="off" spellcheck="false"
-                                placeholder="203.0.113.0/24, 2001:db8::1"
-                                aria-invalid=move || field_error(error, "allowed_ips").get().map(|_| "true")
-                                aria-describedby="token-allowed-ips-help token-allowed-ips-error" />
-                            <p class="help" id="token-allowed-ips-help">
-                                {format!("Optional. Up to {MAX_ALLOWED_IPS} IP addresses or networks, separated by commas; empty means anywhere.")}
-                            </p>
-                            <FieldError id="token-allowed-ips-error".into() error=field_error(error, "allowed_ips") />
-                        </div>
+                        <GenerateFields error choice custom_date values=GenerateForm::default() plain=false />
                         <div class="form-actions">
                             <button type="button" class="button secondary" on:click=move |_| open.set(false)>
                                 "Cancel"
@@ -135,10 +123,76 @@ pub(super) fn GenerateDialog(
     }
 }
 
+/// The fields of a generate form: in the dialog (`plain` false), and on the page that works
+/// without WebAssembly (`plain`: every field shown, filled with `values`).
+#[component]
+pub(super) fn GenerateFields(
+    error: Signal<Option<AppError>>,
+    choice: RwSignal<String>,
+    custom_date: RwSignal<String>,
+    values: GenerateForm,
+    plain: bool,
+) -> impl IntoView {
+    let read_only = values.access == Access::Read.as_str();
+    view! {
+        <div class="field">
+            <label for="token-name">"Token Name"</label>
+            <input id="token-name" name="name" type="text" required maxlength="100"
+                autocomplete="off" autofocus value=values.name
+                aria-invalid=move || field_error(error, "name").get().map(|_| "true")
+                aria-describedby="token-name-error" />
+            <FieldError id="token-name-error".into() error=field_error(error, "name") />
+        </div>
+        <div class="field">
+            <label for="token-description">"Description"</label>
+            <textarea id="token-description" name="description" maxlength="500"
+                aria-invalid=move || field_error(error, "description").get().map(|_| "true")
+                aria-describedby="token-description-help token-description-error">{values.description}</textarea>
+            <p class="help" id="token-description-help">"Optional. What is this token for?"</p>
+            <FieldError id="token-description-error".into() error=field_error(error, "description") />
+        </div>
+        <ExpirationField choice custom_date plain error=field_error(error, "expiration") />
+        <div class="field">
+            <label for="token-access">"Access"</label>
+            <select id="token-access" name="access" aria-describedby="token-access-help">
+                <option value="read_write" selected=!read_only>"Read and write"</option>
+                <option value="read" selected=read_only>"Read only"</option>
+            </select>
+            <p class="help" id="token-access-help">
+                "Read only allows GET, HEAD and OPTIONS requests."
+            </p>
+        </div>
+        <div class="field">
+            <label for="token-allowed-ips">"Allowed addresses"</label>
+            <input id="token-allowed-ips" name="allowed_ips" type="text"
+                autocomplete="off" spellcheck="false" value=values.allowed_ips
+                placeholder="203.0.113.0/24, 2001:db8::1"
+                aria-invalid=move || field_error(error, "allowed_ips").get().map(|_| "true")
+                aria-describedby="token-allowed-ips-help token-allowed-ips-error" />
+            <p class="help" id="token-allowed-ips-help">
+                {format!("Optional. Up to {MAX_ALLOWED_IPS} IP addresses or networks, separated by commas; empty means anywhere.")}
+            </p>
+            <FieldError id="token-allowed-ips-error".into() error=field_error(error, "allowed_ips") />
+        </div>
+    }
+}
+
+/// The presets of the Expiration field: value and label.
+const EXPIRATION_CHOICES: [(&str, &str); 6] = [
+    ("7", "7 days"),
+    ("30", "30 days"),
+    ("60", "60 days"),
+    ("90", "90 days"),
+    ("365", "1 year"),
+    ("custom", "Custom date…"),
+];
+
 #[component]
 fn ExpirationField(
     choice: RwSignal<String>,
     custom_date: RwSignal<String>,
+    /// Without scripts: the date field always shown, and no live "will expire on" line.
+    plain: bool,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
     let today = move || Utc::now().date_naive().to_string();
@@ -152,6 +206,7 @@ fn ExpirationField(
                 .and_then(end_of_day),
         }
     };
+    let chosen = choice.get_untracked();
     view! {
         <fieldset class="field expiration">
             <legend>"Expiration"</legend>
@@ -160,17 +215,17 @@ fn ExpirationField(
                 aria-describedby="token-expiration-result token-expiration-error"
                 on:change=move |ev| choice.set(event_target_value(&ev))
                 prop:value=move || choice.get()>
-                <option value="7">"7 days"</option>
-                <option value="30" selected>"30 days"</option>
-                <option value="60">"60 days"</option>
-                <option value="90">"90 days"</option>
-                <option value="365">"1 year"</option>
-                <option value="custom">"Custom date…"</option>
+                {EXPIRATION_CHOICES.map(|(value, label)| view! {
+                    <option value=value selected=chosen == value>{label}</option>
+                })}
             </select>
-            <div hidden=move || choice.with(|c| c != "custom")>
-                <label for="token-custom-date">"Expires at the end of (UTC)"</label>
+            <div hidden=move || !plain && choice.with(|c| c != "custom")>
+                <label for="token-custom-date">
+                    {if plain { "With “Custom date…”: expires at the end of (UTC)" } else { "Expires at the end of (UTC)" }}
+                </label>
                 <input id="token-custom-date" name="custom_date" type="date"
                     aria-describedby="token-expiration-range"
+                    value=custom_date.get_untracked()
                     on:input=move |ev| custom_date.set(event_target_value(&ev))
                     prop:value=move || custom_date.get() />
                 <p class="help" id="token-expiration-range">
@@ -178,9 +233,10 @@ fn ExpirationField(
                 </p>
             </div>
             <p class="help" id="token-expiration-result" aria-live="polite">
-                {move || match resulting() {
-                    Some(at) => view! { "The token will expire on " <LocalTime at /> "." }.into_any(),
-                    None => view! { "Pick a date up to one year from today." }.into_any(),
+                {move || match (plain, resulting()) {
+                    (true, _) => view! { "Presets count from now." }.into_any(),
+                    (false, Some(at)) => view! { "The token will expire on " <LocalTime at /> "." }.into_any(),
+                    (false, None) => view! { "Pick a date up to one year from today." }.into_any(),
                 }}
             </p>
             <FieldError id="token-expiration-error".into() error />

@@ -8,6 +8,7 @@ mod banner;
 mod dialogs;
 mod edit;
 mod generate;
+mod plain;
 mod table;
 
 use super::rules::{Access, TokenStatus, MAX_ACTIVE_TOKENS};
@@ -24,6 +25,7 @@ use table::TokenTable;
 pub use banner::ExpiringBanner;
 pub use edit::EditTokenPage;
 pub use generate::expiration_from_form;
+pub use plain::{DeleteTokenPage, NewTokenPage, RegenerateTokenPage};
 
 /// A token as the page shows it. Never carries a secret or a digest. Instants travel as
 /// milliseconds: the browser then needs no date parser.
@@ -110,10 +112,12 @@ impl TokenView {
 
 /// The caller's tokens as the page shows them, newest first.
 #[cfg(feature = "ssr")]
-async fn current_list(user_id: i64) -> Result<TokenList, AppError> {
-    let state = crate::accounts::pages::on_server::state();
+async fn current_list(
+    state: &crate::server::AppState,
+    user_id: i64,
+) -> Result<TokenList, AppError> {
     let now = state.clock.now();
-    let tokens: Vec<TokenView> = super::service::list(&state, user_id)
+    let tokens: Vec<TokenView> = super::service::list(state, user_id)
         .await?
         .into_iter()
         .map(|token| TokenView::of(token, now))
@@ -126,7 +130,21 @@ async fn current_list(user_id: i64) -> Result<TokenList, AppError> {
 pub async fn list_tokens() -> Result<TokenList, AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
-    current_list(caller.user.id).await
+    current_list(&on_server::state(), caller.user.id).await
+}
+
+/// A new secret as the page shows it, once, with the list as it now stands.
+#[cfg(feature = "ssr")]
+async fn revealed(
+    state: &crate::server::AppState,
+    user_id: i64,
+    generated: super::service::Generated,
+) -> Result<NewToken, AppError> {
+    Ok(NewToken {
+        token: TokenView::of(generated.token, state.clock.now()),
+        secret: generated.secret.into_exposed(),
+        tokens: current_list(state, user_id).await?,
+    })
 }
 
 #[server(prefix = "/rpc", endpoint = "tokens_generate")]
@@ -165,11 +183,7 @@ pub async fn generate_token(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
     );
-    Ok(NewToken {
-        token: TokenView::of(generated.token, state.clock.now()),
-        secret: generated.secret.into_exposed(),
-        tokens: current_list(caller.user.id).await?,
-    })
+    revealed(&state, caller.user.id, generated).await
 }
 
 /// Deletes one of the caller's tokens; answers with the list as it now stands.
@@ -177,8 +191,10 @@ pub async fn generate_token(
 pub async fn delete_token(id: i64) -> Result<TokenList, AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
-    super::service::delete(&on_server::state(), caller.user.id, id, &on_server::origin()).await?;
-    current_list(caller.user.id).await
+    let state = on_server::state();
+    super::service::delete(&state, caller.user.id, id, &on_server::origin()).await?;
+    on_server::back_to_form("/settings/tokens?deleted=1");
+    current_list(&state, caller.user.id).await
 }
 
 /// Gives one of the caller's tokens a new secret; the answer carries it, once, and the list.
@@ -200,11 +216,16 @@ pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
     );
-    Ok(NewToken {
-        token: TokenView::of(regenerated.token, state.clock.now()),
-        secret: regenerated.secret.into_exposed(),
-        tokens: current_list(caller.user.id).await?,
-    })
+    revealed(&state, caller.user.id, regenerated).await
+}
+
+/// The plain forms' posts that answer with a page (`plain`).
+#[cfg(feature = "ssr")]
+pub fn routes() -> axum::Router<crate::server::AppState> {
+    use axum::routing::post;
+    axum::Router::new()
+        .route(plain::NEW_TOKEN_PATH, post(plain::generate_answer))
+        .route("/settings/tokens/{id}/regenerate", post(plain::regenerate_answer))
 }
 
 const LIMIT_MESSAGE: &str =
@@ -217,12 +238,14 @@ pub fn TokensPage() -> impl IntoView {
     // After the edit form's plain post.
     let query = leptos_router::hooks::use_query_map();
     let saved = query.with_untracked(|q| q.get("saved").is_some());
+    let deleted = query.with_untracked(|q| q.get("deleted").is_some());
     // The banner's "Regenerate it" link opens the confirmation for that token.
     let regenerate: Option<i64> = query.with_untracked(|q| q.get("regenerate")?.parse().ok());
     view! {
         <Title text="Tokens" />
         <SettingsTabs current="Tokens" />
         {saved.then(|| view! { <div class="alert success" role="status">"Token saved."</div> })}
+        {deleted.then(|| view! { <div class="alert success" role="status">"Token deleted."</div> })}
         <Suspense fallback=|| view! { <p>"Loading your tokens…"</p> }>
             {move || Suspend::new(async move {
                 match tokens.await {
@@ -286,12 +309,25 @@ fn TokenManager(initial: TokenList, open_regenerate: Option<i64>) -> impl IntoVi
                     <code>"Authorization: Bearer <token>"</code> "."
                 </p>
             </div>
-            <button id="generate-token" type="button" class="button"
-                disabled=at_limit
-                aria-describedby=move || at_limit().then_some("limit-note")
-                on:click=move |_| dialog_open.set(true)>
-                "Generate New Token"
-            </button>
+            // A link to the plain page until the WebAssembly runs; then it opens the dialog.
+            {move || if at_limit() {
+                view! {
+                    <button id="generate-token" type="button" class="button" disabled
+                        aria-describedby="limit-note">
+                        "Generate New Token"
+                    </button>
+                }.into_any()
+            } else {
+                view! {
+                    <a id="generate-token" class="button" href=plain::NEW_TOKEN_PATH
+                        on:click=move |ev| {
+                            ev.prevent_default();
+                            dialog_open.set(true);
+                        }>
+                        "Generate New Token"
+                    </a>
+                }.into_any()
+            }}
         </div>
         <p class="meta-line">
             {move || format!("{} of {MAX_ACTIVE_TOKENS} active tokens", list.with(|l| l.active))}

@@ -1,5 +1,6 @@
 //! The token table: one row per token, with its actions.
 
+use super::plain::action_path;
 use super::TokenView;
 use crate::time::LocalTime;
 use crate::tokens::rules::TokenStatus;
@@ -77,17 +78,27 @@ pub(super) fn TokenTable(
                                 <td class="actions">
                                     <a class="button small secondary" href=format!("/settings/tokens/{}/edit", token.id)
                                         aria-label=format!("Edit {}", token.name)>"Edit"</a>
+                                    // Links to the plain confirmation pages until the
+                                    // WebAssembly runs; then they open the dialogs.
                                     {token.regenerable.then(|| view! {
-                                        <button type="button" class="button small secondary"
+                                        <a class="button small secondary"
+                                            href=action_path(token.id, "regenerate")
                                             aria-label=regenerate_label
-                                            on:click=move |_| to_regenerate.set(Some(regenerate_target.clone()))>
+                                            on:click=move |ev| {
+                                                ev.prevent_default();
+                                                to_regenerate.set(Some(regenerate_target.clone()));
+                                            }>
                                             "Regenerate"
-                                        </button>
+                                        </a>
                                     })}
-                                    <button type="button" class="button small danger" aria-label=label
-                                        on:click=move |_| to_delete.set(Some(target.clone()))>
+                                    <a class="button small danger" href=action_path(token.id, "delete")
+                                        aria-label=label
+                                        on:click=move |ev| {
+                                            ev.prevent_default();
+                                            to_delete.set(Some(target.clone()));
+                                        }>
                                         "Delete"
-                                    </button>
+                                    </a>
                                 </td>
                             </tr>
                         }
