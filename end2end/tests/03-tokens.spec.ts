@@ -5,7 +5,7 @@ const LIMIT = "You have 5 active tokens, the maximum. Delete one to generate ano
 const WARNING = "Make sure to copy your token now. You won't be able to see it again.";
 
 async function openDialog(page: Page) {
-  await page.getByRole("button", { name: "Generate New Token" }).click();
+  await page.locator("#generate-token").click();
   const dialog = page.getByRole("dialog");
   await expect(dialog).toBeVisible();
   return dialog;
@@ -55,7 +55,7 @@ test("the whole token journey", async ({ page, request }) => {
   await page.screenshot({ path: `${screenshotDir}/tokens-reveal.png` });
   await first.getByRole("button", { name: "Done" }).click();
   await expect(page.getByRole("dialog")).toBeHidden();
-  await expect(page.getByRole("button", { name: "Generate New Token" })).toBeFocused();
+  await expect(page.locator("#generate-token")).toBeFocused();
   const row = page.getByRole("row").filter({ hasText: "Deploy bot" });
   await expect(row).toContainText(`patio_…${secret.slice(-4)}`);
   await expect(row).toContainText("Expiring soon");
@@ -99,7 +99,7 @@ test("the whole token journey", async ({ page, request }) => {
   // Esc closes, focus returns.
   await page.keyboard.press("Escape");
   await expect(page.getByRole("dialog")).toBeHidden();
-  await expect(page.getByRole("button", { name: "Generate New Token" })).toBeFocused();
+  await expect(page.locator("#generate-token")).toBeFocused();
 
   // The other kinds of expiration, up to the limit.
   for (const [name, expiration, date] of [
@@ -113,7 +113,7 @@ test("the whole token journey", async ({ page, request }) => {
     await expect(page.getByRole("row").filter({ hasText: name })).toBeVisible();
   }
   await expect(page.getByRole("row").filter({ hasText: "Custom end" })).toContainText("Active");
-  await expect(page.getByRole("button", { name: "Generate New Token" })).toBeDisabled();
+  await expect(page.locator("#generate-token")).toBeDisabled();
   await expect(page.getByText(LIMIT)).toBeVisible();
   await expectAccessible(page);
   await page.screenshot({ path: `${screenshotDir}/tokens-list.png`, fullPage: true });
@@ -123,17 +123,17 @@ test("the whole token journey", async ({ page, request }) => {
   await page.reload();
   await page.waitForSelector("body[data-hydrated]");
   await expect(page.getByRole("row").filter({ hasText: "Thirty" })).toContainText("Expired");
-  await expect(page.getByRole("button", { name: "Generate New Token" })).toBeEnabled();
+  await expect(page.locator("#generate-token")).toBeEnabled();
   await expect(page.getByText(LIMIT)).toHaveCount(0);
   // The freed place takes the last preset, 60 days.
   const sixty = await generate(page, "Sixty", "60");
   await sixty.dialog.getByRole("button", { name: "Done" }).click();
   await expect(page.getByRole("row").filter({ hasText: "Sixty" })).toContainText("Active");
-  await expect(page.getByRole("button", { name: "Generate New Token" })).toBeDisabled();
+  await expect(page.locator("#generate-token")).toBeDisabled();
 
   // Delete with confirmation, without a full reload; the token stops working.
   await page.evaluate(() => ((window as any).__sameDocument = true));
-  await page.getByRole("button", { name: "Delete Deploy bot" }).click();
+  await page.getByRole("link", { name: "Delete Deploy bot" }).click();
   const confirm = page.getByRole("dialog");
   await expect(confirm).toContainText("Delete token ‘Deploy bot’? Anything using it will stop working immediately.");
   await page.screenshot({ path: `${screenshotDir}/tokens-delete.png` });
@@ -147,11 +147,11 @@ test("the whole token journey", async ({ page, request }) => {
 test("a token name made of HTML is shown as text and never runs", async ({ page }) => {
   await signIn(page);
   // Make room first: delete every token.
-  while ((await page.getByRole("button", { name: /^Delete / }).count()) > 0) {
-    const before = await page.getByRole("button", { name: /^Delete / }).count();
-    await page.getByRole("button", { name: /^Delete / }).first().click();
+  while ((await page.getByRole("link", { name: /^Delete / }).count()) > 0) {
+    const before = await page.getByRole("link", { name: /^Delete / }).count();
+    await page.getByRole("link", { name: /^Delete / }).first().click();
     await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
-    await expect(page.getByRole("button", { name: /^Delete / })).toHaveCount(before - 1);
+    await expect(page.getByRole("link", { name: /^Delete / })).toHaveCount(before - 1);
   }
   await expect(page.getByText("You have no tokens yet")).toBeVisible();
   const payload = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=1</script>`;
@@ -166,12 +166,12 @@ test("a token name made of HTML is shown as text and never runs", async ({ page 
 test("the tokens page works at 360 px and from the keyboard", async ({ page }) => {
   await page.setViewportSize({ width: 360, height: 780 });
   await signIn(page);
-  await expect(page.getByRole("button", { name: "Generate New Token" })).toBeVisible();
+  await expect(page.locator("#generate-token")).toBeVisible();
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
   await page.screenshot({ path: `${screenshotDir}/tokens-mobile.png`, fullPage: true });
   // Keyboard only: focus the button, open with Enter, type, generate, close.
-  await page.getByRole("button", { name: "Generate New Token" }).focus();
+  await page.locator("#generate-token").focus();
   await page.keyboard.press("Enter");
   await expect(page.getByLabel("Token Name")).toBeFocused();
   await page.keyboard.type("Keyboard token");

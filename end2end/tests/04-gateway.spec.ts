@@ -28,7 +28,7 @@ test("a read-only token limited to one network, and an admin's introspection cli
   expect(created.status()).toBe(201);
 
   await signIn(page, "grace", "grace password 1");
-  await page.getByRole("button", { name: "Generate New Token" }).click();
+  await page.locator("#generate-token").click();
   const dialog = page.getByRole("dialog");
   await dialog.getByLabel("Token Name").fill("Dashboard");
   await dialog.getByLabel("Access").selectOption("read");
@@ -96,14 +96,14 @@ test("a read-only token limited to one network, and an admin's introspection cli
 
 test("regenerating a token shows its new secret once and ends the old one", async ({ page, request }) => {
   await signIn(page, "grace", "grace password 1");
-  await page.getByRole("button", { name: "Generate New Token" }).click();
+  await page.locator("#generate-token").click();
   const generate = page.getByRole("dialog");
   await generate.getByLabel("Token Name").fill("Rotating");
   await generate.getByRole("button", { name: "Generate" }).click();
   const old = await generate.getByLabel("Token", { exact: true }).inputValue();
   await generate.getByRole("button", { name: "Done" }).click();
 
-  await page.getByRole("button", { name: "Regenerate Rotating" }).click();
+  await page.getByRole("link", { name: "Regenerate Rotating" }).click();
   const confirm = page.getByRole("dialog", { name: "Regenerate token" });
   await expect(confirm).toContainText("Regenerate token ‘Rotating’? Its current secret stops working immediately.");
   await expectAccessible(page);

@@ -3,18 +3,25 @@ import AxeBuilder from "@axe-core/playwright";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 
-// Every page must load without a console error or an uncaught exception.
-export const test = base.extend<{ page: Page }>({
-  page: async ({ page }, use) => {
+// Every page must load without a console error or an uncaught exception. With `withoutWasm`,
+// the WebAssembly never loads (as on a slow network or with scripts blocked): only the errors
+// of that blocked download are expected.
+export const test = base.extend<{ page: Page; withoutWasm: boolean }>({
+  withoutWasm: [false, { option: true }],
+  page: async ({ page, withoutWasm }, use) => {
     const problems: string[] = [];
+    if (withoutWasm) await page.route(/\.wasm(\?.*)?$/, (route) => route.abort());
+    const blocked = (text: string) => withoutWasm && /wasm|Failed to fetch|ERR_FAILED/i.test(text);
     page.on("console", (message) => {
       // Chromium logs every 4xx answer; refusals are expected in these journeys.
       const refusal = /^Failed to load resource: the server responded with a status of 4\d\d/;
-      if (message.type() === "error" && !refusal.test(message.text())) {
+      if (message.type() === "error" && !refusal.test(message.text()) && !blocked(message.text())) {
         problems.push(`console: ${message.text()}`);
       }
     });
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+    page.on("pageerror", (error) => {
+      if (!blocked(error.message)) problems.push(`page error: ${error.message}`);
+    });
     await use(page);
     expect(problems, "errors in the browser").toEqual([]);
   },
@@ -48,6 +55,8 @@ export async function signIn(page: Page, username = ADMIN.username, password = A
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await expect(page).toHaveURL(/\/settings\/tokens$/);
+  // Until the WebAssembly runs, the page's buttons are links to its plain pages.
+  await page.waitForSelector("body[data-hydrated]");
 }
 
 /** Runs SQL against the server's SQLite file (to age a token, which no UI can do). */

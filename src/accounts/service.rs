@@ -194,7 +194,10 @@ pub async fn sign_in(
             tracing::info!("sign-in refused");
             // A wrong password for a real account goes in its owner's log; attempts refused by
             // the limits do not (they are not checked, and a flood must not become writes).
-            let origin = Origin { actor: None, ..origin.clone() };
+            let origin = Origin {
+                actor: None,
+                ..origin.clone()
+            };
             events::record(state, user.id, EventKind::SignInFailed, &origin, None, None).await?;
             Err(AccountError::BadCredentials)
         }
@@ -318,7 +321,15 @@ pub async fn change_password(
     let key = username_key(&user.username);
     if !check_password(state, &key, origin, current, Some(user.password_hash)).await? {
         let detail = Some("current_password");
-        events::record(state, user_id, EventKind::SignInFailed, origin, None, detail).await?;
+        events::record(
+            state,
+            user_id,
+            EventKind::SignInFailed,
+            origin,
+            None,
+            detail,
+        )
+        .await?;
         return Err(AccountError::WrongCurrentPassword);
     }
     let hash = state.passwords.hash(new.expose()).await?;

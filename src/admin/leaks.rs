@@ -45,7 +45,11 @@ pub fn accept(state: &AppState, digests: Vec<String>, origin: Origin) {
             by: None,
             reason: RevokedReason::Leaked,
         };
-        match state.store.revoke_leaked_pats(&digests, revocation, &origin).await {
+        match state
+            .store
+            .revoke_leaked_pats(&digests, revocation, &origin)
+            .await
+        {
             Ok(revoked) => {
                 for token in &revoked {
                     tracing::warn!(

@@ -107,7 +107,8 @@ pub async fn inventory(
 pub async fn revoke_token(id: i64, back: String) -> Result<(), AppError> {
     use crate::accounts::pages::on_server;
     let admin = on_server::admin()?;
-    crate::tokens::service::revoke(&on_server::state(), admin.user.id, id, &on_server::origin()).await?;
+    crate::tokens::service::revoke(&on_server::state(), admin.user.id, id, &on_server::origin())
+        .await?;
     let back = crate::web::guard::safe_next(&back);
     let separator = if back.contains('?') { '&' } else { '?' };
     on_server::back_to_form(&format!("{back}{separator}revoked={id}"));

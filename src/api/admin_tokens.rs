@@ -1,12 +1,12 @@
 //! `/api/v1/admin/tokens`: every user's tokens, for administrators (SPEC §14, §17): the
 //! inventory, and revoking any one of them.
 
-use crate::events::rules::Origin;
 use super::error::ErrorBody;
 use super::extract::{Admin, IdPath};
 use super::tokens::{ApiTokenStatus, UserRef};
 use super::ApiError;
 use crate::admin::inventory::{self, InventoryRequest};
+use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::store::{InventoryEntry, InventoryStatus};
 use crate::tokens::rules::{Access, RevokedReason};

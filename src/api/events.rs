@@ -100,12 +100,10 @@ pub async fn list_events(
                 at: event.at,
                 client_ip: event.client_ip,
                 user_agent: event.user_agent,
-                token: event
-                    .token_id
-                    .map(|id| EventToken {
-                        id,
-                        name: event.token_name.unwrap_or_default(),
-                    }),
+                token: event.token_id.map(|id| EventToken {
+                    id,
+                    name: event.token_name.unwrap_or_default(),
+                }),
                 actor: event.actor.map(UserRef::from),
                 detail: event.detail,
             })

@@ -4,11 +4,11 @@
 //! pre-shared token of `PATIO_REVOCATION_TOKEN` in `Authorization`), so that a self-managed
 //! GitLab's secret detection revokes the Patio tokens it finds in commits.
 
-use crate::events::rules::Origin;
 use super::error::ErrorBody;
 use super::extract::JsonBody;
 use super::ApiError;
 use crate::admin::leaks::{self, MAX_CREDENTIALS};
+use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::web::ClientAddress;
 use axum::body::Bytes;

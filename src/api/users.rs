@@ -1,11 +1,11 @@
 //! `/api/v1/admin/users`: accounts, for administrators (SPEC §5, §17).
 
-use crate::events::rules::Origin;
 use super::error::ErrorBody;
 use super::extract::{Admin, IdPath, JsonBody};
 use super::ApiError;
 use crate::accounts::rules::Role;
 use crate::accounts::service::{self, AccessRequest, AccountForm};
+use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::store::UserRecord;
 use axum::extract::State;

@@ -29,15 +29,13 @@ pub struct EventList {
     pub next_before: Option<i64>,
 }
 
-/// How many events a page of the Security tab lists.
-const PAGE_SIZE: i64 = 50;
-
 #[server(prefix = "/rpc", endpoint = "security_events")]
 pub async fn security_events(before: Option<i64>) -> Result<EventList, AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
     let state = on_server::state();
-    let page = super::service::page(&state, caller.user.id, before, PAGE_SIZE).await?;
+    // Fifty to a page.
+    let page = super::service::page(&state, caller.user.id, before, 50).await?;
     Ok(EventList {
         events: page
             .events

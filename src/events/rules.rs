@@ -66,7 +66,9 @@ impl EventKind {
     }
 
     pub fn parse(text: &str) -> Option<EventKind> {
-        EventKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+        EventKind::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == text)
     }
 
     /// A short title for people, as the Security page lists it.
@@ -165,7 +167,13 @@ pub fn short_user_agent(raw: &str) -> Option<String> {
         (true, Some(browser), None) => browser,
         _ => raw.split_whitespace().next().unwrap_or(raw).to_owned(),
     };
-    Some(short.chars().filter(|c| !c.is_control()).take(USER_AGENT_CHARS).collect())
+    Some(
+        short
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(USER_AGENT_CHARS)
+            .collect(),
+    )
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@
 use super::clients::{self, ClientRefused};
 use crate::accounts::principal::{self, Credential};
 use crate::accounts::service::access_token_lifetime;
+use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::tokens::rules::Access;
-use crate::events::rules::Origin;
 use crate::web::ClientAddress;
 use axum::body::Bytes;
 use axum::extract::State;

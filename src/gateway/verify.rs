@@ -5,9 +5,9 @@
 
 use crate::accounts::principal::{self, AuthFailure, Principal};
 use crate::accounts::sessions;
+use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::web::guard::claimed_origin;
-use crate::events::rules::Origin;
 use crate::web::ClientAddress;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
@@ -45,12 +45,7 @@ pub async fn verify(
     answer(verdict)
 }
 
-async fn decide(
-    state: &AppState,
-    headers: &HeaderMap,
-    method: &str,
-    origin: &Origin,
-) -> Verdict {
+async fn decide(state: &AppState, headers: &HeaderMap, method: &str, origin: &Origin) -> Verdict {
     let presented = presented_token(headers);
     let basic = matches!(presented, Presented::Token(_, Scheme::Basic));
     let found = match presented {

@@ -445,8 +445,7 @@ pub trait Store: Send + Sync + 'static {
     /// Ends a session that is no longer valid.
     async fn delete_session(&self, digest: &str) -> StoreResult<()>;
     /// Ends a session because its user signs out (or signs in anew), recording it.
-    async fn sign_out(&self, digest: &str, now: DateTime<Utc>, origin: &Origin)
-        -> StoreResult<()>;
+    async fn sign_out(&self, digest: &str, now: DateTime<Utc>, origin: &Origin) -> StoreResult<()>;
 
     async fn create_access_token(
         &self,

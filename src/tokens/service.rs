@@ -211,7 +211,11 @@ pub async fn delete(
     origin: &Origin,
 ) -> StoreResult<()> {
     let now = state.clock.now();
-    if state.store.delete_pat(user_id, token_id, now, origin).await? {
+    if state
+        .store
+        .delete_pat(user_id, token_id, now, origin)
+        .await?
+    {
         tracing::info!(user_id, token_id, "token deleted");
         Ok(())
     } else {

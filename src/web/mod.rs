@@ -19,7 +19,10 @@ pub fn origin_of(parts: &Parts) -> Origin {
         .extensions
         .get::<Caller>()
         .and_then(|Caller(caller)| caller.as_ref().map(|principal| principal.user.id));
-    let client = parts.extensions.get::<ClientAddress>().map(|client| client.0);
+    let client = parts
+        .extensions
+        .get::<ClientAddress>()
+        .map(|client| client.0);
     let user_agent = parts
         .headers
         .get(axum::http::header::USER_AGENT)

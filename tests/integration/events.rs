@@ -67,7 +67,11 @@ async fn every_event_kind_is_logged_for_its_owner(app: TestApp) {
         .post(app.url("/rpc/login"))
         .header("origin", &app.address)
         .header("user-agent", FIREFOX)
-        .form(&[("username", "alice"), ("password", USER_PASSWORD), ("next", "")])
+        .form(&[
+            ("username", "alice"),
+            ("password", USER_PASSWORD),
+            ("next", ""),
+        ])
         .send()
         .await
         .unwrap();
@@ -76,7 +80,11 @@ async fn every_event_kind_is_logged_for_its_owner(app: TestApp) {
         .rpc_as(
             &app.browser(),
             "login",
-            &[("username", "ALICE"), ("password", "wrong password"), ("next", "")],
+            &[
+                ("username", "ALICE"),
+                ("password", "wrong password"),
+                ("next", ""),
+            ],
         )
         .await;
     assert_ne!(wrong.status(), StatusCode::OK);
@@ -236,7 +244,10 @@ async fn every_event_kind_is_logged_for_its_owner(app: TestApp) {
     assert_eq!(created["token"]["id"], id);
     assert_eq!(created["user_agent"], "curl/8.5.0");
     assert_eq!(created["actor"], Value::Null, "the owner acted");
-    assert_eq!(newest(&events, "token_edited")["token"]["name"], "deploy-bot");
+    assert_eq!(
+        newest(&events, "token_edited")["token"]["name"],
+        "deploy-bot"
+    );
     let new_address = newest(&events, "token_used_from_new_address");
     assert_eq!(new_address["client_ip"], "127.0.0.1");
     assert_eq!(newest(&events, "token_regenerated")["token"]["id"], id);
@@ -260,7 +271,10 @@ async fn every_event_kind_is_logged_for_its_owner(app: TestApp) {
     let role = newest(&events, "role_changed");
     assert_eq!(role["detail"], "user");
     assert_eq!(role["actor"]["username"], "root");
-    assert_eq!(newest(&events, "account_deactivated")["actor"]["username"], "root");
+    assert_eq!(
+        newest(&events, "account_deactivated")["actor"]["username"],
+        "root"
+    );
     assert_eq!(newest(&events, "token_expired")["token"]["id"], id);
     for event in &events {
         assert!(!event["description"].as_str().unwrap().is_empty());
@@ -316,10 +330,12 @@ async fn an_action_whose_event_cannot_be_written_fails_whole(app: TestApp) {
         pool.close().await;
     } else {
         let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        sqlx::query("ALTER TABLE security_events ADD CONSTRAINT no_events CHECK (id < 0) NOT VALID")
-            .execute(&pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "ALTER TABLE security_events ADD CONSTRAINT no_events CHECK (id < 0) NOT VALID",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
         pool.close().await;
     }
 
@@ -378,10 +394,23 @@ async fn refusals_are_logged_at_most_once_a_minute(app: TestApp) {
     for _ in 0..10 {
         assert_eq!(app.me_status(&secret).await, StatusCode::FORBIDDEN);
     }
-    let refused = |events: &[Value]| events.iter().filter(|e| e["kind"] == "token_refused").count();
+    let refused = |events: &[Value]| {
+        events
+            .iter()
+            .filter(|e| e["kind"] == "token_refused")
+            .count()
+    };
     assert_eq!(refused(&events_of(&app, &root).await), 1);
+    // A minute later, a refusal at the forward-auth endpoint is logged too.
     app.clock.advance(Duration::seconds(61));
-    assert_eq!(app.me_status(&secret).await, StatusCode::FORBIDDEN);
+    let verify = app
+        .browser()
+        .get(app.url("/auth/verify"))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(verify.status(), StatusCode::FORBIDDEN);
     let root = app.access_token("root", ROOT_PASSWORD).await;
     assert_eq!(refused(&events_of(&app, &root).await), 2);
 }
@@ -390,8 +419,11 @@ async fn the_log_is_paged_newest_first_and_kept_a_year(app: TestApp) {
     app.set_up().await;
     let root = app.access_token("root", ROOT_PASSWORD).await;
     for n in 0..5 {
-        app.new_pat(&root, json!({ "name": format!("t{n}"), "expires_in_days": 365 }))
-            .await;
+        app.new_pat(
+            &root,
+            json!({ "name": format!("t{n}"), "expires_in_days": 365 }),
+        )
+        .await;
     }
     let all = events_of(&app, &root).await;
     let ids: Vec<i64> = all.iter().map(|e| e["id"].as_i64().unwrap()).collect();
@@ -412,9 +444,7 @@ async fn the_log_is_paged_newest_first_and_kept_a_year(app: TestApp) {
     }
     assert_eq!(paged, ids, "the pages together are the whole log");
     for bad in ["limit=0", "limit=101", "limit=x", "before=x", "other=1"] {
-        let answer = app
-            .get_as(&format!("/api/v1/me/events?{bad}"), &root)
-            .await;
+        let answer = app.get_as(&format!("/api/v1/me/events?{bad}"), &root).await;
         assert!(answer.status().is_client_error(), "{bad}");
         assert!(json(answer).await["message"].is_string());
     }

@@ -54,16 +54,26 @@ async fn stale_rows_are_purged_at_start_and_by_the_sweep(backend: Backend) {
         .await
         .unwrap();
     store
-        .create_session("stale", alice.id, now - Duration::days(8), &Origin::default())
+        .create_session(
+            "stale",
+            alice.id,
+            now - Duration::days(8),
+            &Origin::default(),
+        )
         .await
         .unwrap();
-    store.create_session("fresh", alice.id, now, &Origin::default()).await.unwrap();
+    store
+        .create_session("fresh", alice.id, now, &Origin::default())
+        .await
+        .unwrap();
     store
         .create_access_token(
             "expired",
             alice.id,
             now - Duration::hours(2),
-            now - Duration::hours(1), &Origin::default())
+            now - Duration::hours(1),
+            &Origin::default(),
+        )
         .await
         .unwrap();
     let hour_ago = LoginLimits {

@@ -5,8 +5,8 @@
 mod common;
 
 mod accounts;
-mod events;
 mod api;
+mod events;
 mod faults;
 mod gateway;
 mod hostile;
@@ -14,8 +14,8 @@ mod housekeeping;
 mod http;
 mod inventory;
 mod leaks;
-mod plain_forms;
 mod logs;
+mod plain_forms;
 mod processes;
 mod properties;
 mod regenerate;

@@ -12,7 +12,10 @@ on_both_backends!(crate::common::TestApp::spawn =>
 
 /// The `patio_…` secret a page shows.
 fn secret_in(page: &str) -> String {
-    let rest = page.split("value=\"patio_").nth(1).expect("a secret on the page");
+    let rest = page
+        .split("value=\"patio_")
+        .nth(1)
+        .expect("a secret on the page");
     let body: String = rest
         .chars()
         .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -72,7 +75,10 @@ async fn tokens_are_generated_regenerated_and_deleted_with_plain_forms(app: Test
             ("name", "from a form"),
             ("description", ""),
             ("expiration", "custom"),
-            ("custom_date", &(app.clock_now().date_naive() + chrono::Days::new(10)).to_string()),
+            (
+                "custom_date",
+                &(app.clock_now().date_naive() + chrono::Days::new(10)).to_string(),
+            ),
             ("access", "read_write"),
             ("allowed_ips", ""),
         ],
@@ -88,7 +94,10 @@ async fn tokens_are_generated_regenerated_and_deleted_with_plain_forms(app: Test
     let listed = app.tokens_of(&root).await;
     assert_eq!(listed.len(), 1);
     let id = listed[0]["id"].as_i64().unwrap();
-    assert!(listed[0]["expires_at"].as_str().unwrap().ends_with("23:59:59Z"));
+    assert!(listed[0]["expires_at"]
+        .as_str()
+        .unwrap()
+        .ends_with("23:59:59Z"));
     let again = app.get("/settings/tokens").await.text().await.unwrap();
     assert!(!again.contains(&secret), "shown once");
     assert!(again.contains(&format!("href=\"/settings/tokens/{id}/regenerate\"")));
@@ -127,19 +136,31 @@ async fn tokens_are_generated_regenerated_and_deleted_with_plain_forms(app: Test
         .unwrap();
     assert!(confirm.contains("Delete token ‘from a form’?"));
     assert!(confirm.contains("action=\"/rpc/tokens_delete\""));
-    let deleted = post("/rpc/tokens_delete", &app.address, &[("id", &id.to_string())])
-        .await
-        .unwrap();
+    let deleted = post(
+        "/rpc/tokens_delete",
+        &app.address,
+        &[("id", &id.to_string())],
+    )
+    .await
+    .unwrap();
     assert!(deleted.status().is_redirection());
     assert_eq!(deleted.headers()["location"], "/settings/tokens?deleted=1");
-    let list = app.get("/settings/tokens?deleted=1").await.text().await.unwrap();
+    let list = app
+        .get("/settings/tokens?deleted=1")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(list.contains("Token deleted."));
     assert_eq!(app.me_status(&renewed).await, StatusCode::UNAUTHORIZED);
 
     // At the limit, the page says so instead of offering the form.
     for n in 0..5 {
-        app.new_pat(&root, json!({ "name": format!("t{n}"), "expires_in_days": 7 }))
-            .await;
+        app.new_pat(
+            &root,
+            json!({ "name": format!("t{n}"), "expires_in_days": 7 }),
+        )
+        .await;
     }
     let full = app.get("/settings/tokens/new").await.text().await.unwrap();
     assert!(full.contains("You have 5 active tokens, the maximum."));

@@ -196,7 +196,11 @@ async fn revoked_tokens_come_back_only_when_unused(app: TestApp) {
         assert!(app
             .state
             .store
-            .revoke_pat(token["id"].as_i64().unwrap(), revocation, &patio::events::rules::Origin::default())
+            .revoke_pat(
+                token["id"].as_i64().unwrap(),
+                revocation,
+                &patio::events::rules::Origin::default()
+            )
             .await
             .unwrap());
         let answer = regenerate(&app, &alice.bearer, &token["id"], None).await;

@@ -172,11 +172,15 @@ async fn the_last_active_admin_stays(store: Arc<dyn Store>) {
         ..Default::default()
     };
     assert!(matches!(
-        store.update_user_access(root.id, demote, now(), &Origin::default()).await,
+        store
+            .update_user_access(root.id, demote, now(), &Origin::default())
+            .await,
         Err(StoreError::LastAdmin)
     ));
     assert!(matches!(
-        store.update_user_access(root.id, deactivate, now(), &Origin::default()).await,
+        store
+            .update_user_access(root.id, deactivate, now(), &Origin::default())
+            .await,
         Err(StoreError::LastAdmin)
     ));
     let second = user(&store, "second", Role::User).await;
@@ -192,14 +196,21 @@ async fn the_last_active_admin_stays(store: Arc<dyn Store>) {
             .role,
         Role::Admin
     );
-    let root = store.update_user_access(root.id, deactivate, now(), &Origin::default()).await.unwrap();
+    let root = store
+        .update_user_access(root.id, deactivate, now(), &Origin::default())
+        .await
+        .unwrap();
     assert!(!root.active);
     assert!(matches!(
-        store.update_user_access(second.id, demote, now(), &Origin::default()).await,
+        store
+            .update_user_access(second.id, demote, now(), &Origin::default())
+            .await,
         Err(StoreError::LastAdmin)
     ));
     assert!(matches!(
-        store.update_user_access(999_999, demote, now(), &Origin::default()).await,
+        store
+            .update_user_access(999_999, demote, now(), &Origin::default())
+            .await,
         Err(StoreError::NotFound)
     ));
     // Reactivating works, and the stored row reflects every change.
@@ -207,7 +218,10 @@ async fn the_last_active_admin_stays(store: Arc<dyn Store>) {
         active: Some(true),
         ..Default::default()
     };
-    store.update_user_access(root.id, activate, now(), &Origin::default()).await.unwrap();
+    store
+        .update_user_access(root.id, activate, now(), &Origin::default())
+        .await
+        .unwrap();
     assert!(store.user_by_id(root.id).await.unwrap().unwrap().active);
 }
 
@@ -234,18 +248,33 @@ async fn sessions_join_their_user_and_end(store: Arc<dyn Store>) {
 
 async fn password_change_ends_other_sessions_and_access_tokens(store: Arc<dyn Store>) {
     let alice = user(&store, "alice", Role::User).await;
-    store.create_session("here", alice.id, now(), &Origin::default()).await.unwrap();
+    store
+        .create_session("here", alice.id, now(), &Origin::default())
+        .await
+        .unwrap();
     store
         .create_session("elsewhere", alice.id, now(), &Origin::default())
         .await
         .unwrap();
     store
-        .create_access_token("at", alice.id, now(), now() + Duration::hours(1), &Origin::default())
+        .create_access_token(
+            "at",
+            alice.id,
+            now(),
+            now() + Duration::hours(1),
+            &Origin::default(),
+        )
         .await
         .unwrap();
     assert!(store.access_token("at").await.unwrap().is_some());
     store
-        .set_password(alice.id, "new-hash", Some("here"), now(), &Origin::default())
+        .set_password(
+            alice.id,
+            "new-hash",
+            Some("here"),
+            now(),
+            &Origin::default(),
+        )
         .await
         .unwrap();
     assert!(store.session("here").await.unwrap().is_some());
@@ -354,9 +383,18 @@ async fn tokens_are_listed_newest_first_and_deleted_by_owner_only(store: Arc<dyn
     let listed = store.list_pats(alice.id).await.unwrap();
     assert_eq!(listed, vec![second.clone(), first.clone()]);
     assert!(store.list_pats(bob.id).await.unwrap().is_empty());
-    assert!(!store.delete_pat(bob.id, first.id, now(), &Origin::default()).await.unwrap());
-    assert!(store.delete_pat(alice.id, first.id, now(), &Origin::default()).await.unwrap());
-    assert!(!store.delete_pat(alice.id, first.id, now(), &Origin::default()).await.unwrap());
+    assert!(!store
+        .delete_pat(bob.id, first.id, now(), &Origin::default())
+        .await
+        .unwrap());
+    assert!(store
+        .delete_pat(alice.id, first.id, now(), &Origin::default())
+        .await
+        .unwrap());
+    assert!(!store
+        .delete_pat(alice.id, first.id, now(), &Origin::default())
+        .await
+        .unwrap());
     assert_eq!(store.list_pats(alice.id).await.unwrap(), vec![second]);
 }
 
@@ -391,7 +429,10 @@ async fn the_token_limit_counts_only_active_tokens(store: Arc<dyn Store>) {
         .unwrap();
     // Deleting one frees a place.
     let victim = store.list_pats(alice.id).await.unwrap()[0].id;
-    store.delete_pat(alice.id, victim, now(), &Origin::default()).await.unwrap();
+    store
+        .delete_pat(alice.id, victim, now(), &Origin::default())
+        .await
+        .unwrap();
     pat(&store, alice.id, "t5", t0 + Duration::days(30))
         .await
         .unwrap();
@@ -513,13 +554,18 @@ async fn stale_rows_are_purged(store: Arc<dyn Store>) {
         .create_session("old", alice.id, t0 - Duration::days(8), &Origin::default())
         .await
         .unwrap();
-    store.create_session("fresh", alice.id, t0, &Origin::default()).await.unwrap();
+    store
+        .create_session("fresh", alice.id, t0, &Origin::default())
+        .await
+        .unwrap();
     store
         .create_access_token(
             "expired",
             alice.id,
             t0 - Duration::hours(2),
-            t0 - Duration::hours(1), &Origin::default())
+            t0 - Duration::hours(1),
+            &Origin::default(),
+        )
         .await
         .unwrap();
     let day = limits(t0 - Duration::days(1), 1, 100);

@@ -108,8 +108,14 @@ pub async fn update_user(
         role,
         revoke_tokens: Some(revoke_tokens.is_some()),
     };
-    let user =
-        service::change_access(&super::on_server::state(), admin.user.id, id, request, &super::on_server::origin()).await?;
+    let user = service::change_access(
+        &super::on_server::state(),
+        admin.user.id,
+        id,
+        request,
+        &super::on_server::origin(),
+    )
+    .await?;
     super::on_server::back_to_form("/admin/users");
     Ok(UserChanged {
         user: row(user, admin.user.id),

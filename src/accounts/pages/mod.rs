@@ -213,7 +213,11 @@ pub mod on_server {
         {
             state
                 .store
-                .sign_out(&crate::tokens::secret::digest(old), state.clock.now(), &origin())
+                .sign_out(
+                    &crate::tokens::secret::digest(old),
+                    state.clock.now(),
+                    &origin(),
+                )
                 .await?;
         }
         let cookie = crate::accounts::sessions::start(&state, user_id, &origin()).await?;

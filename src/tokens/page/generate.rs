@@ -7,8 +7,8 @@ use crate::components::{action_error, field_error, FieldError, FormAlert, Server
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use crate::tokens::rules::{
-    end_of_day, Access, latest_custom_date, parse_date, ExpirationRequest, TokenError, MAX_ALLOWED_IPS,
-    PRESET_DAYS,
+    end_of_day, latest_custom_date, parse_date, Access, ExpirationRequest, TokenError,
+    MAX_ALLOWED_IPS, PRESET_DAYS,
 };
 use chrono::{DateTime, Duration, Utc};
 use leptos::html;

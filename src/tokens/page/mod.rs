@@ -178,7 +178,8 @@ pub async fn generate_token(
         access: Access::parse(access.as_deref().unwrap_or(""))?,
         allowed_ips: super::allowlist::split_text(&allowed_ips),
     };
-    let generated = service::generate(&state, caller.user.id, request, &on_server::origin()).await?;
+    let generated =
+        service::generate(&state, caller.user.id, request, &on_server::origin()).await?;
     on_server::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
@@ -211,7 +212,8 @@ pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
         ));
     }
     let state = on_server::state();
-    let regenerated = super::service::regenerate(&state, caller.user.id, id, None, &on_server::origin()).await?;
+    let regenerated =
+        super::service::regenerate(&state, caller.user.id, id, None, &on_server::origin()).await?;
     on_server::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
@@ -225,7 +227,10 @@ pub fn routes() -> axum::Router<crate::server::AppState> {
     use axum::routing::post;
     axum::Router::new()
         .route(plain::NEW_TOKEN_PATH, post(plain::generate_answer))
-        .route("/settings/tokens/{id}/regenerate", post(plain::regenerate_answer))
+        .route(
+            "/settings/tokens/{id}/regenerate",
+            post(plain::regenerate_answer),
+        )
 }
 
 const LIMIT_MESSAGE: &str =
