@@ -133,7 +133,9 @@ impl From<crate::tokens::rules::TokenError> for AppError {
             }
             TokenError::InvalidDescription(_) => AppError::field("description", message),
             TokenError::InvalidExpiration(_) => AppError::field("expiration", message),
-            TokenError::LimitReached | TokenError::NotRegenerable(_) => AppError::Refused(message),
+            TokenError::LimitReached(_)
+            | TokenError::NotRegenerable(_)
+            | TokenError::CreationRestricted => AppError::Refused(message),
             TokenError::InvalidAllowlist(_) => AppError::field("allowed_ips", message),
             TokenError::InvalidAccess => AppError::field("access", message),
         }

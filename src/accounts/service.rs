@@ -97,6 +97,7 @@ pub async fn set_up(state: &AppState, form: AccountForm<'_>) -> Result<UserRecor
 pub async fn create_user(
     state: &AppState,
     form: AccountForm<'_>,
+    origin: &Origin,
 ) -> Result<UserRecord, AccountError> {
     let (username, display_name, password_hash) = new_user(state, &form).await?;
     let user = NewUser {
@@ -105,7 +106,10 @@ pub async fn create_user(
         password_hash,
         role: form.role,
     };
-    let created = state.store.create_user(user, state.clock.now()).await?;
+    let created = state
+        .store
+        .create_user(user, state.clock.now(), origin)
+        .await?;
     tracing::info!(user_id = created.id, role = %created.role, "user created");
     Ok(created)
 }
@@ -375,7 +379,7 @@ pub async fn reset_admin(state: &AppState, username: &str) -> Result<String, Acc
                 password: &password,
                 role: Role::Admin,
             };
-            create_user(state, form).await?;
+            create_user(state, form, &Origin::patio("patio admin reset-password")).await?;
         }
     }
     Ok(password)

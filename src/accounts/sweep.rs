@@ -8,10 +8,10 @@ use super::service::failure_window;
 use super::sessions::{absolute_lifetime, idle_timeout};
 use crate::server::AppState;
 use crate::store::{StaleBefore, StoreResult};
-use std::time::Duration;
+use chrono::Duration;
 
 /// How often the sweep runs after the first one, at start.
-pub const INTERVAL: Duration = Duration::from_secs(3600);
+pub const INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// Deletes every stale row once.
 pub async fn run_once(state: &AppState) -> StoreResult<()> {
@@ -27,7 +27,20 @@ pub async fn run_once(state: &AppState) -> StoreResult<()> {
         })
         .await?;
     let expired = state.store.log_expired_pats(now).await?;
-    tracing::debug!(expired, "stale rows purged, expired tokens logged");
+    // The policy's unused-token rule (SPEC §14): each such token is claimed, revoked and
+    // logged once, whichever instance sweeps first.
+    let mut unused = 0;
+    if let Some(days) = state.store.policy().await?.revoke_unused_after_days {
+        unused = state
+            .store
+            .revoke_unused_pats(now - Duration::days(days), now)
+            .await?;
+    }
+    tracing::debug!(
+        expired,
+        unused,
+        "stale rows purged, expired and unused tokens handled"
+    );
     Ok(())
 }
 

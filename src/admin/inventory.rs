@@ -1,8 +1,9 @@
 //! Admin › Tokens (SPEC §14): every user's tokens, filtered and paged, for administrators.
 
 use crate::server::AppState;
-use crate::store::{InventoryEntry, InventoryFilter, InventoryStatus, StoreResult};
-use chrono::Duration;
+use crate::store::{InventoryEntry, InventoryFilter, InventoryStatus, PatRecord, StoreResult};
+use crate::tokens::policy::Policy;
+use chrono::{DateTime, Duration, Utc};
 
 /// Most tokens on one page.
 pub const MAX_PAGE: i64 = 100;
@@ -22,6 +23,16 @@ pub struct InventoryRequest {
 pub struct InventoryPage {
     pub entries: Vec<InventoryEntry>,
     pub next: Option<i64>,
+    /// The policy now in force, to mark tokens made under a looser one.
+    pub policy: Policy,
+}
+
+/// Whether a live token lives longer than the policy now allows: the inventory marks it, and
+/// offers to revoke it.
+pub fn exceeds_policy(token: &PatRecord, policy: &Policy, now: DateTime<Utc>) -> bool {
+    token.revoked.is_none()
+        && token.expires_at > now
+        && policy.exceeded_by(token.issued_at, token.expires_at)
 }
 
 pub async fn list(state: &AppState, request: &InventoryRequest) -> StoreResult<InventoryPage> {
@@ -48,5 +59,6 @@ pub async fn list(state: &AppState, request: &InventoryRequest) -> StoreResult<I
     Ok(InventoryPage {
         entries,
         next: next.flatten(),
+        policy: state.store.policy().await?,
     })
 }

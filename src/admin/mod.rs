@@ -1,8 +1,14 @@
 //! What administrators and the secret scanners working for them do with every token of the
-//! instance: the inventory (SPEC §14) and leaked-token intake (§13).
+//! instance: the inventory, the policy and the audit log (SPEC §14), and leaked-token intake
+//! (§13).
 
+pub mod audit_page;
+pub mod audit_rules;
 #[cfg(feature = "ssr")]
 pub mod inventory;
 #[cfg(feature = "ssr")]
 pub mod leaks;
 pub mod page;
+#[cfg(feature = "ssr")]
+pub mod policy;
+pub mod policy_page;

@@ -27,6 +27,7 @@ pub struct InventoryRow {
     #[serde(with = "chrono::serde::ts_milliseconds_option")]
     pub last_used_at: Option<DateTime<Utc>>,
     pub last_ip: Option<String>,
+    pub exceeds_policy: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +76,7 @@ pub async fn inventory(
             let token = entry.token;
             let status = TokenStatus::of(token.expires_at, token.revoked.is_some(), now);
             InventoryRow {
+                exceeds_policy: inventory::exceeds_policy(&token, &page.policy, now),
                 id: token.id,
                 name: token.name,
                 owner: entry.owner.username,
@@ -263,7 +265,12 @@ fn Inventory(view: InventoryView) -> impl IntoView {
                                     <tr>
                                         <td data-label="Token">{row.name.clone()}</td>
                                         <td data-label="Owner">{row.owner.clone()}</td>
-                                        <td data-label="Status">{row.status.clone()}</td>
+                                        <td data-label="Status">
+                                            {row.status.clone()}
+                                            {row.exceeds_policy.then(|| view! {
+                                                <span class="badge expiring">"Exceeds policy"</span>
+                                            })}
+                                        </td>
                                         <td data-label="Access">{row.access.clone()}</td>
                                         <td data-label="Created"><LocalTime at=row.created_at /></td>
                                         <td data-label="Expires"><LocalTime at=row.expires_at /></td>

@@ -9,6 +9,7 @@ use crate::admin::inventory::{self, InventoryRequest};
 use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::store::{InventoryEntry, InventoryStatus};
+use crate::tokens::policy::Policy;
 use crate::tokens::rules::{Access, RevokedReason};
 use crate::tokens::service as tokens;
 use axum::extract::{Query, State};
@@ -70,12 +71,15 @@ pub struct InventoryToken {
     revoked_at: Option<DateTime<Utc>>,
     #[schema(value_type = Option<String>, example = "admin")]
     revoked_reason: Option<RevokedReason>,
+    /// A live token that lives longer than the current policy allows (made under a looser one).
+    exceeds_policy: bool,
 }
 
 impl InventoryToken {
-    fn of(entry: InventoryEntry, now: DateTime<Utc>) -> InventoryToken {
+    fn of(entry: InventoryEntry, now: DateTime<Utc>, policy: &Policy) -> InventoryToken {
         let token = entry.token;
         InventoryToken {
+            exceeds_policy: inventory::exceeds_policy(&token, policy, now),
             status: ApiTokenStatus::of(&token, now),
             id: token.id,
             name: token.name,
@@ -155,7 +159,7 @@ pub async fn list_all_tokens(
         tokens: page
             .entries
             .into_iter()
-            .map(|entry| InventoryToken::of(entry, now))
+            .map(|entry| InventoryToken::of(entry, now, &page.policy))
             .collect(),
         next: page.next,
     }))

@@ -4,6 +4,7 @@
 use super::error::ErrorBody;
 use super::extract::{Admin, IdPath, JsonBody};
 use super::ApiError;
+use crate::events::rules::Origin;
 use crate::gateway::clients::{self, ClientError};
 use crate::server::AppState;
 use crate::store::ClientRecord;
@@ -100,9 +101,10 @@ pub async fn list_clients(
 pub async fn create_client(
     State(state): State<AppState>,
     _: Admin,
+    origin: Origin,
     JsonBody(request): JsonBody<NewClient>,
 ) -> Result<Response, ApiError> {
-    let registered = clients::register(&state, &request.name).await?;
+    let registered = clients::register(&state, &request.name, &origin).await?;
     let body = CreatedClient {
         client: registered.client.into(),
         client_secret: registered.secret.into_exposed(),
@@ -121,7 +123,8 @@ pub async fn delete_client(
     State(state): State<AppState>,
     _: Admin,
     IdPath(id): IdPath,
+    origin: Origin,
 ) -> Result<StatusCode, ApiError> {
-    clients::remove(&state, id).await?;
+    clients::remove(&state, id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -40,6 +40,9 @@ pub enum ApiError {
     InvalidToken,
     #[error("You do not have access to this.")]
     Forbidden,
+    /// Not allowed, for a reason the caller is told.
+    #[error("{0}")]
+    ForbiddenBecause(String),
     /// The credential is valid but its access level or allowlist does not cover the request.
     #[error("{0}")]
     UseRefused(UseRefused),
@@ -69,9 +72,10 @@ impl ApiError {
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden | ApiError::CrossSite | ApiError::UseRefused(_) => {
-                StatusCode::FORBIDDEN
-            }
+            ApiError::Forbidden
+            | ApiError::ForbiddenBecause(_)
+            | ApiError::CrossSite
+            | ApiError::UseRefused(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::NoSuchRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -87,7 +91,9 @@ impl ApiError {
             | ApiError::MethodNotAllowed => "invalid_request",
             ApiError::Unprocessable { code, .. } | ApiError::Conflict { code, .. } => code,
             ApiError::Unauthorized | ApiError::InvalidToken => "unauthorized",
-            ApiError::Forbidden | ApiError::CrossSite => "forbidden",
+            ApiError::Forbidden | ApiError::ForbiddenBecause(_) | ApiError::CrossSite => {
+                "forbidden"
+            }
             ApiError::UseRefused(UseRefused::InsufficientScope) => "insufficient_scope",
             ApiError::UseRefused(UseRefused::AddressNotAllowed(_)) => "address_not_allowed",
             ApiError::NotFound | ApiError::NoSuchRoute => "not_found",
@@ -164,7 +170,8 @@ impl From<TokenError> for ApiError {
         let code = error.code();
         let message = error.to_string();
         match error {
-            TokenError::LimitReached => ApiError::Conflict { code, message },
+            TokenError::LimitReached(_) => ApiError::Conflict { code, message },
+            TokenError::CreationRestricted => ApiError::ForbiddenBecause(message),
             TokenError::NotRegenerable(_) => ApiError::Unprocessable { code, message },
             TokenError::InvalidDescription(_) | TokenError::InvalidAccess => {
                 ApiError::InvalidRequest(message)

@@ -3,6 +3,7 @@
 //! services as the pages. The OpenAPI document is generated from these handlers, so it cannot
 //! drift from the router.
 
+mod admin_policy;
 mod admin_tokens;
 mod clients;
 pub mod error;
@@ -67,6 +68,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(clients::router())
         .merge(leaks::router())
         .merge(admin_tokens::router())
+        .merge(admin_policy::router())
 }
 
 /// The OpenAPI 3 document of every route below.

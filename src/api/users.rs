@@ -98,6 +98,7 @@ pub struct NewUser {
 pub async fn create_user(
     State(state): State<AppState>,
     _: Admin,
+    origin: Origin,
     JsonBody(request): JsonBody<NewUser>,
 ) -> Result<Response, ApiError> {
     let form = AccountForm {
@@ -106,7 +107,7 @@ pub async fn create_user(
         password: &request.password,
         role: request.role.unwrap_or(Role::User),
     };
-    let user = service::create_user(&state, form).await?;
+    let user = service::create_user(&state, form, &origin).await?;
     Ok((StatusCode::CREATED, Json(OneUser { user: user.into() })).into_response())
 }
 

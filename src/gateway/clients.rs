@@ -2,6 +2,7 @@
 //! may ask `POST /oauth/introspect` about tokens. The secret is shown once and stored as its
 //! SHA-256 digest; failed client authentications are limited per client address.
 
+use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::store::{ClientRecord, StoreError};
 use crate::tokens::secret::{self, Secret};
@@ -27,7 +28,11 @@ pub struct Registered {
 }
 
 /// Registers a resource server under `name` (1–100 characters, no control characters).
-pub async fn register(state: &AppState, name: &str) -> Result<Registered, ClientError> {
+pub async fn register(
+    state: &AppState,
+    name: &str,
+    origin: &Origin,
+) -> Result<Registered, ClientError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
         return Err(ClientError::InvalidName(
@@ -37,7 +42,13 @@ pub async fn register(state: &AppState, name: &str) -> Result<Registered, Client
     let (client_id, secret) = secret::new_client_credentials();
     let client = state
         .store
-        .create_client(name, &client_id, &secret.digest(), state.clock.now())
+        .create_client(
+            name,
+            &client_id,
+            &secret.digest(),
+            state.clock.now(),
+            origin,
+        )
         .await?;
     tracing::info!(client = client.id, "introspection client registered");
     Ok(Registered { client, secret })
@@ -49,9 +60,13 @@ pub async fn list(state: &AppState) -> Result<Vec<ClientRecord>, ClientError> {
 
 /// Removes a client: its secret stops working at once on this instance, and within
 /// `CLIENT_CACHE_TTL` on the others. `NotFound` when there is none.
-pub async fn remove(state: &AppState, id: i64) -> Result<(), ClientError> {
+pub async fn remove(state: &AppState, id: i64, origin: &Origin) -> Result<(), ClientError> {
     state.known_clients.forget(id);
-    if state.store.delete_client(id).await? {
+    if state
+        .store
+        .delete_client(id, state.clock.now(), origin)
+        .await?
+    {
         tracing::info!(client = id, "introspection client removed");
         Ok(())
     } else {

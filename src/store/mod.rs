@@ -3,8 +3,10 @@
 //! last admin, first-run setup) are single trait methods, made atomic inside each backend.
 
 use crate::accounts::rules::{DisplayName, Role, Username};
+use crate::admin::audit_rules::AuditAction;
 use crate::events::rules::{EventKind, Origin};
 use crate::tokens::allowlist::AllowList;
+use crate::tokens::policy::Policy;
 use crate::tokens::rules::{Access, RevokedReason, TokenDescription, TokenError, TokenName};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -378,6 +380,32 @@ pub struct NewEvent<'a> {
     pub detail: Option<&'a str>,
 }
 
+/// An entry of the audit log (SPEC §14).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    /// The administrator who acted; `None` for the command line, the intake or a policy.
+    pub actor: Option<UserRef>,
+    pub action: AuditAction,
+    /// The account acted on, if any.
+    pub user: Option<UserRef>,
+    pub token_id: Option<i64>,
+    pub token_name: Option<String>,
+    pub detail: Option<String>,
+    pub client_ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// Which audit entries to list; `None` leaves a filter out.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AuditFilter {
+    pub actor_id: Option<i64>,
+    pub action: Option<AuditAction>,
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
 /// An event in a user's security log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventRecord {
@@ -408,7 +436,12 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> StoreResult<UserRecord>;
     /// `UsernameTaken` when the case-insensitive username exists.
-    async fn create_user(&self, user: NewUser<'_>, now: DateTime<Utc>) -> StoreResult<UserRecord>;
+    async fn create_user(
+        &self,
+        user: NewUser<'_>,
+        now: DateTime<Utc>,
+        origin: &Origin,
+    ) -> StoreResult<UserRecord>;
     async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>>;
     async fn user_by_username(&self, username_key: &str) -> StoreResult<Option<UserRecord>>;
     async fn list_users(&self) -> StoreResult<Vec<UserRecord>>;
@@ -581,17 +614,42 @@ pub trait Store: Send + Sync + 'static {
     /// instances too: each token is claimed by one); how many.
     async fn log_expired_pats(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 
+    /// The audit log, newest first, filtered.
+    async fn audit(&self, filter: AuditFilter) -> StoreResult<Vec<AuditRecord>>;
+
+    async fn policy(&self) -> StoreResult<Policy>;
+    /// Replaces the policy, recording it in the audit log.
+    async fn set_policy(
+        &self,
+        policy: &Policy,
+        now: DateTime<Utc>,
+        origin: &Origin,
+    ) -> StoreResult<()>;
+    /// Revokes the live tokens unused (and not created or regenerated) since `unused_since`, as
+    /// one claim: with several instances each token is revoked, and logged, once. How many.
+    async fn revoke_unused_pats(
+        &self,
+        unused_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+
     async fn create_client(
         &self,
         name: &str,
         client_id: &str,
         secret_digest: &str,
         now: DateTime<Utc>,
+        origin: &Origin,
     ) -> StoreResult<ClientRecord>;
     /// Every introspection client, oldest first.
     async fn list_clients(&self) -> StoreResult<Vec<ClientRecord>>;
     /// Whether a client was deleted.
-    async fn delete_client(&self, id: i64) -> StoreResult<bool>;
+    async fn delete_client(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        origin: &Origin,
+    ) -> StoreResult<bool>;
     async fn client(&self, client_id: &str) -> StoreResult<Option<ClientRecord>>;
 }
 

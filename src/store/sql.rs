@@ -7,12 +7,14 @@ macro_rules! impl_store {
     ($store:ty, $row:ty) => {
         use crate::accounts::rules::Role;
         use crate::store::{
-            AccessChange, Account, ClientRecord, EventRecord, NewEvent, LoginFailures, LoginLimits, LoginReservation, NewPat,
+            AccessChange, Account, AuditFilter, AuditRecord, ClientRecord, EventRecord, NewEvent, LoginFailures, LoginLimits, LoginReservation, NewPat,
             NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Renewal, Revocation,
             InventoryEntry, InventoryFilter, RevokedPat, SeenAddress, SessionRecord, TokenActivity, UsageCount, MAX_ADDRESSES,
             StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
         };
+        use crate::admin::audit_rules::AuditAction;
         use crate::events::rules::{EventKind, Origin};
+        use crate::tokens::policy::{Policy, TokenCreators};
         use crate::time::{from_millis, to_millis};
         use crate::tokens::allowlist::AllowList;
         use crate::tokens::rules::{Access, RevokedReason, TokenError};
@@ -150,9 +152,18 @@ macro_rules! impl_store {
                 &self,
                 user: NewUser<'_>,
                 now: DateTime<Utc>,
+                origin: &Origin,
             ) -> StoreResult<UserRecord> {
-                let mut conn = self.pool.acquire().await?;
-                insert_user(&mut *conn, user, now).await
+                let mut tx = self.pool.begin().await?;
+                let created = insert_user(&mut *tx, user, now).await?;
+                let audit = NewAudit {
+                    user_id: Some(created.id),
+                    detail: Some(created.role.as_str()),
+                    ..NewAudit::new(AuditAction::UserCreated, now, origin)
+                };
+                insert_audit(&mut *tx, audit).await?;
+                tx.commit().await?;
+                Ok(created)
             }
 
             async fn user_by_id(&self, id: i64) -> StoreResult<Option<UserRecord>> {
@@ -482,7 +493,7 @@ macro_rules! impl_store {
                 // back later, and SQLite's pool would discard the connection meanwhile.
                 if row.try_get::<i64, _>("active")? >= limit as i64 {
                     tx.rollback().await?;
-                    return Err(StoreError::Token(TokenError::LimitReached));
+                    return Err(StoreError::Token(TokenError::LimitReached(limit)));
                 }
                 if row.try_get::<i64, _>("same_name")? > 0 {
                     tx.rollback().await?;
@@ -635,7 +646,7 @@ macro_rules! impl_store {
                     .fetch_one(&mut *tx)
                     .await?;
                     let refusal = if row.try_get::<i64, _>("active")? >= limit as i64 {
-                        Some(TokenError::LimitReached)
+                        Some(TokenError::LimitReached(limit))
                     } else if row.try_get::<i64, _>("same_name")? > 0 {
                         Some(TokenError::DuplicateName(token.name.clone()))
                     } else {
@@ -903,6 +914,13 @@ macro_rules! impl_store {
             ) -> StoreResult<u64> {
                 let mut tx = self.begin_write(WriteLock::User(user_id)).await?;
                 let revoked = revoke_user_pats(&mut *tx, user_id, revocation, origin).await?;
+                let count = format!("{revoked} tokens revoked");
+                let audit = NewAudit {
+                    user_id: Some(user_id),
+                    detail: Some(&count),
+                    ..NewAudit::new(AuditAction::CredentialsRevoked, revocation.at, origin)
+                };
+                insert_audit(&mut *tx, audit).await?;
                 tx.commit().await?;
                 Ok(revoked)
             }
@@ -1080,13 +1098,141 @@ macro_rules! impl_store {
                 Ok(rows.len() as u64)
             }
 
+            async fn audit(&self, filter: AuditFilter) -> StoreResult<Vec<AuditRecord>> {
+                let rows = sqlx::query(
+                    "SELECT l.id, l.at, l.action, l.token_id, l.token_name, l.detail, \
+                       l.client_ip, l.user_agent, a.id AS actor_id, a.username AS actor_username, \
+                       u.id AS subject_id, u.username AS subject_username \
+                     FROM audit_log l \
+                       LEFT JOIN users a ON a.id = l.actor_id \
+                       LEFT JOIN users u ON u.id = l.user_id \
+                     WHERE (CAST($1 AS BIGINT) IS NULL OR l.actor_id = $1) \
+                       AND (CAST($2 AS TEXT) IS NULL OR l.action = $2) \
+                       AND (CAST($3 AS BIGINT) IS NULL OR l.id < $3) \
+                     ORDER BY l.id DESC LIMIT $4",
+                )
+                .bind(filter.actor_id)
+                .bind(filter.action.map(AuditAction::as_str))
+                .bind(filter.before_id)
+                .bind(filter.limit)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut entries = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    let Some(action) = AuditAction::parse(row.try_get("action")?) else {
+                        continue;
+                    };
+                    let user_ref = |id: &str, name: &str| -> sqlx::Result<Option<UserRef>> {
+                        let id: Option<i64> = row.try_get(id)?;
+                        let name: Option<String> = row.try_get(name)?;
+                        Ok(id.zip(name).map(|(id, username)| UserRef { id, username }))
+                    };
+                    entries.push(AuditRecord {
+                        id: row.try_get("id")?,
+                        at: from_millis(row.try_get("at")?),
+                        actor: user_ref("actor_id", "actor_username")?,
+                        action,
+                        user: user_ref("subject_id", "subject_username")?,
+                        token_id: row.try_get("token_id")?,
+                        token_name: row.try_get("token_name")?,
+                        detail: row.try_get("detail")?,
+                        client_ip: row.try_get("client_ip")?,
+                        user_agent: row.try_get("user_agent")?,
+                    });
+                }
+                Ok(entries)
+            }
+
+            async fn policy(&self) -> StoreResult<Policy> {
+                let row = sqlx::query(
+                    "SELECT max_lifetime_days, max_active_tokens, revoke_unused_after_days, \
+                       token_creators FROM policy WHERE id = 1",
+                )
+                .fetch_optional(&self.pool)
+                .await?;
+                let Some(row) = row else {
+                    return Ok(Policy::default());
+                };
+                let creators: String = row.try_get("token_creators")?;
+                let defaults = Policy::default();
+                // A row edited by hand beyond §3's bounds falls back to them.
+                Ok(Policy::new(
+                    i64::from(row.try_get::<i32, _>("max_lifetime_days")?),
+                    i64::from(row.try_get::<i32, _>("max_active_tokens")?),
+                    row.try_get::<Option<i32>, _>("revoke_unused_after_days")?.map(i64::from),
+                    TokenCreators::parse(&creators).unwrap_or(defaults.token_creators),
+                )
+                .unwrap_or(defaults))
+            }
+
+            async fn set_policy(
+                &self,
+                policy: &Policy,
+                now: DateTime<Utc>,
+                origin: &Origin,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query(
+                    "UPDATE policy SET max_lifetime_days = $1, max_active_tokens = $2, \
+                       revoke_unused_after_days = $3, token_creators = $4 WHERE id = 1",
+                )
+                .bind(policy.max_lifetime_days as i32)
+                .bind(policy.max_active_tokens as i32)
+                .bind(policy.revoke_unused_after_days.map(|days| days as i32))
+                .bind(policy.token_creators.as_str())
+                .execute(&mut *tx)
+                .await?;
+                let summary = policy.summary();
+                let audit = NewAudit {
+                    detail: Some(&summary),
+                    ..NewAudit::new(AuditAction::PolicyChanged, now, origin)
+                };
+                insert_audit(&mut *tx, audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn revoke_unused_pats(
+                &self,
+                unused_since: DateTime<Utc>,
+                now: DateTime<Utc>,
+            ) -> StoreResult<u64> {
+                let mut tx = self.pool.begin().await?;
+                let rows = sqlx::query(
+                    "UPDATE personal_access_tokens \
+                     SET revoked_at = $1, revoked_by = NULL, revoked_reason = $2 \
+                     WHERE revoked_at IS NULL AND expires_at > $1 \
+                       AND CASE WHEN last_used_at > COALESCE(issued_at, created_at) \
+                           THEN last_used_at ELSE COALESCE(issued_at, created_at) END <= $3 \
+                     RETURNING id, user_id, name",
+                )
+                .bind(to_millis(now))
+                .bind(RevokedReason::Unused.as_str())
+                .bind(to_millis(unused_since))
+                .fetch_all(&mut *tx)
+                .await?;
+                let revocation = NewRevocation {
+                    at: now,
+                    by: None,
+                    reason: RevokedReason::Unused,
+                };
+                let origin = Origin::patio("Patio token policy");
+                for row in &rows {
+                    log_revocation(&mut *tx, row, revocation, &origin).await?;
+                }
+                tx.commit().await?;
+                Ok(rows.len() as u64)
+            }
+
             async fn create_client(
                 &self,
                 name: &str,
                 client_id: &str,
                 secret_digest: &str,
                 now: DateTime<Utc>,
+                origin: &Origin,
             ) -> StoreResult<ClientRecord> {
+                let mut tx = self.pool.begin().await?;
                 let row = sqlx::query(
                     "INSERT INTO introspection_clients (name, client_id, secret_digest, created_at) \
                      VALUES ($1, $2, $3, $4) \
@@ -1096,8 +1242,14 @@ macro_rules! impl_store {
                 .bind(client_id)
                 .bind(secret_digest)
                 .bind(to_millis(now))
-                .fetch_one(&self.pool)
+                .fetch_one(&mut *tx)
                 .await?;
+                let audit = NewAudit {
+                    detail: Some(name),
+                    ..NewAudit::new(AuditAction::ClientRegistered, now, origin)
+                };
+                insert_audit(&mut *tx, audit).await?;
+                tx.commit().await?;
                 Ok(client_from_row(&row)?)
             }
 
@@ -1111,12 +1263,30 @@ macro_rules! impl_store {
                 Ok(rows.iter().map(client_from_row).collect::<sqlx::Result<_>>()?)
             }
 
-            async fn delete_client(&self, id: i64) -> StoreResult<bool> {
-                let done = sqlx::query("DELETE FROM introspection_clients WHERE id = $1")
-                    .bind(id)
-                    .execute(&self.pool)
-                    .await?;
-                Ok(done.rows_affected() > 0)
+            async fn delete_client(
+                &self,
+                id: i64,
+                now: DateTime<Utc>,
+                origin: &Origin,
+            ) -> StoreResult<bool> {
+                let mut tx = self.pool.begin().await?;
+                let removed =
+                    sqlx::query("DELETE FROM introspection_clients WHERE id = $1 RETURNING name")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some(row) = removed else {
+                    tx.rollback().await?;
+                    return Ok(false);
+                };
+                let name: String = row.try_get("name")?;
+                let audit = NewAudit {
+                    detail: Some(&name),
+                    ..NewAudit::new(AuditAction::ClientRemoved, now, origin)
+                };
+                insert_audit(&mut *tx, audit).await?;
+                tx.commit().await?;
+                Ok(true)
             }
 
             async fn client(&self, client_id: &str) -> StoreResult<Option<ClientRecord>> {
@@ -1250,6 +1420,57 @@ macro_rules! impl_store {
             .bind(event.token.map(|(_, name)| name))
             .bind(event.origin.actor)
             .bind(event.detail)
+            .execute(&mut *conn)
+            .await?;
+            // Done to an account by anyone but its owner: an administrative action.
+            if let Some(action) = AuditAction::of_event(event.kind) {
+                if event.origin.actor != Some(event.user_id) {
+                    let audit = NewAudit {
+                        user_id: Some(event.user_id),
+                        token: event.token,
+                        detail: event.detail,
+                        ..NewAudit::new(action, event.at, event.origin)
+                    };
+                    insert_audit(conn, audit).await?;
+                }
+            }
+            Ok(())
+        }
+
+        /// An entry about to be appended to the audit log.
+        struct NewAudit<'a> {
+            action: AuditAction,
+            at: DateTime<Utc>,
+            origin: &'a Origin,
+            user_id: Option<i64>,
+            token: Option<(i64, &'a str)>,
+            detail: Option<&'a str>,
+        }
+
+        impl<'a> NewAudit<'a> {
+            fn new(action: AuditAction, at: DateTime<Utc>, origin: &'a Origin) -> NewAudit<'a> {
+                NewAudit { action, at, origin, user_id: None, token: None, detail: None }
+            }
+        }
+
+        /// Appends to the audit log, inside the transaction of the action it records. There is
+        /// no other statement on `audit_log` but reading: it is append-only (and the database
+        /// refuses changes to it).
+        async fn insert_audit(conn: &mut DbConnection, entry: NewAudit<'_>) -> StoreResult<()> {
+            sqlx::query(
+                "INSERT INTO audit_log \
+                   (at, actor_id, action, user_id, token_id, token_name, detail, client_ip, user_agent) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(to_millis(entry.at))
+            .bind(entry.origin.actor)
+            .bind(entry.action.as_str())
+            .bind(entry.user_id)
+            .bind(entry.token.map(|(id, _)| id))
+            .bind(entry.token.map(|(_, name)| name))
+            .bind(entry.detail)
+            .bind(entry.origin.client.map(|ip| ip.to_string()))
+            .bind(entry.origin.user_agent.as_deref())
             .execute(&mut *conn)
             .await?;
             Ok(())

@@ -4,6 +4,7 @@
 #[cfg(feature = "ssr")]
 pub mod allowlist;
 pub mod page;
+pub mod policy;
 pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod secret;

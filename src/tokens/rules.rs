@@ -24,8 +24,12 @@ pub enum TokenError {
     InvalidExpiration(String),
     #[error("You already have an active token named ‘{0}’. Choose another name.")]
     DuplicateName(String),
-    #[error("You have 5 active tokens, the maximum. Delete one to generate another.")]
-    LimitReached,
+    /// The limit, §3's or the policy's (§14), is reached.
+    #[error("{}", limit_message(*.0))]
+    LimitReached(usize),
+    /// The policy lets only administrators create tokens (§14).
+    #[error("Only administrators may create tokens on this instance.")]
+    CreationRestricted,
     #[error("{0}")]
     InvalidAllowlist(String),
     #[error("Choose the access “read_write” (read and write) or “read” (read only).")]
@@ -43,7 +47,8 @@ impl TokenError {
             TokenError::InvalidDescription(_) => "invalid_request",
             TokenError::InvalidExpiration(_) => "invalid_expiration",
             TokenError::DuplicateName(_) => "duplicate_name",
-            TokenError::LimitReached => "token_limit_reached",
+            TokenError::LimitReached(_) => "token_limit_reached",
+            TokenError::CreationRestricted => "forbidden",
             TokenError::InvalidAllowlist(_)
             | TokenError::InvalidAccess
             | TokenError::NotRegenerable(_) => "invalid_request",
@@ -132,16 +137,29 @@ pub enum ExpirationRequest {
 impl ExpirationRequest {
     /// The expiration instant, if it is after `now` and at most 365 days after it.
     pub fn resolve(&self, now: DateTime<Utc>) -> Result<DateTime<Utc>, TokenError> {
+        self.resolve_within(now, MAX_LIFETIME_DAYS)
+    }
+
+    /// The expiration instant, if it is after `now` and at most `max_days` (1–365, a policy's
+    /// maximum lifetime) after it.
+    pub fn resolve_within(
+        &self,
+        now: DateTime<Utc>,
+        max_days: i64,
+    ) -> Result<DateTime<Utc>, TokenError> {
+        let max_days = max_days.clamp(1, MAX_LIFETIME_DAYS);
         let at = match *self {
             ExpirationRequest::InDays(days) => {
                 if !(1..=MAX_LIFETIME_DAYS).contains(&days) {
                     return Err(TokenError::InvalidExpiration(format!(
-                        "Choose between 1 and {MAX_LIFETIME_DAYS} days."
+                        "Choose between 1 and {max_days} days."
                     )));
                 }
                 now + Duration::days(days)
             }
-            ExpirationRequest::EndOfDay(date) => end_of_day(date).ok_or_else(too_far)?,
+            ExpirationRequest::EndOfDay(date) => {
+                end_of_day(date).ok_or_else(|| too_far(max_days))?
+            }
             ExpirationRequest::At(at) => at,
         };
         if at <= now {
@@ -149,15 +167,25 @@ impl ExpirationRequest {
                 "The expiration must be in the future.".into(),
             ));
         }
-        if at > now + Duration::days(MAX_LIFETIME_DAYS) {
-            return Err(too_far());
+        if at > now + Duration::days(max_days) {
+            return Err(too_far(max_days));
         }
         Ok(at)
     }
 }
 
-fn too_far() -> TokenError {
-    TokenError::InvalidExpiration("A token can be valid for at most one year (365 days).".into())
+fn too_far(max_days: i64) -> TokenError {
+    TokenError::InvalidExpiration(if max_days == MAX_LIFETIME_DAYS {
+        "A token can be valid for at most one year (365 days).".into()
+    } else {
+        format!("This instance's policy allows tokens valid for at most {max_days} days.")
+    })
+}
+
+/// The sentence for a user at the limit of `n` active tokens.
+pub fn limit_message(n: usize) -> String {
+    let tokens = if n == 1 { "token" } else { "tokens" };
+    format!("You have {n} active {tokens}, the maximum. Delete one to generate another.")
 }
 
 /// The last second of `date` in UTC.
@@ -183,8 +211,8 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
 
 /// The latest custom date the page can offer on `today` (UTC): its end of day must stay within
 /// 365 days of now.
-pub fn latest_custom_date(now: DateTime<Utc>) -> NaiveDate {
-    let limit = now + Duration::days(MAX_LIFETIME_DAYS);
+pub fn latest_custom_date(now: DateTime<Utc>, max_days: i64) -> NaiveDate {
+    let limit = now + Duration::days(max_days);
     let date = limit.date_naive();
     match end_of_day(date) {
         Some(end) if end <= limit => date,
@@ -330,9 +358,9 @@ pub fn renewed_expiry(
     issued_at: DateTime<Utc>,
     expires_at: DateTime<Utc>,
     now: DateTime<Utc>,
+    max_days: i64,
 ) -> DateTime<Utc> {
-    let lifetime =
-        (expires_at - issued_at).clamp(Duration::days(1), Duration::days(MAX_LIFETIME_DAYS));
+    let lifetime = (expires_at - issued_at).clamp(Duration::days(1), Duration::days(max_days));
     now + lifetime
 }
 
@@ -418,7 +446,7 @@ mod tests {
         // Leap day, and the last date the page offers.
         let leap = NaiveDate::from_ymd_opt(2027, 2, 28).unwrap();
         assert!(ExpirationRequest::EndOfDay(leap).resolve(now()).is_ok());
-        let latest = latest_custom_date(now());
+        let latest = latest_custom_date(now(), MAX_LIFETIME_DAYS);
         assert!(ExpirationRequest::EndOfDay(latest).resolve(now()).is_ok());
         let past_latest = latest.succ_opt().unwrap();
         assert!(ExpirationRequest::EndOfDay(past_latest)
@@ -469,17 +497,28 @@ mod tests {
     fn a_renewed_token_keeps_its_lifetime_within_bounds() {
         let issued = now() - Duration::days(100);
         assert_eq!(
-            renewed_expiry(issued, issued + Duration::days(30), now()),
+            renewed_expiry(issued, issued + Duration::days(30), now(), 365),
             now() + Duration::days(30)
         );
         assert_eq!(
-            renewed_expiry(issued, issued + Duration::hours(2), now()),
+            renewed_expiry(issued, issued + Duration::hours(2), now(), 365),
             now() + Duration::days(1)
         );
         assert_eq!(
-            renewed_expiry(issued, issued + Duration::days(900), now()),
+            renewed_expiry(issued, issued + Duration::days(900), now(), 365),
             now() + Duration::days(365)
         );
+        // A policy's shorter maximum caps it too.
+        assert_eq!(
+            renewed_expiry(issued, issued + Duration::days(90), now(), 30),
+            now() + Duration::days(30)
+        );
+        assert!(ExpirationRequest::InDays(31)
+            .resolve_within(now(), 30)
+            .is_err());
+        assert!(ExpirationRequest::InDays(30)
+            .resolve_within(now(), 30)
+            .is_ok());
         assert!(RevokedReason::Unused.allows_regeneration());
         for reason in [
             RevokedReason::Admin,

@@ -3,9 +3,10 @@
 //! lives in `accounts::principal`.
 
 use super::allowlist::AllowList;
+use super::policy::TokenCreators;
 use super::rules::{
-    renewed_expiry, Access, ExpirationRequest, RevokedReason, TokenDescription, TokenName,
-    MAX_ACTIVE_TOKENS,
+    renewed_expiry, Access, ExpirationRequest, RevokedReason, TokenDescription, TokenError,
+    TokenName,
 };
 use super::secret::{self, Secret};
 use super::usage;
@@ -40,9 +41,18 @@ pub async fn generate(
     origin: &Origin,
 ) -> StoreResult<Generated> {
     let now = state.clock.now();
+    let policy = state.store.policy().await?;
+    if policy.token_creators == TokenCreators::Admins {
+        let creator = state.store.user_by_id(user_id).await?;
+        if creator.is_none_or(|user| user.role != crate::accounts::rules::Role::Admin) {
+            return Err(TokenError::CreationRestricted.into());
+        }
+    }
     let name = TokenName::parse(request.name)?;
     let description = TokenDescription::parse(request.description)?;
-    let expires_at = request.expiration.resolve(now)?;
+    let expires_at = request
+        .expiration
+        .resolve_within(now, policy.max_lifetime_days)?;
     let allowed_ips = AllowList::parse(request.allowed_ips)?;
     let secret = secret::new_pat();
     let new = NewPat {
@@ -57,7 +67,7 @@ pub async fn generate(
     };
     let token = state
         .store
-        .create_pat(new, now, MAX_ACTIVE_TOKENS, origin)
+        .create_pat(new, now, policy.max_active_tokens, origin)
         .await?;
     tracing::info!(user_id, token_id = token.id, hint = %token.hint, "token generated");
     let token = TokenSummary {
@@ -123,10 +133,12 @@ pub async fn regenerate(
     origin: &Origin,
 ) -> StoreResult<Generated> {
     let now = state.clock.now();
+    let policy = state.store.policy().await?;
+    let max_days = policy.max_lifetime_days;
     let current = get(state, user_id, token_id).await?.token;
     let expires_at = match expiration {
-        Some(request) => request.resolve(now)?,
-        None => renewed_expiry(current.issued_at, current.expires_at, now),
+        Some(request) => request.resolve_within(now, max_days)?,
+        None => renewed_expiry(current.issued_at, current.expires_at, now, max_days),
     };
     let secret = secret::new_pat();
     let renewal = Renewal {
@@ -136,7 +148,14 @@ pub async fn regenerate(
     };
     let token = state
         .store
-        .regenerate_pat(user_id, token_id, renewal, now, MAX_ACTIVE_TOKENS, origin)
+        .regenerate_pat(
+            user_id,
+            token_id,
+            renewal,
+            now,
+            policy.max_active_tokens,
+            origin,
+        )
         .await?
         .ok_or(StoreError::NotFound)?;
     tracing::info!(user_id, token_id, hint = %token.hint, "token regenerated");

@@ -849,6 +849,9 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         "POST /api/v1/gitlab/revoke_tokens",
         "GET /api/v1/admin/tokens",
         "GET /api/v1/me/events",
+        "GET /api/v1/admin/policy",
+        "PUT /api/v1/admin/policy",
+        "GET /api/v1/admin/audit",
     ];
     routes.sort();
     assert_eq!(documented, routes);

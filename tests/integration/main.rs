@@ -16,6 +16,7 @@ mod inventory;
 mod leaks;
 mod logs;
 mod plain_forms;
+mod policy;
 mod processes;
 mod properties;
 mod regenerate;

@@ -45,6 +45,7 @@ async fn user(store: &Arc<dyn Store>, name: &str, role: Role) -> patio::store::U
                 role,
             },
             now(),
+            &Origin::default(),
         )
         .await
         .unwrap()
@@ -153,6 +154,7 @@ async fn usernames_are_unique_without_regard_to_case(store: Arc<dyn Store>) {
                 role: Role::User,
             },
             now(),
+            &Origin::default(),
         )
         .await;
     assert!(matches!(again, Err(StoreError::UsernameTaken)));
@@ -419,7 +421,7 @@ async fn the_token_limit_counts_only_active_tokens(store: Arc<dyn Store>) {
     let sixth = pat(&store, alice.id, "t5", t0 + Duration::days(30)).await;
     assert!(matches!(
         sixth,
-        Err(StoreError::Token(TokenError::LimitReached))
+        Err(StoreError::Token(TokenError::LimitReached(_)))
     ));
     assert_eq!(store.list_pats(alice.id).await.unwrap().len(), 6);
     // Another user's limit is their own.
@@ -481,7 +483,7 @@ async fn concurrent_generation_stops_at_five(store: Arc<dyn Store>) {
         assert!(
             matches!(
                 result,
-                Ok(_) | Err(StoreError::Token(TokenError::LimitReached))
+                Ok(_) | Err(StoreError::Token(TokenError::LimitReached(_)))
             ),
             "unexpected outcome {result:?}"
         );

@@ -257,7 +257,7 @@ async fn a_token_authenticates_as_its_owner_until_deleted(app: TestApp) {
     // The page's table follows the answer: the list as it now stands.
     assert_eq!(
         json(deleted).await,
-        serde_json::json!({ "tokens": [], "active": 0 })
+        serde_json::json!({ "tokens": [], "active": 0, "limit": 5, "max_lifetime_days": 365 })
     );
     let refused = me_with(&app, &secret).await;
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);

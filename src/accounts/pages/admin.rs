@@ -78,7 +78,12 @@ pub async fn create_user(
         password: &password,
         role,
     };
-    let user = service::create_user(&super::on_server::state(), form).await?;
+    let user = service::create_user(
+        &super::on_server::state(),
+        form,
+        &super::on_server::origin(),
+    )
+    .await?;
     super::on_server::back_to_form(&format!("/admin/users?{CREATED}={}", user.username));
     Ok(UserChanged {
         user: row(user, admin.user.id),

@@ -67,10 +67,13 @@ pub fn UserMenu() -> impl IntoView {
                                     <p class="menu-heading">"User Settings"</p>
                                     <a href="/settings/profile">"Profile"</a>
                                     <a href="/settings/tokens">"Tokens"</a>
+                                    <a href="/settings/security">"Security"</a>
                                     {admin.then(|| view! {
                                         <p class="menu-heading">"Admin"</p>
                                         <a href="/admin/users">"Users"</a>
                                         <a href="/admin/tokens">"All tokens"</a>
+                                        <a href="/admin/policy">"Policy"</a>
+                                        <a href="/admin/audit">"Audit log"</a>
                                         <a href="/admin/clients">"Clients"</a>
                                     })}
                                     <form method="post" action="/logout">

@@ -62,6 +62,8 @@ impl Default for GenerateForm {
 pub(super) fn GenerateDialog(
     action: ServerAction<GenerateToken>,
     open: RwSignal<bool>,
+    /// The policy's longest lifetime (SPEC §14): longer presets are not offered.
+    max_days: i64,
 ) -> impl IntoView {
     let dialog = NodeRef::<html::Dialog>::new();
     let form = NodeRef::<html::Form>::new();
@@ -72,7 +74,8 @@ pub(super) fn GenerateDialog(
         _ => None,
     });
     let showing_secret = Memo::new(move |_| revealed.with(Option::is_some));
-    let choice = RwSignal::new("30".to_owned());
+    let first_choice = default_choice(max_days);
+    let choice = RwSignal::new(first_choice.clone());
     let custom_date = RwSignal::new(String::new());
 
     // Closing (Cancel, Done, Esc) forgets the secret for good and returns focus.
@@ -80,7 +83,7 @@ pub(super) fn GenerateDialog(
         open.set(false);
         if revealed.get_untracked().is_some() {
             action.value().set(None);
-            choice.set("30".to_owned());
+            choice.set(first_choice.clone());
             custom_date.set(String::new());
             if let Some(form) = form.get_untracked() {
                 form.reset();
@@ -107,7 +110,7 @@ pub(super) fn GenerateDialog(
                         access: Some(f.text("access")),
                         allowed_ips: Some(f.text("allowed_ips")),
                     }>
-                        <GenerateFields error choice custom_date values=GenerateForm::default() plain=false />
+                        <GenerateFields error choice custom_date values=GenerateForm::default() plain=false max_days />
                         <div class="form-actions">
                             <button type="button" class="button secondary" on:click=move |_| open.set(false)>
                                 "Cancel"
@@ -132,6 +135,7 @@ pub(super) fn GenerateFields(
     custom_date: RwSignal<String>,
     values: GenerateForm,
     plain: bool,
+    max_days: i64,
 ) -> impl IntoView {
     let read_only = values.access == Access::Read.as_str();
     view! {
@@ -151,7 +155,7 @@ pub(super) fn GenerateFields(
             <p class="help" id="token-description-help">"Optional. What is this token for?"</p>
             <FieldError id="token-description-error".into() error=field_error(error, "description") />
         </div>
-        <ExpirationField choice custom_date plain error=field_error(error, "expiration") />
+        <ExpirationField choice custom_date plain max_days error=field_error(error, "expiration") />
         <div class="field">
             <label for="token-access">"Access"</label>
             <select id="token-access" name="access" aria-describedby="token-access-help">
@@ -177,6 +181,17 @@ pub(super) fn GenerateFields(
     }
 }
 
+/// The dialog's first choice: 30 days, or the longest preset the policy allows under it.
+fn default_choice(max_days: i64) -> String {
+    if max_days >= 30 {
+        "30".into()
+    } else if max_days >= 7 {
+        "7".into()
+    } else {
+        "custom".into()
+    }
+}
+
 /// The presets of the Expiration field: value and label.
 const EXPIRATION_CHOICES: [(&str, &str); 6] = [
     ("7", "7 days"),
@@ -193,10 +208,11 @@ fn ExpirationField(
     custom_date: RwSignal<String>,
     /// Without scripts: the date field always shown, and no live "will expire on" line.
     plain: bool,
+    max_days: i64,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
     let today = move || Utc::now().date_naive().to_string();
-    let latest = move || latest_custom_date(Utc::now()).to_string();
+    let latest = move || latest_custom_date(Utc::now(), max_days).to_string();
     let resulting = move || -> Option<DateTime<Utc>> {
         let days = choice.with(|c| c.parse::<i64>().ok());
         match days {
@@ -215,9 +231,13 @@ fn ExpirationField(
                 aria-describedby="token-expiration-result token-expiration-error"
                 on:change=move |ev| choice.set(event_target_value(&ev))
                 prop:value=move || choice.get()>
-                {EXPIRATION_CHOICES.map(|(value, label)| view! {
-                    <option value=value selected=chosen == value>{label}</option>
-                })}
+                {EXPIRATION_CHOICES
+                    .into_iter()
+                    .filter(|(value, _)| value.parse::<i64>().is_ok_and(|days| days <= max_days) || *value == "custom")
+                    .map(|(value, label)| view! {
+                        <option value=value selected=chosen == value>{label}</option>
+                    })
+                    .collect_view()}
             </select>
             <div hidden=move || !plain && choice.with(|c| c != "custom")>
                 <label for="token-custom-date">
@@ -236,7 +256,7 @@ fn ExpirationField(
                 {move || match (plain, resulting()) {
                     (true, _) => view! { "Presets count from now." }.into_any(),
                     (false, Some(at)) => view! { "The token will expire on " <LocalTime at /> "." }.into_any(),
-                    (false, None) => view! { "Pick a date up to one year from today." }.into_any(),
+                    (false, None) => view! { "Pick a date up to " {max_days} " days from today." }.into_any(),
                 }}
             </p>
             <FieldError id="token-expiration-error".into() error />

@@ -11,7 +11,7 @@ mod generate;
 mod plain;
 mod table;
 
-use super::rules::{Access, TokenStatus, MAX_ACTIVE_TOKENS};
+use super::rules::{limit_message, Access, TokenStatus};
 use crate::accounts::pages::SettingsTabs;
 use crate::errors::AppError;
 use chrono::{DateTime, Utc};
@@ -58,6 +58,9 @@ pub struct TokenView {
 pub struct TokenList {
     pub tokens: Vec<TokenView>,
     pub active: usize,
+    /// The instance's policy (SPEC §14): how many may be active, and the longest lifetime.
+    pub limit: usize,
+    pub max_lifetime_days: i64,
 }
 
 /// The answer to a generation: the only response that ever carries the secret. `tokens` is the
@@ -123,7 +126,13 @@ async fn current_list(
         .map(|token| TokenView::of(token, now))
         .collect();
     let active = tokens.iter().filter(|t| t.status.is_active()).count();
-    Ok(TokenList { tokens, active })
+    let policy = state.store.policy().await?;
+    Ok(TokenList {
+        tokens,
+        active,
+        limit: policy.max_active_tokens,
+        max_lifetime_days: policy.max_lifetime_days,
+    })
 }
 
 #[server(prefix = "/rpc", endpoint = "tokens_list")]
@@ -233,9 +242,6 @@ pub fn routes() -> axum::Router<crate::server::AppState> {
         )
 }
 
-const LIMIT_MESSAGE: &str =
-    "You have 5 active tokens, the maximum. Delete one to generate another.";
-
 /// The page renders on the server with the caller's tokens; `TokenManager` takes it from there.
 #[component]
 pub fn TokensPage() -> impl IntoView {
@@ -302,7 +308,8 @@ fn TokenManager(initial: TokenList, open_regenerate: Option<i64>) -> impl IntoVi
         })
     });
     let to_regenerate = RwSignal::new(asked);
-    let at_limit = move || list.with(|l| l.active >= MAX_ACTIVE_TOKENS);
+    let at_limit = move || list.with(|l| l.active >= l.limit);
+    let max_days = list.with_untracked(|l| l.max_lifetime_days);
 
     view! {
         <div class="page-head">
@@ -335,13 +342,13 @@ fn TokenManager(initial: TokenList, open_regenerate: Option<i64>) -> impl IntoVi
             }}
         </div>
         <p class="meta-line">
-            {move || format!("{} of {MAX_ACTIVE_TOKENS} active tokens", list.with(|l| l.active))}
+            {move || list.with(|l| format!("{} of {} active tokens", l.active, l.limit))}
         </p>
         {move || at_limit().then(|| view! {
-            <p id="limit-note" class="alert warning">{LIMIT_MESSAGE}</p>
+            <p id="limit-note" class="alert warning">{list.with(|l| limit_message(l.limit))}</p>
         })}
         {move || view! { <TokenTable tokens=list.get().tokens to_delete to_regenerate /> }}
-        <GenerateDialog action=generate open=dialog_open />
+        <GenerateDialog action=generate open=dialog_open max_days />
         <RegenerateDialog action=regenerate target=to_regenerate />
         <DeleteDialog action=delete target=to_delete />
     }

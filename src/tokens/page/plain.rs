@@ -8,11 +8,11 @@
 use super::dialogs::Reveal;
 use super::edit::get_token;
 use super::generate::{GenerateFields, GenerateForm};
-use super::{list_tokens, DeleteToken, NewToken, TokenView, LIMIT_MESSAGE};
+use super::{list_tokens, DeleteToken, NewToken, TokenView};
 use crate::accounts::pages::{SettingsTabs, SignedOutNotice};
 use crate::components::{posted_error, FormAlert};
 use crate::errors::AppError;
-use crate::tokens::rules::MAX_ACTIVE_TOKENS;
+use crate::tokens::rules::limit_message;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -68,11 +68,13 @@ pub fn NewTokenPage() -> impl IntoView {
                             let error = error.clone();
                             Suspend::new(async move {
                                 match tokens.await {
-                                    Ok(list) if list.active >= MAX_ACTIVE_TOKENS => view! {
-                                        <p class="alert warning" role="alert">{LIMIT_MESSAGE}</p>
+                                    Ok(list) if list.active >= list.limit => view! {
+                                        <p class="alert warning" role="alert">{limit_message(list.limit)}</p>
                                         <p><a href="/settings/tokens">"Back to your tokens"</a></p>
                                     }.into_any(),
-                                    Ok(_) => view! { <GenerateForm form error /> }.into_any(),
+                                    Ok(list) => view! {
+                                        <GenerateForm form error max_days=list.max_lifetime_days />
+                                    }.into_any(),
                                     Err(AppError::SignedOut) => view! { <SignedOutNotice /> }.into_any(),
                                     Err(error) => view! {
                                         <div class="alert error" role="alert">{error.to_string()}</div>
@@ -88,7 +90,7 @@ pub fn NewTokenPage() -> impl IntoView {
 }
 
 #[component]
-fn GenerateForm(form: GenerateForm, error: Option<AppError>) -> impl IntoView {
+fn GenerateForm(form: GenerateForm, error: Option<AppError>, max_days: i64) -> impl IntoView {
     let error = Signal::stored(error);
     let choice = RwSignal::new(form.expiration.clone());
     let custom_date = RwSignal::new(form.custom_date.clone());
@@ -96,7 +98,7 @@ fn GenerateForm(form: GenerateForm, error: Option<AppError>) -> impl IntoView {
         <section class="card narrow-card" aria-label="New token">
             <FormAlert error />
             <form method="post" action=NEW_TOKEN_PATH>
-                <GenerateFields error choice custom_date values=form plain=true />
+                <GenerateFields error choice custom_date values=form plain=true max_days />
                 <div class="form-actions">
                     <a class="button secondary" href="/settings/tokens">"Cancel"</a>
                     <button type="submit" class="button">"Generate"</button>

@@ -1,0 +1,35 @@
+//! Setting the instance's token policy (SPEC §14) and reading the audit log, with no HTTP in it.
+
+use crate::events::rules::Origin;
+use crate::server::AppState;
+use crate::store::{AuditFilter, AuditRecord, StoreResult};
+use crate::tokens::policy::Policy;
+
+/// Replaces the policy; it applies from the next token generated, and the next sweep.
+pub async fn set(state: &AppState, policy: Policy, origin: &Origin) -> StoreResult<Policy> {
+    state
+        .store
+        .set_policy(&policy, state.clock.now(), origin)
+        .await?;
+    tracing::info!(actor = origin.actor, policy = %policy.summary(), "token policy changed");
+    Ok(policy)
+}
+
+/// Most audit entries on one page.
+pub const MAX_AUDIT_PAGE: i64 = 100;
+
+/// One page of the audit log, newest first, and the `before` of the next.
+pub struct AuditPage {
+    pub entries: Vec<AuditRecord>,
+    pub next: Option<i64>,
+}
+
+pub async fn audit(state: &AppState, mut filter: AuditFilter) -> StoreResult<AuditPage> {
+    let limit = filter.limit.clamp(1, MAX_AUDIT_PAGE);
+    filter.limit = limit + 1;
+    let mut entries = state.store.audit(filter).await?;
+    let more = entries.len() as i64 > limit;
+    entries.truncate(limit as usize);
+    let next = more.then(|| entries.last().map(|entry| entry.id)).flatten();
+    Ok(AuditPage { entries, next })
+}
