@@ -5,6 +5,7 @@
 mod common;
 
 mod accounts;
+mod admin_routes;
 mod api;
 mod events;
 mod faults;
