@@ -18,6 +18,9 @@ pub struct Config {
     pub public_url: Url,
     /// `RUST_LOG`: the `tracing` filter.
     pub log_filter: String,
+    /// `RUST_LOG_FORMAT`: `text` (the default) or `json`, one object per line for log
+    /// collectors.
+    pub log_format: LogFormat,
     /// `PATIO_TRUSTED_PROXIES`: comma-separated IPs and CIDRs of reverse proxies whose
     /// `X-Forwarded-For` is believed (SPEC §9). Empty by default.
     pub trusted_proxies: Vec<IpNet>,
@@ -36,6 +39,25 @@ pub enum ConfigError {
     PublicUrl(String),
     #[error("PATIO_TRUSTED_PROXIES holds `{0}`, which is not an IP address or CIDR network")]
     TrustedProxy(String),
+    #[error("RUST_LOG_FORMAT is `{0}`; use `text` or `json`")]
+    LogFormat(String),
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(text: &str) -> Result<LogFormat, ConfigError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "" | "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(ConfigError::LogFormat(text.to_owned())),
+        }
+    }
 }
 
 impl Config {
@@ -64,6 +86,7 @@ impl Config {
             database_url: env("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             public_url,
             log_filter: env("RUST_LOG").unwrap_or_else(|| DEFAULT_LOG_FILTER.into()),
+            log_format: LogFormat::parse(&env("RUST_LOG_FORMAT").unwrap_or_default())?,
             trusted_proxies: parse_networks(&env("PATIO_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(ConfigError::TrustedProxy)?,
             revocation_token: env("PATIO_REVOCATION_TOKEN"),
@@ -139,6 +162,7 @@ mod tests {
             database_url: DEFAULT_DATABASE_URL.into(),
             public_url: parse_public_url("https://patio.example.com:8443/app/").unwrap(),
             log_filter: DEFAULT_LOG_FILTER.into(),
+            log_format: LogFormat::Text,
             trusted_proxies: Vec::new(),
             revocation_token: None,
             leptos: LeptosOptions::builder().output_name("patio").build(),

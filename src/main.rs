@@ -4,13 +4,15 @@
 //! patio                                  serve (configuration from the environment)
 //! patio admin reset-password USERNAME    give USERNAME (created if missing) a new random
 //!                                        password, the admin role and an active account
+//! patio backup FILE                      write a consistent copy of the SQLite database to
+//!                                        FILE, also while Patio serves
 //! ```
 
-use patio::config::Config;
+use patio::config::{Config, LogFormat};
 use patio::server::{self, AppState};
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: patio [admin reset-password USERNAME]";
+const USAGE: &str = "usage: patio [admin reset-password USERNAME | backup FILE]";
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -26,9 +28,12 @@ async fn main() -> std::process::ExitCode {
 async fn run(args: Vec<String>) -> Result<(), String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let config = Config::from_env().map_err(|e| e.to_string())?;
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_new(&config.log_filter).map_err(|e| e.to_string())?)
-        .init();
+    let filter = EnvFilter::try_new(&config.log_filter).map_err(|e| e.to_string())?;
+    let logs = tracing_subscriber::fmt().with_env_filter(filter);
+    match config.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     let store = patio::store::open(&config.database_url)
         .await
         .map_err(|e| format!("could not open the database ({}): {e}", e.outage().cause()))?;
@@ -43,6 +48,16 @@ async fn run(args: Vec<String>) -> Result<(), String> {
                 "{username} is an active administrator with the password:\n\n    {password}\n"
             );
             println!("Sign in and change it under User Settings › Profile.");
+            Ok(())
+        }
+        ["backup", file] => {
+            state
+                .store
+                .backup(std::path::Path::new(file))
+                .await
+                .map_err(|e| format!("could not back up to {file}: {e}"))?;
+            tracing::info!(file, "database backed up");
+            println!("Backed up to {file}. To restore, stop Patio and put it in place of the database file.");
             Ok(())
         }
         ["help" | "--help" | "-h"] => {

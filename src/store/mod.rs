@@ -76,6 +76,9 @@ pub enum StoreError {
     NotFound,
     #[error("the last active administrator cannot be deactivated or demoted")]
     LastAdmin,
+    /// What this backend does not do, and what to do instead.
+    #[error("{0}")]
+    Unsupported(&'static str),
     #[error(transparent)]
     Token(#[from] TokenError),
 }
@@ -600,6 +603,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     async fn delete_stale(&self, before: StaleBefore) -> StoreResult<()>;
+
+    /// Writes a consistent copy of the whole database to a new file at `path`, while serving.
+    async fn backup(&self, path: &std::path::Path) -> StoreResult<()>;
 
     /// Writes one event on its own (for what is not a change: a refused sign-in or token).
     async fn record_event(&self, event: NewEvent<'_>) -> StoreResult<()>;

@@ -41,6 +41,13 @@ impl PgStore {
         Ok(PgStore { pool })
     }
 
+    /// PostgreSQL has its own consistent, online backups; Patio does not redo them.
+    async fn backup_to(&self, _path: &std::path::Path) -> Result<(), StoreError> {
+        Err(StoreError::Unsupported(
+            "on PostgreSQL, back up with pg_dump (see the README's Backups section)",
+        ))
+    }
+
     async fn begin_write(&self, lock: WriteLock) -> sqlx::Result<Transaction<'static, Postgres>> {
         let mut tx = self.pool.begin().await?;
         match lock {

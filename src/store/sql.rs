@@ -1025,6 +1025,10 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn backup(&self, path: &std::path::Path) -> StoreResult<()> {
+                self.backup_to(path).await
+            }
+
             async fn record_event(&self, event: NewEvent<'_>) -> StoreResult<()> {
                 let mut conn = self.pool.acquire().await?;
                 insert_event(&mut *conn, event).await

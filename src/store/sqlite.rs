@@ -46,6 +46,26 @@ impl SqliteStore {
     async fn begin_write(&self, _lock: WriteLock) -> sqlx::Result<Transaction<'static, Sqlite>> {
         self.pool.begin_with("BEGIN IMMEDIATE").await
     }
+
+    /// `VACUUM INTO`: one read transaction copies every page, so the copy is consistent while
+    /// writers go on (they wait only for their own turn, as always), and it is compact.
+    async fn backup_to(&self, path: &std::path::Path) -> Result<(), StoreError> {
+        if path.exists() {
+            return Err(StoreError::Unsupported(
+                "the backup file already exists; choose a new file name",
+            ));
+        }
+        let Some(path) = path.to_str() else {
+            return Err(StoreError::Unsupported(
+                "the backup file name must be UTF-8",
+            ));
+        };
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
 /// Creates `folder` if needed and checks that it takes new files: SQLite keeps its journal files

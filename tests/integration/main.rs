@@ -7,6 +7,7 @@ mod common;
 mod accounts;
 mod admin_routes;
 mod api;
+mod backup;
 mod events;
 mod faults;
 mod gateway;

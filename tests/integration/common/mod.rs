@@ -154,6 +154,7 @@ pub fn test_config(database_url: String, listen: std::net::SocketAddr) -> Config
         database_url,
         public_url: url::Url::parse(&format!("http://{listen}")).unwrap(),
         log_filter: DEFAULT_LOG_FILTER.into(),
+        log_format: patio::config::LogFormat::Text,
         trusted_proxies: Vec::new(),
         revocation_token: None,
         leptos,
