@@ -27,6 +27,9 @@ pub struct Config {
     /// `PATIO_REVOCATION_TOKEN`: the token a self-managed GitLab sends to revoke leaked Patio
     /// tokens (GitLab's Token Revocation API); unset, those routes do not exist.
     pub revocation_token: Option<String>,
+    /// `PATIO_METRICS_TOKEN`: a Bearer token that opens `/metrics` from anywhere; unset, only
+    /// this machine may read it.
+    pub metrics_token: Option<String>,
     /// Site settings; `site_addr` (`LEPTOS_SITE_ADDR`) is the listen address.
     pub leptos: LeptosOptions,
 }
@@ -90,6 +93,7 @@ impl Config {
             trusted_proxies: parse_networks(&env("PATIO_TRUSTED_PROXIES").unwrap_or_default())
                 .map_err(ConfigError::TrustedProxy)?,
             revocation_token: env("PATIO_REVOCATION_TOKEN"),
+            metrics_token: env("PATIO_METRICS_TOKEN"),
             leptos,
         })
     }
@@ -165,6 +169,7 @@ mod tests {
             log_format: LogFormat::Text,
             trusted_proxies: Vec::new(),
             revocation_token: None,
+            metrics_token: None,
             leptos: LeptosOptions::builder().output_name("patio").build(),
         };
         assert_eq!(config.origin(), "https://patio.example.com:8443");

@@ -48,6 +48,8 @@ pub struct AppState {
     pub token_use: crate::tokens::usage::TokenUse,
     /// Leaked-token reports per address in the last hour.
     pub leak_reports: crate::admin::leaks::ReportLimiter,
+    /// What `/metrics` reports.
+    pub metrics: crate::web::metrics::Metrics,
     /// Once a user exists one always does, so after the first yes nobody asks the database.
     set_up: Arc<AtomicBool>,
 }
@@ -66,6 +68,7 @@ impl AppState {
             client_failures: Default::default(),
             known_clients: Default::default(),
             leak_reports: Default::default(),
+            metrics: Default::default(),
             token_use: Default::default(),
             login_slots: Arc::new(tokio::sync::Semaphore::new(LOGIN_SLOTS)),
             set_up: Arc::new(AtomicBool::new(false)),
@@ -113,6 +116,10 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::accounts::http::routes())
         .merge(crate::gateway::routes())
         .merge(crate::tokens::page::routes())
+        .route(
+            crate::web::metrics::METRICS_PATH,
+            axum::routing::get(crate::web::metrics::metrics),
+        )
         .merge(pkg_router(&leptos_options))
         .leptos_routes_with_context(&state, routes, provide_state.clone(), {
             let options = leptos_options.clone();
@@ -125,6 +132,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::web::guard::guard,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::metrics::track,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(crate::api::refuse_oversized_bodies))

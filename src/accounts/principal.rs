@@ -102,12 +102,15 @@ impl Principal {
             }
             _ => None,
         };
+        let kind = self.credential.kind();
         match refused {
             Some(refused) => {
+                state.metrics.authenticated(kind, "refused");
                 self.log_refusal(state, refused, client, origin).await;
                 Err(refused)
             }
             None => {
+                state.metrics.authenticated(kind, "ok");
                 self.record_use(state, origin).await;
                 Ok(())
             }
@@ -210,8 +213,17 @@ fn bearer_token(value: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// The caller a PAT or access token stands for.
+/// The caller a PAT or access token stands for. A token that stands for no one is counted for
+/// `/metrics`.
 pub async fn with_token(state: &AppState, token: &str) -> Result<Principal, AuthFailure> {
+    let found = resolve_token(state, token).await;
+    if matches!(found, Err(AuthFailure::InvalidToken)) {
+        state.metrics.authenticated("bearer", "invalid");
+    }
+    found
+}
+
+async fn resolve_token(state: &AppState, token: &str) -> Result<Principal, AuthFailure> {
     let now = state.clock.now();
     if secret::is_well_formed_pat(token) {
         let (pat, user) = state

@@ -359,6 +359,13 @@ pub struct ClientRecord {
     pub created_at: DateTime<Utc>,
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolUsage {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
 /// Rows older than these instants are of no further use and may be deleted.
 #[derive(Clone, Copy, Debug)]
 pub struct StaleBefore {
@@ -428,6 +435,8 @@ pub struct EventRecord {
 pub trait Store: Send + Sync + 'static {
     /// One round trip, for `/healthz`.
     async fn ping(&self) -> StoreResult<()>;
+    /// How many connections the pool holds, how many are idle, and its maximum.
+    fn pool_usage(&self) -> PoolUsage;
     /// Stop handing out connections (graceful shutdown).
     async fn close(&self);
 

@@ -7,7 +7,7 @@ macro_rules! impl_store {
     ($store:ty, $row:ty) => {
         use crate::accounts::rules::Role;
         use crate::store::{
-            AccessChange, Account, AuditFilter, AuditRecord, ClientRecord, EventRecord, NewEvent, LoginFailures, LoginLimits, LoginReservation, NewPat,
+            AccessChange, Account, AuditFilter, PoolUsage, AuditRecord, ClientRecord, EventRecord, NewEvent, LoginFailures, LoginLimits, LoginReservation, NewPat,
             NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Renewal, Revocation,
             InventoryEntry, InventoryFilter, RevokedPat, SeenAddress, SessionRecord, TokenActivity, UsageCount, MAX_ADDRESSES,
             StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
@@ -118,6 +118,14 @@ macro_rules! impl_store {
             async fn ping(&self) -> StoreResult<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await?;
                 Ok(())
+            }
+
+            fn pool_usage(&self) -> PoolUsage {
+                PoolUsage {
+                    size: self.pool.size(),
+                    idle: self.pool.num_idle() as u32,
+                    max: self.pool.options().get_max_connections(),
+                }
             }
 
             async fn close(&self) {

@@ -95,6 +95,7 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
 /// never authenticated by the session cookie, so neither the caller nor CSRF applies.
 fn authenticates_itself(path: &str) -> bool {
     path == "/connect/token"
+        || path == super::metrics::METRICS_PATH
         || path == "/oauth/introspect"
         || path == "/api/v1/credentials/revoke"
         || path.starts_with("/api/v1/gitlab/")

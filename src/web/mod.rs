@@ -5,6 +5,7 @@ pub mod client_address;
 pub mod form_answer;
 pub mod form_errors;
 pub mod guard;
+pub mod metrics;
 
 pub use client_address::ClientAddress;
 pub use guard::{Caller, DEFAULT_LANDING};

@@ -17,6 +17,7 @@ mod http;
 mod inventory;
 mod leaks;
 mod logs;
+mod metrics;
 mod plain_forms;
 mod policy;
 mod processes;

@@ -157,6 +157,7 @@ pub fn test_config(database_url: String, listen: std::net::SocketAddr) -> Config
         log_format: patio::config::LogFormat::Text,
         trusted_proxies: Vec::new(),
         revocation_token: None,
+        metrics_token: None,
         leptos,
     }
 }

@@ -1,0 +1,184 @@
+//! `/metrics` (SPEC §14 operations): requests by route and status, their latency,
+//! authentications by credential kind and result, and the database pool, in the Prometheus text
+//! format. Counted in memory (atomic adds, no write). Only loopback clients may read it, or
+//! anyone with `PATIO_METRICS_TOKEN` as a Bearer token.
+
+use super::ClientAddress;
+use crate::server::AppState;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+pub const METRICS_PATH: &str = "/metrics";
+
+/// This instance's counters.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    authentications: IntCounterVec,
+    pool: IntGaugeVec,
+}
+
+impl Default for Metrics {
+    fn default() -> Metrics {
+        let registry =
+            Registry::new_custom(Some("patio".into()), None).expect("a valid metric prefix");
+        let requests = IntCounterVec::new(
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests answered, by route and status",
+            ),
+            &["route", "method", "status"],
+        )
+        .expect("valid metric");
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "Time to answer an HTTP request, by route",
+            )
+            .buckets(vec![
+                0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
+            &["route"],
+        )
+        .expect("valid metric");
+        let authentications = IntCounterVec::new(
+            Opts::new(
+                "authentications_total",
+                "Requests that presented a credential, by kind (pat, session, access_token) \
+                 and result (ok, invalid, refused)",
+            ),
+            &["kind", "result"],
+        )
+        .expect("valid metric");
+        let pool = IntGaugeVec::new(
+            Opts::new("db_pool_connections", "Database pool connections, by state"),
+            &["state"],
+        )
+        .expect("valid metric");
+        for collector in [
+            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(latency.clone()),
+            Box::new(authentications.clone()),
+            Box::new(pool.clone()),
+        ] {
+            registry.register(collector).expect("each metric once");
+        }
+        Metrics {
+            registry,
+            requests,
+            latency,
+            authentications,
+            pool,
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts a request that presented a credential.
+    pub fn authenticated(&self, kind: &str, result: &str) {
+        self.authentications
+            .with_label_values(&[kind, result])
+            .inc();
+    }
+}
+
+/// Counts every request and times it, by the route that matched it (never the raw path, so the
+/// number of series stays bounded).
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let method = request.method().clone();
+    let response = next.run(request).await;
+    let metrics = &state.metrics;
+    metrics
+        .latency
+        .with_label_values(&[&route])
+        .observe(started.elapsed().as_secs_f64());
+    metrics
+        .requests
+        .with_label_values(&[&route, method.as_str(), response.status().as_str()])
+        .inc();
+    response
+}
+
+/// `GET /metrics`.
+pub async fn metrics(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddress,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if !may_read(&state, peer, client, &headers) {
+        return (
+            StatusCode::FORBIDDEN,
+            "Metrics are readable from this machine only, or with PATIO_METRICS_TOKEN as a \
+             Bearer token.\n",
+        )
+            .into_response();
+    }
+    let usage = state.store.pool_usage();
+    let metrics = &state.metrics;
+    metrics
+        .pool
+        .with_label_values(&["in_use"])
+        .set(usage.size.saturating_sub(usage.idle) as i64);
+    metrics
+        .pool
+        .with_label_values(&["idle"])
+        .set(usage.idle as i64);
+    metrics
+        .pool
+        .with_label_values(&["max"])
+        .set(usage.max as i64);
+    let mut body = Vec::new();
+    let encoder = TextEncoder::new();
+    if encoder
+        .encode(&metrics.registry.gather(), &mut body)
+        .is_err()
+    {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    let mut response = body.into_response();
+    if let Ok(value) = HeaderValue::from_str(encoder.format_type()) {
+        response.headers_mut().insert(header::CONTENT_TYPE, value);
+    }
+    response
+}
+
+/// The configured token (compared in constant time), or a scrape from this machine itself: the
+/// socket peer and the client (SPEC §9) on loopback, and no proxy's forwarding header — a
+/// reverse proxy on this machine is loopback too, and must not open `/metrics` to the world.
+fn may_read(
+    state: &AppState,
+    peer: SocketAddr,
+    client: ClientAddress,
+    headers: &axum::http::HeaderMap,
+) -> bool {
+    let token = state.config.metrics_token.as_ref().is_some_and(|expected| {
+        headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .is_some_and(|given| {
+                use subtle::ConstantTimeEq;
+                bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes()))
+            })
+    });
+    let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
+        .iter()
+        .any(|name| headers.contains_key(*name));
+    token || (peer.ip().is_loopback() && client.0.is_loopback() && !forwarded)
+}
