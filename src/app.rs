@@ -59,6 +59,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/clients") view=crate::gateway::page::AdminClientsPage />
                     <Route path=path!("/admin/tokens") view=crate::admin::page::AdminTokensPage />
+                    <Route path=path!("/admin/overview") view=crate::admin::overview_page::AdminOverviewPage />
                     <Route path=path!("/admin/policy") view=crate::admin::policy_page::AdminPolicyPage />
                     <Route path=path!("/admin/audit") view=crate::admin::audit_page::AdminAuditPage />
                 </Routes>

@@ -111,6 +111,7 @@ impl Principal {
             }
             None => {
                 state.metrics.authenticated(kind, "ok");
+                state.token_use.count_kind(kind, state.clock.now());
                 self.record_use(state, origin).await;
                 Ok(())
             }

@@ -8,6 +8,9 @@ pub mod audit_rules;
 pub mod inventory;
 #[cfg(feature = "ssr")]
 pub mod leaks;
+#[cfg(feature = "ssr")]
+pub mod overview;
+pub mod overview_page;
 pub mod page;
 #[cfg(feature = "ssr")]
 pub mod policy;

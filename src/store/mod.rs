@@ -219,6 +219,40 @@ pub struct UsageCount {
     pub requests: i64,
 }
 
+/// Authenticated requests with one kind of credential on one UTC day (days since the epoch).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KindCount {
+    pub day: i64,
+    /// `pat`, `session` or `access_token`.
+    pub kind: &'static str,
+    pub requests: i64,
+}
+
+/// What Admin › Overview counts, as of `now` (SPEC §14).
+#[derive(Clone, Copy, Debug)]
+pub struct OverviewQuery {
+    pub now: DateTime<Utc>,
+    /// Active tokens expiring before this are "expiring soon".
+    pub expiring_before: DateTime<Utc>,
+    /// Active tokens not used (nor created) since this are "unused".
+    pub unused_since: DateTime<Utc>,
+    /// Revocations from this instant on are "this month's".
+    pub month_start: DateTime<Utc>,
+    /// Request counts from this day on.
+    pub since_day: i64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overview {
+    pub users: i64,
+    pub active_tokens: i64,
+    pub expiring_soon: i64,
+    pub unused: i64,
+    pub revoked_this_month: i64,
+    /// Per day and kind: (day, kind, requests).
+    pub requests: Vec<(i64, String, i64)>,
+}
+
 /// A client address a token was used from, and when last.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeenAddress {
@@ -231,8 +265,8 @@ pub struct SeenAddress {
 pub struct TokenActivity {
     /// Per token, its most recent addresses, newest first (at most `MAX_ADDRESSES`).
     pub addresses: std::collections::HashMap<i64, Vec<SeenAddress>>,
-    /// Per token, its requests per day since the day asked for.
-    pub usage: std::collections::HashMap<i64, Vec<UsageCount>>,
+    /// Per token, its requests per day since the day asked for: (day, requests).
+    pub usage: std::collections::HashMap<i64, Vec<(i64, i64)>>,
 }
 
 /// Which tokens an administrator's inventory lists (SPEC §14); `None` leaves a filter out.
@@ -570,6 +604,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// Adds counted requests to the tokens' daily totals (tokens deleted meanwhile are skipped).
     async fn add_pat_usage(&self, counts: &[UsageCount]) -> StoreResult<()>;
+    /// Adds counted requests to the daily totals per credential kind.
+    async fn add_request_counts(&self, counts: &[KindCount]) -> StoreResult<()>;
+    async fn overview(&self, query: OverviewQuery) -> StoreResult<Overview>;
     /// The addresses and daily requests (from day `since_day` on) of a user's tokens.
     async fn pat_activity(&self, user_id: i64, since_day: i64) -> StoreResult<TokenActivity>;
     /// Every user's tokens that pass `filter`, newest first, at most `filter.limit`.

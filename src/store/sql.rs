@@ -7,7 +7,7 @@ macro_rules! impl_store {
     ($store:ty, $row:ty) => {
         use crate::accounts::rules::Role;
         use crate::store::{
-            AccessChange, Account, AuditFilter, PoolUsage, AuditRecord, ClientRecord, EventRecord, NewEvent, LoginFailures, LoginLimits, LoginReservation, NewPat,
+            AccessChange, Account, AuditFilter, KindCount, Overview, OverviewQuery, PoolUsage, AuditRecord, ClientRecord, EventRecord, NewEvent, LoginFailures, LoginLimits, LoginReservation, NewPat,
             NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Renewal, Revocation,
             InventoryEntry, InventoryFilter, RevokedPat, SeenAddress, SessionRecord, TokenActivity, UsageCount, MAX_ADDRESSES,
             StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
@@ -790,6 +790,65 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn add_request_counts(&self, counts: &[KindCount]) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                for count in counts {
+                    sqlx::query(
+                        "INSERT INTO request_counts (day, kind, requests) VALUES ($1, $2, $3) \
+                         ON CONFLICT (day, kind) \
+                         DO UPDATE SET requests = request_counts.requests + excluded.requests",
+                    )
+                    .bind(count.day)
+                    .bind(count.kind)
+                    .bind(count.requests)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn overview(&self, query: OverviewQuery) -> StoreResult<Overview> {
+                let row = sqlx::query(
+                    "SELECT \
+                       (SELECT COUNT(*) FROM users) AS users, \
+                       (SELECT COUNT(*) FROM personal_access_tokens \
+                        WHERE revoked_at IS NULL AND expires_at > $1) AS active_tokens, \
+                       (SELECT COUNT(*) FROM personal_access_tokens \
+                        WHERE revoked_at IS NULL AND expires_at > $1 AND expires_at <= $2) \
+                         AS expiring_soon, \
+                       (SELECT COUNT(*) FROM personal_access_tokens \
+                        WHERE revoked_at IS NULL AND expires_at > $1 \
+                          AND COALESCE(last_used_at, issued_at, created_at) <= $3) AS unused, \
+                       (SELECT COUNT(*) FROM personal_access_tokens \
+                        WHERE revoked_at >= $4) AS revoked_this_month",
+                )
+                .bind(to_millis(query.now))
+                .bind(to_millis(query.expiring_before))
+                .bind(to_millis(query.unused_since))
+                .bind(to_millis(query.month_start))
+                .fetch_one(&self.pool)
+                .await?;
+                let rows = sqlx::query(
+                    "SELECT day, kind, requests FROM request_counts WHERE day >= $1 \
+                     ORDER BY day, kind",
+                )
+                .bind(query.since_day)
+                .fetch_all(&self.pool)
+                .await?;
+                Ok(Overview {
+                    users: row.try_get("users")?,
+                    active_tokens: row.try_get("active_tokens")?,
+                    expiring_soon: row.try_get("expiring_soon")?,
+                    unused: row.try_get("unused")?,
+                    revoked_this_month: row.try_get("revoked_this_month")?,
+                    requests: rows
+                        .iter()
+                        .map(|row| Ok((row.try_get("day")?, row.try_get("kind")?, row.try_get("requests")?)))
+                        .collect::<sqlx::Result<_>>()?,
+                })
+            }
+
             async fn pat_activity(&self, user_id: i64, since_day: i64) -> StoreResult<TokenActivity> {
                 let mut activity = TokenActivity::default();
                 let rows = sqlx::query(
@@ -821,11 +880,8 @@ macro_rules! impl_store {
                 .await?;
                 for row in &rows {
                     let token_id: i64 = row.try_get("token_id")?;
-                    activity.usage.entry(token_id).or_default().push(UsageCount {
-                        token_id,
-                        day: row.try_get("day")?,
-                        requests: row.try_get("requests")?,
-                    });
+                    let count = (row.try_get("day")?, row.try_get("requests")?);
+                    activity.usage.entry(token_id).or_default().push(count);
                 }
                 Ok(activity)
             }

@@ -3,7 +3,7 @@
 //! crash loses at most that minute); a client address is recorded on a token's first use from
 //! it, and then at most once a minute, like the last use.
 
-use crate::store::{Store, UsageCount};
+use crate::store::{KindCount, Store, UsageCount};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex};
 
 /// Requests per (token, day) since the last flush.
 type Counts = HashMap<(i64, i64), i64>;
+/// Requests per (day, credential kind) since the last flush.
+type KindCounts = HashMap<(i64, &'static str), i64>;
 /// When each (token, address) was last recorded.
 type Recorded = HashMap<(i64, IpAddr), DateTime<Utc>>;
 
@@ -19,6 +21,8 @@ type Recorded = HashMap<(i64, IpAddr), DateTime<Utc>>;
 #[derive(Clone, Default)]
 pub struct TokenUse {
     counts: Arc<Mutex<Counts>>,
+    /// Every authenticated request, by credential kind, for Admin › Overview.
+    kinds: Arc<Mutex<KindCounts>>,
     addresses: Throttle,
     refusals: Throttle,
 }
@@ -73,8 +77,16 @@ impl TokenUse {
         self.refusals.due(token_id, client, now)
     }
 
+    /// Counts one authenticated request by its credential kind (`pat`, `session`,
+    /// `access_token`).
+    pub fn count_kind(&self, kind: &'static str, at: DateTime<Utc>) {
+        let mut kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner());
+        *kinds.entry((day_number(at), kind)).or_default() += 1;
+    }
+
     /// Adds the counts gathered so far to the store. On failure they are kept for the next try.
     pub async fn flush(&self, store: &dyn Store) {
+        self.flush_kinds(store).await;
         let taken: Vec<UsageCount> = {
             let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
             counts
@@ -98,6 +110,30 @@ impl TokenUse {
         }
     }
 
+    async fn flush_kinds(&self, store: &dyn Store) {
+        let taken: Vec<KindCount> = {
+            let mut kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner());
+            kinds
+                .drain()
+                .map(|((day, kind), requests)| KindCount {
+                    day,
+                    kind,
+                    requests,
+                })
+                .collect()
+        };
+        if taken.is_empty() {
+            return;
+        }
+        if let Err(error) = store.add_request_counts(&taken).await {
+            tracing::warn!(%error, "request counts could not be saved; kept for the next minute");
+            let mut kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner());
+            for count in taken {
+                *kinds.entry((count.day, count.kind)).or_default() += count.requests;
+            }
+        }
+    }
+
     /// Flushes every `FLUSH_INTERVAL` for as long as the server runs.
     pub async fn flush_every_minute(self, store: Arc<dyn Store>) {
         let mut ticks = tokio::time::interval(FLUSH_INTERVAL);
@@ -114,14 +150,14 @@ pub const USAGE_DAYS: i64 = 30;
 
 /// The requests of each of the last `USAGE_DAYS` UTC days up to `now`'s, oldest first, days
 /// without use included as 0: each as its date and count.
-pub fn last_days(usage: &[UsageCount], now: DateTime<Utc>) -> Vec<(chrono::NaiveDate, i64)> {
+pub fn last_days(usage: &[(i64, i64)], now: DateTime<Utc>) -> Vec<(chrono::NaiveDate, i64)> {
     let today = day_number(now);
     (today - USAGE_DAYS + 1..=today)
         .map(|day| {
             let requests = usage
                 .iter()
-                .filter(|count| count.day == day)
-                .map(|count| count.requests)
+                .filter(|(counted, _)| *counted == day)
+                .map(|(_, requests)| requests)
                 .sum();
             let date = (DateTime::<Utc>::UNIX_EPOCH + Duration::days(day)).date_naive();
             (date, requests)
@@ -152,23 +188,7 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         let today = day_number(now);
-        let counts = [
-            UsageCount {
-                token_id: 1,
-                day: today,
-                requests: 7,
-            },
-            UsageCount {
-                token_id: 1,
-                day: today - 29,
-                requests: 2,
-            },
-            UsageCount {
-                token_id: 1,
-                day: today - 30,
-                requests: 99,
-            },
-        ];
+        let counts = [(today, 7), (today - 29, 2), (today - 30, 99)];
         let days = last_days(&counts, now);
         assert_eq!(days.len(), 30);
         assert_eq!(

@@ -18,6 +18,7 @@ mod inventory;
 mod leaks;
 mod logs;
 mod metrics;
+mod overview;
 mod plain_forms;
 mod policy;
 mod processes;

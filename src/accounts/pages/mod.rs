@@ -70,6 +70,7 @@ pub fn UserMenu() -> impl IntoView {
                                     <a href="/settings/security">"Security"</a>
                                     {admin.then(|| view! {
                                         <p class="menu-heading">"Admin"</p>
+                                        <a href="/admin/overview">"Overview"</a>
                                         <a href="/admin/users">"Users"</a>
                                         <a href="/admin/tokens">"All tokens"</a>
                                         <a href="/admin/policy">"Policy"</a>

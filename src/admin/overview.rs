@@ -1,0 +1,62 @@
+//! Admin › Overview (SPEC §14): the instance at a glance — counts, and authenticated requests
+//! per day for 30 days by credential kind — with no HTTP in it.
+
+use crate::server::AppState;
+use crate::store::{OverviewQuery, StoreResult};
+use crate::tokens::usage::{day_number, last_days, USAGE_DAYS};
+use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+
+/// The credential kinds the chart shows, as counted and as named.
+pub const KINDS: [(&str, &str); 3] = [
+    ("pat", "Personal access tokens"),
+    ("access_token", "Access tokens"),
+    ("session", "Browser sessions"),
+];
+
+pub struct Figures {
+    pub users: i64,
+    pub active_tokens: i64,
+    pub expiring_soon: i64,
+    pub unused: i64,
+    pub revoked_this_month: i64,
+    /// Per kind of `KINDS`, its requests on each of the last 30 days, oldest first.
+    pub requests: Vec<Vec<(NaiveDate, i64)>>,
+}
+
+pub async fn figures(state: &AppState) -> StoreResult<Figures> {
+    let now = state.clock.now();
+    let month_start = Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now);
+    let overview = state
+        .store
+        .overview(OverviewQuery {
+            now,
+            expiring_before: now + Duration::days(7),
+            unused_since: now - Duration::days(30),
+            month_start,
+            since_day: day_number(now) - USAGE_DAYS,
+        })
+        .await?;
+    let requests = KINDS
+        .iter()
+        .map(|(kind, _)| {
+            let counts: Vec<(i64, i64)> = overview
+                .requests
+                .iter()
+                .filter(|(_, counted, _)| counted == kind)
+                .map(|(day, _, requests)| (*day, *requests))
+                .collect();
+            last_days(&counts, now)
+        })
+        .collect();
+    Ok(Figures {
+        users: overview.users,
+        active_tokens: overview.active_tokens,
+        expiring_soon: overview.expiring_soon,
+        unused: overview.unused,
+        revoked_this_month: overview.revoked_this_month,
+        requests,
+    })
+}
