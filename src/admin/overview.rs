@@ -39,15 +39,21 @@ pub async fn figures(state: &AppState) -> StoreResult<Figures> {
             since_day: day_number(now) - USAGE_DAYS,
         })
         .await?;
+    // What the store holds, and this instance's counts of the last minute, not yet flushed.
+    let pending = state.token_use.pending_kinds();
     let requests = KINDS
         .iter()
         .map(|(kind, _)| {
-            let counts: Vec<(i64, i64)> = overview
+            let stored = overview
                 .requests
                 .iter()
                 .filter(|(_, counted, _)| counted == kind)
-                .map(|(day, _, requests)| (*day, *requests))
-                .collect();
+                .map(|(day, _, requests)| (*day, *requests));
+            let unflushed = pending
+                .iter()
+                .filter(|count| count.kind == *kind)
+                .map(|count| (count.day, count.requests));
+            let counts: Vec<(i64, i64)> = stored.chain(unflushed).collect();
             last_days(&counts, now)
         })
         .collect();

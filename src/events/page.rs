@@ -111,17 +111,21 @@ fn EventTable(list: EventList, older: bool) -> impl IntoView {
                         <tr data-event-kind=event.kind.as_str()>
                             <td data-label="When"><LocalTime at=event.at /></td>
                             <td data-label="Event">
-                                <span class="event-title">{event.kind.title()}</span>
-                                <span class="event-description">{event.description.clone()}</span>
-                                {event.actor.clone().map(|actor| view! {
-                                    <span class="event-actor">{format!("By {actor}")}</span>
-                                })}
+                                <div>
+                                    <span class="event-title">{event.kind.title()}</span>
+                                    <span class="event-description">{event.description.clone()}</span>
+                                    {event.actor.clone().map(|actor| view! {
+                                        <span class="event-actor">{format!("By {actor}")}</span>
+                                    })}
+                                </div>
                             </td>
                             <td data-label="From">
-                                <span class="mono">{event.client_ip.clone().unwrap_or_else(|| "—".into())}</span>
-                                {event.user_agent.clone().map(|agent| view! {
-                                    <span class="event-agent">{agent}</span>
-                                })}
+                                <div>
+                                    <span class="mono">{event.client_ip.clone().unwrap_or_else(|| "—".into())}</span>
+                                    {event.user_agent.clone().map(|agent| view! {
+                                        <span class="event-agent">{agent}</span>
+                                    })}
+                                </div>
                             </td>
                         </tr>
                     }).collect_view()}

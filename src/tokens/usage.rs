@@ -110,6 +110,20 @@ impl TokenUse {
         }
     }
 
+    /// This instance's requests per (day, kind) not yet flushed, so a page can show the counts
+    /// up to now.
+    pub fn pending_kinds(&self) -> Vec<KindCount> {
+        let kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner());
+        kinds
+            .iter()
+            .map(|((day, kind), requests)| KindCount {
+                day: *day,
+                kind,
+                requests: *requests,
+            })
+            .collect()
+    }
+
     async fn flush_kinds(&self, store: &dyn Store) {
         let taken: Vec<KindCount> = {
             let mut kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner());
