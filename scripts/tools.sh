@@ -57,6 +57,18 @@ ensure_build_tools() {
   fi
 }
 
+AIOSMTPD_VERSION="1.4.6"
+ICALENDAR_VERSION="6.1.0"
+
+# The notification tests' real parts (tests/notifications/): an SMTP server and an iCalendar
+# parser from PyPI.
+ensure_notification_tools() {
+  if ! python3 -c "import aiosmtpd, icalendar, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION' or icalendar.__version__ != '$ICALENDAR_VERSION')" 2>/dev/null; then
+    say "Installing aiosmtpd $AIOSMTPD_VERSION and icalendar $ICALENDAR_VERSION (PyPI)"
+    python3 -m pip install --quiet --user "aiosmtpd==$AIOSMTPD_VERSION" "icalendar==$ICALENDAR_VERSION"
+  fi
+}
+
 SCHEMATHESIS_VERSION="4.32.5"
 
 ensure_fuzz_tools() {

@@ -56,6 +56,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/tokens/:id/regenerate") view=crate::tokens::page::RegenerateTokenPage />
                     <Route path=path!("/settings/tokens/:id/delete") view=crate::tokens::page::DeleteTokenPage />
                     <Route path=path!("/settings/security") view=crate::events::SecurityPage />
+                    <Route path=path!("/settings/notifications") view=crate::notify::NotificationsPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
                     <Route path=path!("/admin/clients") view=crate::gateway::page::AdminClientsPage />
                     <Route path=path!("/admin/tokens") view=crate::admin::page::AdminTokensPage />

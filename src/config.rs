@@ -27,6 +27,17 @@ pub struct Config {
     /// `PATIO_REVOCATION_TOKEN`: the token a self-managed GitLab sends to revoke leaked Patio
     /// tokens (GitLab's Token Revocation API); unset, those routes do not exist.
     pub revocation_token: Option<String>,
+    /// `PATIO_SMTP_URL`: where mail goes (`smtp://[user:password@]host[:port]`, upgraded with
+    /// STARTTLS when the server offers it, or `smtps://`); unset, mail is off.
+    pub smtp_url: Option<String>,
+    /// `PATIO_MAIL_FROM`: the sender of Patio's mail, e.g. `Patio <patio@example.com>`.
+    pub mail_from: Option<String>,
+    /// `PATIO_WEBHOOK_ALLOW_PRIVATE=true`: webhooks may target loopback, private and link-local
+    /// addresses (refused by default).
+    pub webhook_allow_private: bool,
+    /// Whether this process runs the notification sender in the background: always when Patio
+    /// runs, not in tests that move the clock and drive it themselves.
+    pub notification_sender: bool,
     /// `PATIO_METRICS_TOKEN`: a Bearer token that opens `/metrics` from anywhere; unset, only
     /// this machine may read it.
     pub metrics_token: Option<String>,
@@ -94,6 +105,12 @@ impl Config {
                 .map_err(ConfigError::TrustedProxy)?,
             revocation_token: env("PATIO_REVOCATION_TOKEN"),
             metrics_token: env("PATIO_METRICS_TOKEN"),
+            notification_sender: true,
+            smtp_url: env("PATIO_SMTP_URL"),
+            mail_from: env("PATIO_MAIL_FROM"),
+            webhook_allow_private: env("PATIO_WEBHOOK_ALLOW_PRIVATE").is_some_and(|v| {
+                matches!(v.trim().to_ascii_lowercase().as_str(), "true" | "1" | "yes")
+            }),
             leptos,
         })
     }
@@ -170,6 +187,10 @@ mod tests {
             trusted_proxies: Vec::new(),
             revocation_token: None,
             metrics_token: None,
+            smtp_url: None,
+            mail_from: None,
+            webhook_allow_private: false,
+            notification_sender: true,
             leptos: LeptosOptions::builder().output_name("patio").build(),
         };
         assert_eq!(config.origin(), "https://patio.example.com:8443");

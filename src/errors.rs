@@ -143,6 +143,18 @@ impl From<crate::tokens::rules::TokenError> for AppError {
 }
 
 #[cfg(feature = "ssr")]
+impl From<crate::notify::service::NotifyError> for AppError {
+    fn from(error: crate::notify::service::NotifyError) -> AppError {
+        use crate::notify::service::NotifyError;
+        match error {
+            NotifyError::Invalid { field, message } => AppError::field(field, message),
+            NotifyError::MailOff => AppError::Refused(error.to_string()),
+            NotifyError::Store(error) => error.into(),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
 impl From<crate::gateway::clients::ClientError> for AppError {
     fn from(error: crate::gateway::clients::ClientError) -> AppError {
         use crate::gateway::clients::ClientError;

@@ -13,6 +13,7 @@ pub mod app;
 pub mod components;
 pub mod errors;
 pub mod events;
+pub mod notify;
 pub mod time;
 pub mod tokens;
 

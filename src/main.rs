@@ -28,6 +28,7 @@ async fn main() -> std::process::ExitCode {
 async fn run(args: Vec<String>) -> Result<(), String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let config = Config::from_env().map_err(|e| e.to_string())?;
+    patio::notify::mail::Mailer::from_config(&config)?;
     let filter = EnvFilter::try_new(&config.log_filter).map_err(|e| e.to_string())?;
     let logs = tracing_subscriber::fmt().with_env_filter(filter);
     match config.log_format {

@@ -50,6 +50,8 @@ pub struct AppState {
     pub leak_reports: crate::admin::leaks::ReportLimiter,
     /// What `/metrics` reports.
     pub metrics: crate::web::metrics::Metrics,
+    /// Where mail goes; `None` when mail is off (SPEC §11).
+    pub mailer: Option<Arc<crate::notify::mail::Mailer>>,
     /// Once a user exists one always does, so after the first yes nobody asks the database.
     set_up: Arc<AtomicBool>,
 }
@@ -60,7 +62,13 @@ impl AppState {
     }
 
     pub fn with_clock(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> AppState {
+        // A bad mail configuration stops `main` before it gets here (`Mailer::from_config`).
+        let mailer = crate::notify::mail::Mailer::from_config(&config)
+            .ok()
+            .flatten()
+            .map(Arc::new);
         AppState {
+            mailer,
             config: Arc::new(config),
             store,
             clock,
@@ -116,6 +124,7 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::accounts::http::routes())
         .merge(crate::gateway::routes())
         .merge(crate::tokens::page::routes())
+        .merge(crate::notify::http::routes())
         .route(
             crate::web::metrics::METRICS_PATH,
             axum::routing::get(crate::web::metrics::metrics),
@@ -214,6 +223,10 @@ pub async fn serve(
     let sweep = tokio::spawn(crate::accounts::sweep::every_hour(state.clone()));
     let token_use = state.token_use.clone();
     let flush = tokio::spawn(token_use.clone().flush_every_minute(store.clone()));
+    let notifications = state
+        .config
+        .notification_sender
+        .then(|| tokio::spawn(crate::notify::outbox::every_few_seconds(state.clone())));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Server-rendered pages stream in several writes; without TCP_NODELAY, Nagle's algorithm
     // and delayed ACKs add ~40 ms to each page.
@@ -227,6 +240,9 @@ pub async fn serve(
         .await?;
     sweep.abort();
     flush.abort();
+    if let Some(sender) = notifications {
+        sender.abort();
+    }
     // What was counted since the last flush is kept.
     token_use.flush(store.as_ref()).await;
     store.close().await;

@@ -22,7 +22,13 @@ pub fn from_millis(millis: i64) -> DateTime<Utc> {
 /// costliest part of an API answer. For `#[serde(serialize_with = "…")]`.
 #[cfg(feature = "ssr")]
 pub fn rfc3339<S: serde::Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    serializer.serialize_str(&rfc3339_string(*at))
+}
+
+/// An instant as RFC 3339 text in UTC (`2026-11-30T10:00:00Z`), as the API writes them.
+#[cfg(feature = "ssr")]
+pub fn rfc3339_string(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// [`rfc3339`] for an instant that may be absent (`null`).

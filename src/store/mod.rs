@@ -424,6 +424,72 @@ pub struct NewEvent<'a> {
     pub detail: Option<&'a str>,
 }
 
+/// A user's notification settings (SPEC §11).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NotificationSettings {
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub webhook: Option<WebhookRecord>,
+    pub has_calendar_feed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookRecord {
+    pub url: String,
+    /// The signing secret (`Patio-Signature`); it opens nothing in Patio.
+    pub secret: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A notification about to be queued: once per `key`, to each of the user's channels.
+#[derive(Clone, Copy, Debug)]
+pub struct NewNotice<'a> {
+    pub user_id: i64,
+    pub kind: &'a str,
+    /// What makes it one notification and not another, e.g. `expiry7:<token>:<expires_at>`.
+    pub key: &'a str,
+    /// The facts it tells, as JSON.
+    pub payload: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// A queued notification leased to this sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub user_id: i64,
+    /// `mail` or `webhook`.
+    pub channel: String,
+    pub kind: String,
+    pub payload: String,
+    /// The e-mail address or webhook URL it was queued for.
+    pub recipient: String,
+    pub created_at: DateTime<Utc>,
+    /// Including this one.
+    pub attempts: i64,
+}
+
+/// How a delivery attempt ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Sent { status: String },
+    Retry { at: DateTime<Utc>, status: String },
+    Failed { status: String },
+}
+
+/// A notification as its user's Notifications page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub channel: String,
+    pub kind: String,
+    pub created_at: DateTime<Utc>,
+    pub attempts: i64,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub failed_at: Option<DateTime<Utc>>,
+    pub last_status: Option<String>,
+}
+
 /// An entry of the audit log (SPEC §14).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditRecord {
@@ -665,6 +731,60 @@ pub trait Store: Send + Sync + 'static {
     /// Logs "expired" once for each token whose expiry has passed by `now` (with several
     /// instances too: each token is claimed by one); how many.
     async fn log_expired_pats(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+
+    async fn notification_settings(&self, user_id: i64) -> StoreResult<NotificationSettings>;
+    /// Sets (or with `None` removes) the user's address, unverified; with a verification link's
+    /// digest, queues the mail that carries it.
+    async fn set_email(
+        &self,
+        user_id: i64,
+        email: Option<&str>,
+        verification: Option<(&str, DateTime<Utc>)>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Uses a verification link once; the user whose address it verified.
+    async fn verify_email(&self, digest: &str, now: DateTime<Utc>) -> StoreResult<Option<i64>>;
+    async fn set_webhook(
+        &self,
+        user_id: i64,
+        url: &str,
+        secret: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn delete_webhook(&self, user_id: i64) -> StoreResult<bool>;
+    /// Sets or (with `None`) removes the digest of the user's calendar feed secret.
+    async fn set_calendar_feed(&self, user_id: i64, digest: Option<&str>) -> StoreResult<()>;
+    /// The active user a calendar feed secret belongs to.
+    async fn calendar_feed_owner(&self, digest: &str) -> StoreResult<Option<i64>>;
+    /// Queues the verification mail of an address not yet verified (the one mail it may get).
+    async fn enqueue_verification(
+        &self,
+        user_id: i64,
+        email: &str,
+        key: &str,
+        payload: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Queues a notification to each of the user's channels, once per key; how many rows.
+    async fn enqueue_notice(&self, notice: NewNotice<'_>) -> StoreResult<u64>;
+    /// Queues the 7-day and 1-day reminders of every live token now in those windows (each
+    /// once, whichever instance asks); how many.
+    async fn enqueue_expiry_reminders(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Leases up to `limit` due notifications to this sender until `lease_until`.
+    async fn claim_outbox(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<OutboxItem>>;
+    async fn finish_outbox(
+        &self,
+        id: i64,
+        outcome: DeliveryOutcome,
+        now: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The user's latest notifications, newest first.
+    async fn deliveries(&self, user_id: i64, limit: i64) -> StoreResult<Vec<DeliveryRecord>>;
 
     /// The audit log, newest first, filtered.
     async fn audit(&self, filter: AuditFilter) -> StoreResult<Vec<AuditRecord>>;

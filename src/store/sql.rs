@@ -7,7 +7,8 @@ macro_rules! impl_store {
     ($store:ty, $row:ty) => {
         use crate::accounts::rules::Role;
         use crate::store::{
-            AccessChange, Account, AuditFilter, KindCount, Overview, OverviewQuery, PoolUsage, AuditRecord, ClientRecord, EventRecord, NewEvent, LoginFailures, LoginLimits, LoginReservation, NewPat,
+            AccessChange, Account, AuditFilter, DeliveryOutcome, DeliveryRecord, NewNotice,
+            NotificationSettings, OutboxItem, WebhookRecord, KindCount, Overview, OverviewQuery, PoolUsage, AuditRecord, ClientRecord, EventRecord, NewEvent, LoginFailures, LoginLimits, LoginReservation, NewPat,
             NewRevocation, NewUser, PatChange, PatCredential, PatRecord, Renewal, Revocation,
             InventoryEntry, InventoryFilter, RevokedPat, SeenAddress, SessionRecord, TokenActivity, UsageCount, MAX_ADDRESSES,
             StaleBefore, Store, StoreError, StoreResult, UserRecord, UserRef, WriteLock,
@@ -1166,6 +1167,326 @@ macro_rules! impl_store {
                 Ok(rows.len() as u64)
             }
 
+            async fn notification_settings(&self, user_id: i64) -> StoreResult<NotificationSettings> {
+                let row = sqlx::query(
+                    "SELECT u.email, u.email_verified_at, u.calendar_feed_digest, \
+                       w.url, w.secret, w.created_at AS webhook_created_at \
+                     FROM users u LEFT JOIN webhooks w ON w.user_id = u.id WHERE u.id = $1",
+                )
+                .bind(user_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                let url: Option<String> = row.try_get("url")?;
+                let webhook = match url {
+                    Some(url) => Some(WebhookRecord {
+                        url,
+                        secret: row.try_get("secret")?,
+                        created_at: from_millis(row.try_get("webhook_created_at")?),
+                    }),
+                    None => None,
+                };
+                Ok(NotificationSettings {
+                    email: row.try_get("email")?,
+                    email_verified: row.try_get::<Option<i64>, _>("email_verified_at")?.is_some(),
+                    webhook,
+                    has_calendar_feed: row.try_get::<Option<String>, _>("calendar_feed_digest")?.is_some(),
+                })
+            }
+
+            async fn set_email(
+                &self,
+                user_id: i64,
+                email: Option<&str>,
+                verification: Option<(&str, DateTime<Utc>)>,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("UPDATE users SET email = $1, email_verified_at = NULL WHERE id = $2")
+                    .bind(email)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("DELETE FROM email_verifications WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                // Undelivered mail to the old address is not sent any more.
+                sqlx::query(
+                    "UPDATE outbox SET failed_at = $2, last_status = 'the address changed' \
+                     WHERE user_id = $1 AND channel = 'mail' AND sent_at IS NULL AND failed_at IS NULL",
+                )
+                .bind(user_id)
+                .bind(to_millis(now))
+                .execute(&mut *tx)
+                .await?;
+                if let (Some(email), Some((digest, expires_at))) = (email, verification) {
+                    sqlx::query(
+                        "INSERT INTO email_verifications (digest, user_id, email, expires_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(digest)
+                    .bind(user_id)
+                    .bind(email)
+                    .bind(to_millis(expires_at))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn verify_email(&self, digest: &str, now: DateTime<Utc>) -> StoreResult<Option<i64>> {
+                let mut tx = self.pool.begin().await?;
+                let used = sqlx::query(
+                    "DELETE FROM email_verifications WHERE digest = $1 \
+                     RETURNING user_id, email, expires_at",
+                )
+                .bind(digest)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(row) = used else {
+                    tx.rollback().await?;
+                    return Ok(None);
+                };
+                let user_id: i64 = row.try_get("user_id")?;
+                let email: String = row.try_get("email")?;
+                if row.try_get::<i64, _>("expires_at")? <= to_millis(now) {
+                    tx.commit().await?;
+                    return Ok(None);
+                }
+                let verified = sqlx::query(
+                    "UPDATE users SET email_verified_at = $1 WHERE id = $2 AND email = $3",
+                )
+                .bind(to_millis(now))
+                .bind(user_id)
+                .bind(&email)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok((verified.rows_affected() > 0).then_some(user_id))
+            }
+
+            async fn set_webhook(
+                &self,
+                user_id: i64,
+                url: &str,
+                secret: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let mut tx = self.pool.begin().await?;
+                sqlx::query("DELETE FROM webhooks WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO webhooks (user_id, url, secret, created_at) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(user_id)
+                .bind(url)
+                .bind(secret)
+                .bind(to_millis(now))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn delete_webhook(&self, user_id: i64) -> StoreResult<bool> {
+                let done = sqlx::query("DELETE FROM webhooks WHERE user_id = $1")
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn set_calendar_feed(&self, user_id: i64, digest: Option<&str>) -> StoreResult<()> {
+                sqlx::query("UPDATE users SET calendar_feed_digest = $1 WHERE id = $2")
+                    .bind(digest)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
+            async fn calendar_feed_owner(&self, digest: &str) -> StoreResult<Option<i64>> {
+                let row = sqlx::query(
+                    "SELECT id FROM users WHERE calendar_feed_digest = $1 AND active",
+                )
+                .bind(digest)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(row.map(|row| row.try_get("id")).transpose()?)
+            }
+
+            async fn enqueue_verification(
+                &self,
+                user_id: i64,
+                email: &str,
+                key: &str,
+                payload: &str,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO outbox \
+                       (user_id, channel, kind, dedupe_key, payload, recipient, created_at, next_attempt_at) \
+                     VALUES ($1, 'mail', 'verify_email', $2, $3, $4, $5, $5) \
+                     ON CONFLICT (dedupe_key) DO NOTHING",
+                )
+                .bind(user_id)
+                .bind(key)
+                .bind(payload)
+                .bind(email)
+                .bind(to_millis(now))
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn enqueue_notice(&self, notice: NewNotice<'_>) -> StoreResult<u64> {
+                let mut conn = self.pool.acquire().await?;
+                enqueue(&mut *conn, notice).await
+            }
+
+            async fn enqueue_expiry_reminders(&self, now: DateTime<Utc>) -> StoreResult<u64> {
+                use crate::notify::rules::NoticeKind;
+                let day = chrono::Duration::days(1);
+                let rows = sqlx::query(
+                    "SELECT id, user_id, name, expires_at FROM personal_access_tokens \
+                     WHERE revoked_at IS NULL AND expires_at > $1 AND expires_at <= $2",
+                )
+                .bind(to_millis(now))
+                .bind(to_millis(now + day * 7))
+                .fetch_all(&self.pool)
+                .await?;
+                let mut tx = self.pool.begin().await?;
+                let mut queued = 0;
+                for row in &rows {
+                    let id: i64 = row.try_get("id")?;
+                    let name: String = row.try_get("name")?;
+                    let expires_at: i64 = row.try_get("expires_at")?;
+                    // The nearer threshold only: a token already within a day gets one reminder.
+                    let (kind, label) = if expires_at <= to_millis(now + day) {
+                        (NoticeKind::ExpiresIn1Day, "expiry1")
+                    } else {
+                        (NoticeKind::ExpiresIn7Days, "expiry7")
+                    };
+                    let payload = serde_json::json!({
+                        "token": { "id": id, "name": name },
+                        "expires_at": crate::time::rfc3339_string(from_millis(expires_at)),
+                    })
+                    .to_string();
+                    let key = format!("{label}:{id}:{expires_at}");
+                    let notice = NewNotice {
+                        user_id: row.try_get("user_id")?,
+                        kind: kind.as_str(),
+                        key: &key,
+                        payload: &payload,
+                        at: now,
+                    };
+                    queued += enqueue(&mut *tx, notice).await?;
+                }
+                tx.commit().await?;
+                Ok(queued)
+            }
+
+            async fn claim_outbox(
+                &self,
+                now: DateTime<Utc>,
+                lease_until: DateTime<Utc>,
+                limit: i64,
+            ) -> StoreResult<Vec<OutboxItem>> {
+                // The conditions are repeated outside the subquery: PostgreSQL checks them again
+                // on a row another sender has just claimed, and skips it.
+                let rows = sqlx::query(
+                    "UPDATE outbox SET claimed_until = $2, attempts = attempts + 1 \
+                     WHERE id IN (SELECT id FROM outbox \
+                                  WHERE sent_at IS NULL AND failed_at IS NULL \
+                                    AND next_attempt_at <= $1 \
+                                    AND (claimed_until IS NULL OR claimed_until <= $1) \
+                                  ORDER BY id LIMIT $3) \
+                       AND sent_at IS NULL AND failed_at IS NULL \
+                       AND (claimed_until IS NULL OR claimed_until <= $1) \
+                     RETURNING id, user_id, channel, kind, payload, recipient, created_at, attempts",
+                )
+                .bind(to_millis(now))
+                .bind(to_millis(lease_until))
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(OutboxItem {
+                            id: row.try_get("id")?,
+                            user_id: row.try_get("user_id")?,
+                            channel: row.try_get("channel")?,
+                            kind: row.try_get("kind")?,
+                            payload: row.try_get("payload")?,
+                            recipient: row.try_get("recipient")?,
+                            created_at: from_millis(row.try_get("created_at")?),
+                            attempts: row.try_get("attempts")?,
+                        })
+                    })
+                    .collect::<sqlx::Result<_>>()
+                    .map_err(StoreError::from)
+            }
+
+            async fn finish_outbox(
+                &self,
+                id: i64,
+                outcome: DeliveryOutcome,
+                now: DateTime<Utc>,
+            ) -> StoreResult<()> {
+                let (sent, failed, next, status) = match &outcome {
+                    DeliveryOutcome::Sent { status } => (Some(now), None, None, status),
+                    DeliveryOutcome::Failed { status } => (None, Some(now), None, status),
+                    DeliveryOutcome::Retry { at, status } => (None, None, Some(*at), status),
+                };
+                // A verification link is kept only until it is sent (or never will be).
+                sqlx::query(
+                    "UPDATE outbox SET sent_at = $2, failed_at = $3, \
+                       next_attempt_at = COALESCE($4, next_attempt_at), claimed_until = NULL, \
+                       last_status = $5, \
+                       payload = CASE WHEN kind = 'verify_email' AND $4 IS NULL THEN '{}' \
+                                 ELSE payload END \
+                     WHERE id = $1",
+                )
+                .bind(id)
+                .bind(sent.map(to_millis))
+                .bind(failed.map(to_millis))
+                .bind(next.map(to_millis))
+                .bind(status.chars().take(300).collect::<String>())
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn deliveries(&self, user_id: i64, limit: i64) -> StoreResult<Vec<DeliveryRecord>> {
+                let rows = sqlx::query(
+                    "SELECT id, channel, kind, created_at, attempts, sent_at, failed_at, last_status \
+                     FROM outbox WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(user_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        Ok(DeliveryRecord {
+                            id: row.try_get("id")?,
+                            channel: row.try_get("channel")?,
+                            kind: row.try_get("kind")?,
+                            created_at: from_millis(row.try_get("created_at")?),
+                            attempts: row.try_get("attempts")?,
+                            sent_at: row.try_get::<Option<i64>, _>("sent_at")?.map(from_millis),
+                            failed_at: row.try_get::<Option<i64>, _>("failed_at")?.map(from_millis),
+                            last_status: row.try_get("last_status")?,
+                        })
+                    })
+                    .collect::<sqlx::Result<_>>()
+                    .map_err(StoreError::from)
+            }
+
             async fn audit(&self, filter: AuditFilter) -> StoreResult<Vec<AuditRecord>> {
                 let rows = sqlx::query(
                     "SELECT l.id, l.at, l.action, l.token_id, l.token_name, l.detail, \
@@ -1472,12 +1793,13 @@ macro_rules! impl_store {
             NewEvent { user_id, kind, at, origin, token: Some(token), detail: None }
         }
 
-        /// Writes an event, inside the transaction of the change it records.
+        /// Writes an event, inside the transaction of the change it records, with the audit entry
+        /// and the notifications it calls for.
         async fn insert_event(conn: &mut DbConnection, event: NewEvent<'_>) -> StoreResult<()> {
-            sqlx::query(
+            let row = sqlx::query(
                 "INSERT INTO security_events \
                    (user_id, kind, at, client_ip, user_agent, token_id, token_name, actor_id, detail) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
             )
             .bind(event.user_id)
             .bind(event.kind.as_str())
@@ -1488,8 +1810,21 @@ macro_rules! impl_store {
             .bind(event.token.map(|(_, name)| name))
             .bind(event.origin.actor)
             .bind(event.detail)
-            .execute(&mut *conn)
+            .fetch_one(&mut *conn)
             .await?;
+            let id: i64 = row.try_get("id")?;
+            if let Some(kind) = notice_of(&event) {
+                let payload = serde_json::json!({
+                    "token": event.token.map(|(id, name)| serde_json::json!({ "id": id, "name": name })),
+                    "client_ip": event.origin.client.map(|ip| ip.to_string()),
+                    "detail": event.detail,
+                    "at": crate::time::rfc3339_string(event.at),
+                })
+                .to_string();
+                let key = format!("event:{id}");
+                let notice = NewNotice { user_id: event.user_id, kind: kind.as_str(), key: &key, payload: &payload, at: event.at };
+                enqueue(&mut *conn, notice).await?;
+            }
             // Done to an account by anyone but its owner: an administrative action.
             if let Some(action) = AuditAction::of_event(event.kind) {
                 if event.origin.actor != Some(event.user_id) {
@@ -1503,6 +1838,55 @@ macro_rules! impl_store {
                 }
             }
             Ok(())
+        }
+
+        /// The notification an event calls for (SPEC §11): expiry, a new address, a revocation by
+        /// someone else, a password change.
+        fn notice_of(event: &NewEvent<'_>) -> Option<crate::notify::rules::NoticeKind> {
+            use crate::notify::rules::NoticeKind;
+            match event.kind {
+                EventKind::TokenExpired => Some(NoticeKind::Expired),
+                EventKind::TokenUsedFromNewAddress => Some(NoticeKind::UsedFromNewAddress),
+                EventKind::TokenRevoked if event.origin.actor != Some(event.user_id) => {
+                    Some(NoticeKind::Revoked)
+                }
+                EventKind::PasswordChanged => Some(NoticeKind::PasswordChanged),
+                _ => None,
+            }
+        }
+
+        /// Queues a notice to the user's verified address and webhook, once per key and channel.
+        async fn enqueue(conn: &mut DbConnection, notice: NewNotice<'_>) -> StoreResult<u64> {
+            let mail = sqlx::query(
+                "INSERT INTO outbox \
+                   (user_id, channel, kind, dedupe_key, payload, recipient, created_at, next_attempt_at) \
+                 SELECT id, 'mail', $2, $3, $4, email, $5, $5 FROM users \
+                 WHERE id = $1 AND active AND email IS NOT NULL AND email_verified_at IS NOT NULL \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(notice.user_id)
+            .bind(notice.kind)
+            .bind(format!("{}:mail", notice.key))
+            .bind(notice.payload)
+            .bind(to_millis(notice.at))
+            .execute(&mut *conn)
+            .await?;
+            let hook = sqlx::query(
+                "INSERT INTO outbox \
+                   (user_id, channel, kind, dedupe_key, payload, recipient, created_at, next_attempt_at) \
+                 SELECT w.user_id, 'webhook', $2, $3, $4, w.url, $5, $5 \
+                 FROM webhooks w JOIN users u ON u.id = w.user_id \
+                 WHERE w.user_id = $1 AND u.active \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(notice.user_id)
+            .bind(notice.kind)
+            .bind(format!("{}:webhook", notice.key))
+            .bind(notice.payload)
+            .bind(to_millis(notice.at))
+            .execute(&mut *conn)
+            .await?;
+            Ok(mail.rows_affected() + hook.rows_affected())
         }
 
         /// An entry about to be appended to the audit log.

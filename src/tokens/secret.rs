@@ -100,6 +100,13 @@ pub fn new_client_credentials() -> (String, Secret) {
     )
 }
 
+/// A new secret for something other than authenticating to Patio, under its own prefix: an
+/// e-mail verification link (`patio_ev_`), a calendar feed (`patio_cal_`), a webhook signing
+/// secret (`patio_whsec_`). 256 bits from the OS CSPRNG.
+pub fn new_prefixed(prefix: &str) -> Secret {
+    Secret(format!("{prefix}{}", random_base62(RANDOM_LEN)))
+}
+
 /// A new session id: 256 bits from the OS CSPRNG.
 pub fn new_session_id() -> Secret {
     Secret(random_base62(RANDOM_LEN))

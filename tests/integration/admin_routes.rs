@@ -13,7 +13,7 @@ on_both_backends!(crate::common::TestApp::spawn =>
 
 /// Server functions any signed-in user may call; every other one is administrative and must be
 /// named `admin_…`.
-const USER_FUNCTIONS: [&str; 13] = [
+const USER_FUNCTIONS: [&str; 18] = [
     "who_am_i",
     "setup",
     "login",
@@ -27,6 +27,11 @@ const USER_FUNCTIONS: [&str; 13] = [
     "tokens_edit",
     "tokens_expiring",
     "security_events",
+    "notify_settings",
+    "notify_set_email",
+    "notify_remove_webhook",
+    "notify_send_test",
+    "notify_remove_feed",
 ];
 
 /// Arguments enough for any server function to get past decoding to its permission check.

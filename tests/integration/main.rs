@@ -18,6 +18,7 @@ mod inventory;
 mod leaks;
 mod logs;
 mod metrics;
+mod notifications;
 mod overview;
 mod plain_forms;
 mod policy;

@@ -68,6 +68,7 @@ pub fn UserMenu() -> impl IntoView {
                                     <a href="/settings/profile">"Profile"</a>
                                     <a href="/settings/tokens">"Tokens"</a>
                                     <a href="/settings/security">"Security"</a>
+                                    <a href="/settings/notifications">"Notifications"</a>
                                     {admin.then(|| view! {
                                         <p class="menu-heading">"Admin"</p>
                                         <a href="/admin/overview">"Overview"</a>
@@ -106,6 +107,7 @@ pub fn SettingsTabs(current: &'static str) -> impl IntoView {
             {tab("/settings/profile", "Profile")}
             {tab("/settings/tokens", "Tokens")}
             {tab("/settings/security", "Security")}
+            {tab("/settings/notifications", "Notifications")}
         </nav>
     }
 }

@@ -158,6 +158,11 @@ pub fn test_config(database_url: String, listen: std::net::SocketAddr) -> Config
         trusted_proxies: Vec::new(),
         revocation_token: None,
         metrics_token: None,
+        smtp_url: None,
+        mail_from: None,
+        webhook_allow_private: false,
+        // The tests that send notifications drive the sender themselves, between clock moves.
+        notification_sender: false,
         leptos,
     }
 }
