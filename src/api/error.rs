@@ -181,6 +181,23 @@ impl From<TokenError> for ApiError {
     }
 }
 
+impl From<crate::notify::service::NotifyError> for ApiError {
+    fn from(error: crate::notify::service::NotifyError) -> ApiError {
+        use crate::notify::service::NotifyError;
+        match error {
+            NotifyError::Invalid { .. } => ApiError::Unprocessable {
+                code: "invalid_email",
+                message: error.to_string(),
+            },
+            NotifyError::MailOff => ApiError::Unprocessable {
+                code: "mail_off",
+                message: error.to_string(),
+            },
+            NotifyError::Store(error) => error.into(),
+        }
+    }
+}
+
 impl From<AccountError> for ApiError {
     fn from(error: AccountError) -> ApiError {
         match error {

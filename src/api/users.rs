@@ -6,6 +6,7 @@ use super::ApiError;
 use crate::accounts::rules::Role;
 use crate::accounts::service::{self, AccessRequest, AccountForm};
 use crate::events::rules::Origin;
+use crate::notify::service as notify;
 use crate::server::AppState;
 use crate::store::UserRecord;
 use axum::extract::State;
@@ -88,6 +89,10 @@ pub struct NewUser {
     password: String,
     #[serde(default)]
     role: Option<Role>,
+    /// Optional: the user's e-mail address, sent a verification link (needs mail to be on).
+    #[serde(default)]
+    #[schema(format = Email, max_length = 254)]
+    email: Option<String>,
 }
 
 /// Creates an account (administrators only).
@@ -107,7 +112,11 @@ pub async fn create_user(
         password: &request.password,
         role: request.role.unwrap_or(Role::User),
     };
+    let email = notify::email_for_new_user(&state, request.email.as_deref().unwrap_or(""))?;
     let user = service::create_user(&state, form, &origin).await?;
+    if let Some(email) = email {
+        notify::set_email(&state, user.id, &email).await?;
+    }
     Ok((StatusCode::CREATED, Json(OneUser { user: user.into() })).into_response())
 }
 

@@ -69,6 +69,22 @@ pub async fn set_email(state: &AppState, user_id: i64, text: &str) -> Result<(),
     Ok(())
 }
 
+/// The address an administrator gives a new user, checked before the user is created: `None`
+/// when left empty.
+pub fn email_for_new_user(state: &AppState, text: &str) -> Result<Option<String>, NotifyError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let email = parse_email(text).map_err(|message| NotifyError::Invalid {
+        field: "email",
+        message,
+    })?;
+    if state.mailer.is_none() {
+        return Err(NotifyError::MailOff);
+    }
+    Ok(Some(email))
+}
+
 /// Follows a verification link; whether it verified an address.
 pub async fn verify_email(state: &AppState, link_secret: &str) -> Result<bool, NotifyError> {
     let verified = state

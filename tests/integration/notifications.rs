@@ -599,3 +599,41 @@ async fn without_mail_settings_no_address_is_taken(app: TestApp) {
     assert!(private.contains("private or local address"), "{private}");
     assert!(!private.contains("patio_whsec_"));
 }
+
+/// SPEC §11: an administrator may give a new user an address; it is verified like any other.
+/// With mail off, the user is not created half-way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_gives_a_new_user_an_address() {
+    let dir = capture_dir("admin_email");
+    let smtp_port = free_port();
+    let sink = Helper::start("smtp_sink.py", smtp_port, &dir.join("mail"), &[]);
+    let app = spawn_with_mail(fresh_database(Backend::Sqlite).await.unwrap(), smtp_port).await;
+    app.set_up().await;
+    let root = app.access_token("root", ROOT_PASSWORD).await;
+    let body = json!({ "username": "carol", "password": "carol's password", "email": "carol@example.com" });
+    let created = app
+        .call(Method::POST, "/api/v1/admin/users", &root, Some(body))
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    settle(&app).await;
+    let sent = mails(&sink.dir);
+    assert_eq!(subjects(&sent), ["Confirm your e-mail address for Patio"]);
+    assert_eq!(sent[0]["to"], "carol@example.com");
+
+    let quiet = TestApp::spawn_with_database(fresh_database(Backend::Sqlite).await.unwrap()).await;
+    quiet.set_up().await;
+    let root = quiet.access_token("root", ROOT_PASSWORD).await;
+    let body =
+        json!({ "username": "dave", "password": "dave's password", "email": "dave@example.com" });
+    let refused = quiet
+        .call(Method::POST, "/api/v1/admin/users", &root, Some(body))
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(refused).await["error"], "mail_off");
+    let users = json(quiet.get_as("/api/v1/admin/users", &root).await).await;
+    assert_eq!(
+        users["users"].as_array().unwrap().len(),
+        1,
+        "dave was not created"
+    );
+}

@@ -68,22 +68,24 @@ pub async fn create_user(
     display_name: String,
     password: String,
     role: String,
+    email: Option<String>,
 ) -> Result<UserChanged, AppError> {
     use crate::accounts::service::{self, AccountForm};
+    use crate::notify::service as notify;
     let admin = super::on_server::admin()?;
+    let state = super::on_server::state();
     let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "Choose a role."))?;
+    let email = notify::email_for_new_user(&state, email.as_deref().unwrap_or(""))?;
     let form = AccountForm {
         username: &username,
         display_name: &display_name,
         password: &password,
         role,
     };
-    let user = service::create_user(
-        &super::on_server::state(),
-        form,
-        &super::on_server::origin(),
-    )
-    .await?;
+    let user = service::create_user(&state, form, &super::on_server::origin()).await?;
+    if let Some(email) = email {
+        notify::set_email(&state, user.id, &email).await?;
+    }
     super::on_server::back_to_form(&format!("/admin/users?{CREATED}={}", user.username));
     Ok(UserChanged {
         user: row(user, admin.user.id),
@@ -220,6 +222,9 @@ fn UserAdministration(users: Vec<UserRow>) -> impl IntoView {
                     <TextField label="Initial password" name="password" kind="password" required=true
                         autocomplete="new-password" maxlength=256 help="At least 8 characters."
                         error=field_error(create_error, "password") />
+                    <TextField label="E-mail address" name="email" kind="email"
+                        autocomplete="off" help="Optional. Verified by a link before Patio mails anything else."
+                        error=field_error(create_error, "email") />
                     <div class="field">
                         <label for="field-role">"Role"</label>
                         <select id="field-role" name="role">
