@@ -89,7 +89,12 @@ async fn every_way_of_making_a_token_follows_the_policy(app: TestApp) {
         .text()
         .await
         .unwrap();
-    assert!(form.contains("<option value=\"30\"") && !form.contains("<option value=\"60\""));
+    let option = |value: &str| {
+        let start = form.find(&format!("<option value=\"{value}\"")).unwrap();
+        form[start..start + form[start..].find('>').unwrap()].to_owned()
+    };
+    assert!(!option("30").contains("disabled"), "{}", option("30"));
+    assert!(option("60").contains("disabled") && option("60").contains("hidden"));
     let renewed = json(
         app.call(
             Method::POST,

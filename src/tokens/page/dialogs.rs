@@ -37,15 +37,15 @@ pub(super) fn focus(id: &str) {
     let _ = id;
 }
 
+/// The one-time reveal's warning, in the dialog and on the plain page alike.
+pub(super) const REVEAL_WARNING: &str =
+    "Make sure to copy your token now. You won't be able to see it again.";
+
 #[component]
 pub(super) fn Reveal(
     /// The id of the heading, which labels the dialog around it.
     title_id: &'static str,
     new: Signal<Option<NewToken>>,
-    /// On a page answering a plain form post: no Copy button (it needs scripts), and Done
-    /// goes back to the Tokens page.
-    #[prop(optional)]
-    plain: bool,
 ) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy_failed = RwSignal::new(false);
@@ -73,36 +73,25 @@ pub(super) fn Reveal(
     view! {
         <h2 id=title_id>"Your new token"</h2>
         <p>"Token " <strong>{name}</strong> " is ready."</p>
-        <div class="alert warning" role="alert">
-            "Make sure to copy your token now. You won't be able to see it again."
-        </div>
+        <div class="alert warning" role="alert">{REVEAL_WARNING}</div>
         <div class="field">
             <label for="token-secret">"Token"</label>
             <div class="secret-row">
                 <input id="token-secret" node_ref=field class="mono secret" type="text" readonly
-                    value=secret spellcheck="false" autocomplete="off" autofocus=plain />
-                {(!plain).then(|| view! {
-                    <button type="button" class="button secondary" on:click=copy aria-live="polite">
-                        {move || if copied.get() { "Copied" } else { "Copy" }}
-                    </button>
-                })}
+                    value=secret spellcheck="false" autocomplete="off" />
+                <button type="button" class="button secondary" on:click=copy aria-live="polite">
+                    {move || if copied.get() { "Copied" } else { "Copy" }}
+                </button>
             </div>
-            <p class="help" hidden=!plain>"Select the token and press Ctrl+C (⌘C) to copy it."</p>
             <p class="field-error" role="alert" hidden=move || !copy_failed.get()>
                 "Copying was blocked by the browser. Select the token and press Ctrl+C (⌘C)."
             </p>
         </div>
         <div class="form-actions">
-            {if plain {
-                view! { <a class="button" href="/settings/tokens">"Done"</a> }.into_any()
-            } else {
-                // Closes the dialog around it natively; its close handler forgets the secret.
-                view! {
-                    <form method="dialog">
-                        <button type="submit" class="button">"Done"</button>
-                    </form>
-                }.into_any()
-            }}
+            // Closes the dialog around it natively; its close handler forgets the secret.
+            <form method="dialog">
+                <button type="submit" class="button">"Done"</button>
+            </form>
         </div>
     }
 }

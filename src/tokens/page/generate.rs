@@ -192,16 +192,6 @@ fn default_choice(max_days: i64) -> String {
     }
 }
 
-/// The presets of the Expiration field: value and label.
-const EXPIRATION_CHOICES: [(&str, &str); 6] = [
-    ("7", "7 days"),
-    ("30", "30 days"),
-    ("60", "60 days"),
-    ("90", "90 days"),
-    ("365", "1 year"),
-    ("custom", "Custom date…"),
-];
-
 #[component]
 fn ExpirationField(
     choice: RwSignal<String>,
@@ -231,13 +221,13 @@ fn ExpirationField(
                 aria-describedby="token-expiration-result token-expiration-error"
                 on:change=move |ev| choice.set(event_target_value(&ev))
                 prop:value=move || choice.get()>
-                {EXPIRATION_CHOICES
-                    .into_iter()
-                    .filter(|(value, _)| value.parse::<i64>().is_ok_and(|days| days <= max_days) || *value == "custom")
-                    .map(|(value, label)| view! {
-                        <option value=value selected=chosen == value>{label}</option>
-                    })
-                    .collect_view()}
+                // Presets longer than the policy allows are left out (disabled and hidden).
+                <option value="7" selected=chosen == "7" disabled={7 > max_days} hidden={7 > max_days}>"7 days"</option>
+                <option value="30" selected=chosen == "30" disabled={30 > max_days} hidden={30 > max_days}>"30 days"</option>
+                <option value="60" selected=chosen == "60" disabled={60 > max_days} hidden={60 > max_days}>"60 days"</option>
+                <option value="90" selected=chosen == "90" disabled={90 > max_days} hidden={90 > max_days}>"90 days"</option>
+                <option value="365" selected=chosen == "365" disabled={365 > max_days} hidden={365 > max_days}>"1 year"</option>
+                <option value="custom" selected=chosen == "custom">"Custom date…"</option>
             </select>
             <div hidden=move || !plain && choice.with(|c| c != "custom")>
                 <label for="token-custom-date">

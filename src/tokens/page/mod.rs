@@ -321,25 +321,19 @@ fn TokenManager(initial: TokenList, open_regenerate: Option<i64>) -> impl IntoVi
                     <code>"Authorization: Bearer <token>"</code> "."
                 </p>
             </div>
-            // A link to the plain page until the WebAssembly runs; then it opens the dialog.
-            {move || if at_limit() {
-                view! {
-                    <button id="generate-token" type="button" class="button" disabled
-                        aria-describedby="limit-note">
-                        "Generate New Token"
-                    </button>
-                }.into_any()
-            } else {
-                view! {
-                    <a id="generate-token" class="button" href=plain::NEW_TOKEN_PATH
-                        on:click=move |ev| {
-                            ev.prevent_default();
-                            dialog_open.set(true);
-                        }>
-                        "Generate New Token"
-                    </a>
-                }.into_any()
-            }}
+            // A link to the plain page (which explains the limit) until the WebAssembly runs;
+            // then it opens the dialog, unless the limit is reached.
+            <a id="generate-token" class="button" href=plain::NEW_TOKEN_PATH
+                aria-disabled=move || at_limit().then_some("true")
+                aria-describedby=move || at_limit().then_some("limit-note")
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    if !at_limit() {
+                        dialog_open.set(true);
+                    }
+                }>
+                "Generate New Token"
+            </a>
         </div>
         <p class="meta-line">
             {move || list.with(|l| format!("{} of {} active tokens", l.active, l.limit))}

@@ -5,7 +5,7 @@
 //! secret once (`web::form_answer`), never through a redirect. With WebAssembly, the Tokens
 //! page's dialogs do the same without leaving the page.
 
-use super::dialogs::Reveal;
+use super::dialogs::REVEAL_WARNING;
 use super::edit::get_token;
 use super::generate::{GenerateFields, GenerateForm};
 use super::{list_tokens, DeleteToken, NewToken, TokenView};
@@ -36,12 +36,24 @@ pub struct GenerateOutcome {
 #[derive(Clone, Debug)]
 pub struct RegenerateOutcome(pub Result<NewToken, AppError>);
 
-/// The reveal of a new secret, as a page's card.
+/// The reveal of a new secret, as a page's card: the field is selected for copying by hand
+/// (a Copy button needs scripts), and Done goes back to the list.
 #[component]
 fn RevealCard(new: NewToken) -> impl IntoView {
     view! {
         <section class="card narrow-card reveal" aria-labelledby="reveal-title">
-            <Reveal title_id="reveal-title" new=Signal::stored(Some(new)) plain=true />
+            <h2 id="reveal-title">"Your new token"</h2>
+            <p>"Token " <strong>{new.token.name.clone()}</strong> " is ready."</p>
+            <div class="alert warning" role="alert">{REVEAL_WARNING}</div>
+            <div class="field">
+                <label for="token-secret">"Token"</label>
+                <input id="token-secret" class="mono secret" type="text" readonly autofocus
+                    value=new.secret.clone() spellcheck="false" autocomplete="off" />
+                <p class="help">"Select the token and press Ctrl+C (⌘C) to copy it."</p>
+            </div>
+            <div class="form-actions">
+                <a class="button" href="/settings/tokens">"Done"</a>
+            </div>
         </section>
     }
 }
