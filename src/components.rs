@@ -118,6 +118,18 @@ pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Sign
     Signal::derive(move || error.with(|e| e.as_ref().and_then(|e| e.for_field(field))))
 }
 
+/// An admin page rendered for someone who is not an administrator answers 403 (its body says
+/// why, through `PageRefusal`).
+pub fn forbid_non_admins() {
+    #[cfg(feature = "ssr")]
+    if matches!(
+        crate::accounts::pages::on_server::admin(),
+        Err(AppError::Forbidden)
+    ) {
+        crate::accounts::pages::on_server::set_status(http::StatusCode::FORBIDDEN);
+    }
+}
+
 /// Why a page shows nothing: `forbidden` for someone not allowed to see it, else the error's
 /// own sentence.
 #[component]

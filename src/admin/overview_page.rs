@@ -35,13 +35,7 @@ pub async fn overview() -> Result<OverviewView, AppError> {
 
 #[component]
 pub fn AdminOverviewPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if matches!(
-        crate::accounts::pages::on_server::admin(),
-        Err(AppError::Forbidden)
-    ) {
-        crate::accounts::pages::on_server::set_status(http::StatusCode::FORBIDDEN);
-    }
+    crate::components::forbid_non_admins();
     let figures = Resource::new(|| (), |_| overview());
     view! {
         <Title text="Overview" />

@@ -119,13 +119,7 @@ pub async fn revoke_token(id: i64, back: String) -> Result<(), AppError> {
 
 #[component]
 pub fn AdminTokensPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if matches!(
-        crate::accounts::pages::on_server::admin(),
-        Err(AppError::Forbidden)
-    ) {
-        crate::accounts::pages::on_server::set_status(http::StatusCode::FORBIDDEN);
-    }
+    crate::components::forbid_non_admins();
     let query = use_query_map();
     let get = move |name: &str| query.with_untracked(|q| q.get(name));
     let filters = (

@@ -53,13 +53,7 @@ pub async fn set_policy(
 
 #[component]
 pub fn AdminPolicyPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if matches!(
-        crate::accounts::pages::on_server::admin(),
-        Err(AppError::Forbidden)
-    ) {
-        crate::accounts::pages::on_server::set_status(http::StatusCode::FORBIDDEN);
-    }
+    crate::components::forbid_non_admins();
     let saved = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("saved").is_some());
     let policy = Resource::new(|| (), |_| get_policy());
     view! {

@@ -59,13 +59,7 @@ pub async fn remove_client(id: i64) -> Result<Vec<ClientRow>, AppError> {
 
 #[component]
 pub fn AdminClientsPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if matches!(
-        crate::accounts::pages::on_server::admin(),
-        Err(AppError::Forbidden)
-    ) {
-        crate::accounts::pages::on_server::set_status(http::StatusCode::FORBIDDEN);
-    }
+    crate::components::forbid_non_admins();
     let clients = Resource::new(|| (), |_| list_clients());
     view! {
         <Title text="Clients" />

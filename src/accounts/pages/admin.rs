@@ -151,10 +151,7 @@ pub async fn revoke_credentials(id: i64) -> Result<UserChanged, AppError> {
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    if matches!(super::on_server::admin(), Err(AppError::Forbidden)) {
-        super::on_server::set_status(http::StatusCode::FORBIDDEN);
-    }
+    crate::components::forbid_non_admins();
     let users = Resource::new(|| (), |_| list_users());
     view! {
         <Title text="Users" />
