@@ -134,10 +134,10 @@ pub fn router(state: AppState) -> Router {
             let options = leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            provide_state,
-            shell,
-        ))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_state, shell))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             crate::web::guard::guard,
@@ -147,7 +147,9 @@ pub fn router(state: AppState) -> Router {
             crate::web::metrics::track,
         ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(crate::api::refuse_oversized_bodies))
+        .layer(axum::middleware::from_fn(
+            crate::api::refuse_oversized_bodies,
+        ))
         .layer(
             CompressionLayer::new()
                 .br(true)
@@ -172,8 +174,15 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-                // Method and path only: no query string, no headers, so no credential is logged.
-                tracing::info_span!("request", method = %request.method(), path = %request.uri().path())
+                // Method and path only: no query string, no headers, so no credential is logged;
+                // a calendar feed's address is its secret, so that path is logged without it.
+                let path = request.uri().path();
+                let path = if path.starts_with("/calendar/") {
+                    "/calendar/…"
+                } else {
+                    path
+                };
+                tracing::info_span!("request", method = %request.method(), path = %path)
             }),
         )
         .with_state(state)

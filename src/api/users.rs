@@ -99,7 +99,8 @@ pub struct NewUser {
 #[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUser,
     responses((status = 201, body = OneUser), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, description = "`username_taken`", body = ErrorBody)))]
+        (status = 409, description = "`username_taken`", body = ErrorBody),
+        (status = 422, description = "`invalid_email`, or `mail_off`: an address given while mail is off", body = ErrorBody)))]
 pub async fn create_user(
     State(state): State<AppState>,
     _: Admin,
