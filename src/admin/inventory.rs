@@ -1,7 +1,9 @@
 //! Admin › Tokens (SPEC §14): every user's tokens, filtered and paged, for administrators.
 
 use crate::server::AppState;
-use crate::store::{InventoryEntry, InventoryFilter, InventoryStatus, PatRecord, StoreResult};
+use crate::store::{
+    InventoryEntry, InventoryFilter, InventorySort, InventoryStatus, PatRecord, StoreResult,
+};
 use crate::tokens::policy::Policy;
 use chrono::{DateTime, Duration, Utc};
 
@@ -16,6 +18,7 @@ pub struct InventoryRequest {
     pub expires_within_days: Option<i64>,
     pub unused_for_days: Option<i64>,
     pub before: Option<i64>,
+    pub sort: InventorySort,
     pub limit: Option<i64>,
 }
 
@@ -48,6 +51,7 @@ pub async fn list(state: &AppState, request: &InventoryRequest) -> StoreResult<I
             .unused_for_days
             .map(|days| now - Duration::days(days.clamp(0, 36500))),
         before_id: request.before,
+        sort: request.sort,
         // One more than asked shows whether there is a next page.
         limit: limit + 1,
     };

@@ -46,6 +46,7 @@ pub async fn inventory(
     expires_within_days: Option<String>,
     unused_for_days: Option<String>,
     before: Option<String>,
+    sort: Option<String>,
 ) -> Result<InventoryView, AppError> {
     use super::inventory::{self, InventoryRequest};
     use crate::accounts::pages::on_server;
@@ -65,6 +66,10 @@ pub async fn inventory(
         expires_within_days: number(expires_within_days),
         unused_for_days: number(unused_for_days),
         before: number(before),
+        sort: sort
+            .as_deref()
+            .and_then(crate::store::InventorySort::parse)
+            .unwrap_or_default(),
         limit: Some(50),
     };
     let page = inventory::list(&state, &request).await?;
@@ -128,11 +133,12 @@ pub fn AdminTokensPage() -> impl IntoView {
         get("expires_within_days"),
         get("unused_for_days"),
         get("before"),
+        get("sort"),
     );
     let page = Resource::new(
         move || filters.clone(),
-        |(user_id, status, expires, unused, before)| {
-            inventory(user_id, status, expires, unused, before)
+        |(user_id, status, expires, unused, before, sort)| {
+            inventory(user_id, status, expires, unused, before, sort)
         },
     );
     view! {
@@ -156,7 +162,7 @@ pub fn AdminTokensPage() -> impl IntoView {
 fn Inventory(view: InventoryView) -> impl IntoView {
     let query = use_query_map();
     let get = move |name: &str| query.with_untracked(|q| q.get(name)).unwrap_or_default();
-    let (user_id, status) = (get("user_id"), get("status"));
+    let (user_id, status, sort) = (get("user_id"), get("status"), get("sort"));
     let revoke_error = Signal::stored(posted_error(RevokeToken::PATH));
     let revoked = query
         .with_untracked(|q| q.get("revoked"))
@@ -168,6 +174,7 @@ fn Inventory(view: InventoryView) -> impl IntoView {
             "status",
             "expires_within_days",
             "unused_for_days",
+            "sort",
             "before",
         ]
         .iter()
@@ -221,6 +228,14 @@ fn Inventory(view: InventoryView) -> impl IntoView {
                     <label for="filter-unused">"Unused for (days)"</label>
                     <input id="filter-unused" name="unused_for_days" type="number" min="0"
                         max="36500" value=get("unused_for_days") />
+                </div>
+                <div class="field">
+                    <label for="filter-sort">"Sort by"</label>
+                    <select id="filter-sort" name="sort">
+                        <option value="newest" selected=sort.is_empty() || sort == "newest">"Newest first"</option>
+                        <option value="expires" selected=sort == "expires">"Expiring soonest"</option>
+                        <option value="last_used" selected=sort == "last_used">"Least recently used"</option>
+                    </select>
                 </div>
             </div>
             <div class="form-actions">

@@ -8,7 +8,7 @@ use super::ApiError;
 use crate::admin::inventory::{self, InventoryRequest};
 use crate::events::rules::Origin;
 use crate::server::AppState;
-use crate::store::{InventoryEntry, InventoryStatus};
+use crate::store::{InventoryEntry, InventorySort, InventoryStatus};
 use crate::tokens::policy::Policy;
 use crate::tokens::rules::{Access, RevokedReason};
 use crate::tokens::service as tokens;
@@ -42,7 +42,11 @@ pub struct InventoryQuery {
     /// Only tokens not used (nor created) for this many days.
     #[param(minimum = 0, maximum = 36500)]
     unused_for_days: Option<i64>,
-    /// The `next` of the previous page.
+    /// `newest` (the default), `expires` (soonest first) or `last_used` (least recently used
+    /// first, never-used ones first of all).
+    #[param(pattern = "^(newest|expires|last_used)$")]
+    sort: Option<String>,
+    /// The `next` of the previous page (in the same order).
     before: Option<i64>,
     /// 1–100 (default 50).
     #[param(minimum = 1, maximum = 100)]
@@ -145,7 +149,15 @@ pub async fn list_all_tokens(
     {
         return Err(out_of_range("unused_for_days"));
     }
+    let sort = match query.sort.as_deref() {
+        None => InventorySort::Newest,
+        Some(text) => InventorySort::parse(text).ok_or_else(|| ApiError::Unprocessable {
+            code: "invalid_request",
+            message: "`sort` is one of newest, expires and last_used.".into(),
+        })?,
+    };
     let request = InventoryRequest {
+        sort,
         user_id: query.user_id,
         status,
         expires_within_days: query.expires_within_days,

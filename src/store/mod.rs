@@ -278,9 +278,42 @@ pub struct InventoryFilter {
     pub expires_before: Option<DateTime<Utc>>,
     /// Tokens not used (nor created) since this instant.
     pub unused_since: Option<DateTime<Utc>>,
-    /// Tokens with an id below this one (the next page).
+    /// The tokens after this one in `sort`'s order (the next page).
     pub before_id: Option<i64>,
+    pub sort: InventorySort,
     pub limit: i64,
+}
+
+/// The inventory's order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InventorySort {
+    /// Newest first.
+    #[default]
+    Newest,
+    /// Soonest expiry first.
+    Expires,
+    /// Least recently used first, never-used ones first of all.
+    LastUsed,
+}
+
+impl InventorySort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InventorySort::Newest => "newest",
+            InventorySort::Expires => "expires",
+            InventorySort::LastUsed => "last_used",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<InventorySort> {
+        [
+            InventorySort::Newest,
+            InventorySort::Expires,
+            InventorySort::LastUsed,
+        ]
+        .into_iter()
+        .find(|sort| sort.as_str() == text)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -908,8 +908,18 @@ macro_rules! impl_store {
                          OR (p.revoked_at IS NULL AND p.expires_at > $3 AND p.expires_at <= $4)) \
                        AND (CAST($5 AS BIGINT) IS NULL \
                          OR COALESCE(p.last_used_at, p.created_at) <= $5) \
-                       AND (CAST($6 AS BIGINT) IS NULL OR p.id < $6) \
-                     ORDER BY p.id DESC LIMIT $7"
+                       AND (CAST($6 AS BIGINT) IS NULL OR CASE CAST($8 AS TEXT) \
+                         WHEN 'expires' THEN (p.expires_at, p.id) > \
+                           (SELECT c.expires_at, c.id FROM personal_access_tokens c WHERE c.id = $6) \
+                         WHEN 'last_used' THEN (COALESCE(p.last_used_at, 0), p.id) > \
+                           (SELECT COALESCE(c.last_used_at, 0), c.id \
+                            FROM personal_access_tokens c WHERE c.id = $6) \
+                         ELSE p.id < $6 END) \
+                     ORDER BY CASE CAST($8 AS TEXT) WHEN 'expires' THEN p.expires_at \
+                                WHEN 'last_used' THEN COALESCE(p.last_used_at, 0) END, \
+                              CASE WHEN CAST($8 AS TEXT) = 'newest' THEN NULL ELSE p.id END, \
+                              p.id DESC \
+                     LIMIT $7"
                 );
                 let rows = sqlx::query(&sql)
                     .bind(filter.user_id)
@@ -919,6 +929,7 @@ macro_rules! impl_store {
                     .bind(filter.unused_since.map(to_millis))
                     .bind(filter.before_id)
                     .bind(filter.limit)
+                    .bind(filter.sort.as_str())
                     .fetch_all(&self.pool)
                     .await?;
                 rows.iter()

@@ -111,11 +111,42 @@ async fn administrators_see_and_filter_every_token(app: TestApp) {
     assert_eq!(names(&three), ["root:r-old"]);
     assert!(three["next"].is_null());
 
+    // Sorted: soonest expiry first, and least recently used first (never used first of all),
+    // paged in that order.
+    let by_expiry = page(&app, &root, "?sort=expires").await;
+    assert_eq!(
+        names(&by_expiry),
+        [
+            "root:r-old",
+            "alice:a-soon",
+            "alice:a-later",
+            "alice:a-revoked"
+        ]
+    );
+    let mut paged = Vec::new();
+    let mut query = "?sort=expires&limit=1".to_owned();
+    loop {
+        let one = page(&app, &root, &query).await;
+        paged.extend(names(&one));
+        match one["next"].as_i64() {
+            Some(next) => query = format!("?sort=expires&limit=1&before={next}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, names(&by_expiry));
+    let by_use = page(&app, &root, "?sort=last_used").await;
+    assert_eq!(
+        names(&by_use).last().unwrap(),
+        "alice:a-later",
+        "the one used"
+    );
+
     for bad in [
         "?status=sleeping",
         "?limit=0",
         "?limit=101",
         "?expires_within_days=-1",
+        "?sort=sideways",
     ] {
         let answer = app
             .get_as(&format!("/api/v1/admin/tokens{bad}"), &root)
