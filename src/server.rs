@@ -34,7 +34,7 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub clock: Arc<dyn Clock>,
     pub passwords: Passwords,
     /// Recent failed introspection-client authentications, per address.
@@ -57,11 +57,11 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Arc<dyn Store>) -> AppState {
+    pub fn new(config: Config, store: Arc<Store>) -> AppState {
         AppState::with_clock(config, store, Arc::new(SystemClock))
     }
 
-    pub fn with_clock(config: Config, store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> AppState {
+    pub fn with_clock(config: Config, store: Arc<Store>, clock: Arc<dyn Clock>) -> AppState {
         // A bad mail configuration stops `main` before it gets here (`Mailer::from_config`).
         let mailer = crate::notify::mail::Mailer::from_config(&config)
             .ok()

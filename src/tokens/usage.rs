@@ -85,7 +85,7 @@ impl TokenUse {
     }
 
     /// Adds the counts gathered so far to the store. On failure they are kept for the next try.
-    pub async fn flush(&self, store: &dyn Store) {
+    pub async fn flush(&self, store: &Store) {
         self.flush_kinds(store).await;
         let taken: Vec<UsageCount> = {
             let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
@@ -124,7 +124,7 @@ impl TokenUse {
             .collect()
     }
 
-    async fn flush_kinds(&self, store: &dyn Store) {
+    async fn flush_kinds(&self, store: &Store) {
         let taken: Vec<KindCount> = {
             let mut kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner());
             kinds
@@ -149,7 +149,7 @@ impl TokenUse {
     }
 
     /// Flushes every `FLUSH_INTERVAL` for as long as the server runs.
-    pub async fn flush_every_minute(self, store: Arc<dyn Store>) {
+    pub async fn flush_every_minute(self, store: Arc<Store>) {
         let mut ticks = tokio::time::interval(FLUSH_INTERVAL);
         ticks.tick().await;
         loop {

@@ -19,7 +19,7 @@ async fn postgres_stale_rows_are_purged_at_start_and_by_the_sweep() {
 
 /// One failure may be recorded for "alice" from "c" since a day ago: whether one more fits
 /// tells whether an older one is still there.
-async fn failure_is_gone(store: &Arc<dyn Store>) -> bool {
+async fn failure_is_gone(store: &Arc<Store>) -> bool {
     let now = Utc::now();
     let limits = LoginLimits {
         since: now - Duration::days(1),

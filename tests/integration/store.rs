@@ -33,7 +33,7 @@ fn now() -> DateTime<Utc> {
     patio::time::from_millis(Utc::now().timestamp_millis())
 }
 
-async fn user(store: &Arc<dyn Store>, name: &str, role: Role) -> patio::store::UserRecord {
+async fn user(store: &Arc<Store>, name: &str, role: Role) -> patio::store::UserRecord {
     let username = Username::parse(name).unwrap();
     let display = DisplayName::parse(name).unwrap();
     store
@@ -52,7 +52,7 @@ async fn user(store: &Arc<dyn Store>, name: &str, role: Role) -> patio::store::U
 }
 
 async fn pat(
-    store: &Arc<dyn Store>,
+    store: &Arc<Store>,
     user_id: i64,
     name: &str,
     expires_at: DateTime<Utc>,
@@ -61,7 +61,7 @@ async fn pat(
 }
 
 async fn pat_at(
-    store: &Arc<dyn Store>,
+    store: &Arc<Store>,
     user_id: i64,
     name: &str,
     expires_at: DateTime<Utc>,
@@ -87,7 +87,7 @@ async fn pat_at(
         .await
 }
 
-async fn first_admin_is_created_once(store: Arc<dyn Store>) {
+async fn first_admin_is_created_once(store: Arc<Store>) {
     assert!(!store.has_users().await.unwrap());
     let name = Username::parse("root").unwrap();
     let display = DisplayName::parse("Root").unwrap();
@@ -108,7 +108,7 @@ async fn first_admin_is_created_once(store: Arc<dyn Store>) {
     assert_eq!(store.user_by_id(admin.id).await.unwrap(), Some(admin));
 }
 
-async fn concurrent_setup_has_exactly_one_winner(store: Arc<dyn Store>) {
+async fn concurrent_setup_has_exactly_one_winner(store: Arc<Store>) {
     let attempts = (0..10).map(|i| {
         let store = store.clone();
         tokio::spawn(async move {
@@ -141,7 +141,7 @@ async fn futures_join<T: Send + 'static>(
     out
 }
 
-async fn usernames_are_unique_without_regard_to_case(store: Arc<dyn Store>) {
+async fn usernames_are_unique_without_regard_to_case(store: Arc<Store>) {
     let alice = user(&store, "Alice", Role::User).await;
     let name = Username::parse("ALICE").unwrap();
     let display = DisplayName::parse("Other").unwrap();
@@ -163,7 +163,7 @@ async fn usernames_are_unique_without_regard_to_case(store: Arc<dyn Store>) {
     assert_eq!(found.username, "Alice");
 }
 
-async fn the_last_active_admin_stays(store: Arc<dyn Store>) {
+async fn the_last_active_admin_stays(store: Arc<Store>) {
     let root = user(&store, "root", Role::Admin).await;
     let demote = AccessChange {
         role: Some(Role::User),
@@ -227,7 +227,7 @@ async fn the_last_active_admin_stays(store: Arc<dyn Store>) {
     assert!(store.user_by_id(root.id).await.unwrap().unwrap().active);
 }
 
-async fn sessions_join_their_user_and_end(store: Arc<dyn Store>) {
+async fn sessions_join_their_user_and_end(store: Arc<Store>) {
     let alice = user(&store, "alice", Role::User).await;
     let t0 = now();
     store
@@ -248,7 +248,7 @@ async fn sessions_join_their_user_and_end(store: Arc<dyn Store>) {
     assert!(store.session("never-issued").await.unwrap().is_none());
 }
 
-async fn password_change_ends_other_sessions_and_access_tokens(store: Arc<dyn Store>) {
+async fn password_change_ends_other_sessions_and_access_tokens(store: Arc<Store>) {
     let alice = user(&store, "alice", Role::User).await;
     store
         .create_session("here", alice.id, now(), &Origin::default())
@@ -300,7 +300,7 @@ async fn password_change_ends_other_sessions_and_access_tokens(store: Arc<dyn St
 }
 
 async fn reserve(
-    store: &Arc<dyn Store>,
+    store: &Arc<Store>,
     username: &str,
     client: &str,
     at: DateTime<Utc>,
@@ -320,7 +320,7 @@ fn limits(since: DateTime<Utc>, per_username: i64, per_client: i64) -> LoginLimi
     }
 }
 
-async fn login_failures_are_counted_per_username_and_client(store: Arc<dyn Store>) {
+async fn login_failures_are_counted_per_username_and_client(store: Arc<Store>) {
     let t0 = now();
     let window = t0 - Duration::minutes(15);
     let wide = limits(window, 100, 100);
@@ -366,7 +366,7 @@ async fn login_failures_are_counted_per_username_and_client(store: Arc<dyn Store
         .unwrap();
 }
 
-async fn tokens_are_listed_newest_first_and_deleted_by_owner_only(store: Arc<dyn Store>) {
+async fn tokens_are_listed_newest_first_and_deleted_by_owner_only(store: Arc<Store>) {
     let alice = user(&store, "alice", Role::User).await;
     let bob = user(&store, "bob", Role::User).await;
     let t0 = now();
@@ -400,7 +400,7 @@ async fn tokens_are_listed_newest_first_and_deleted_by_owner_only(store: Arc<dyn
     assert_eq!(store.list_pats(alice.id).await.unwrap(), vec![second]);
 }
 
-async fn the_token_limit_counts_only_active_tokens(store: Arc<dyn Store>) {
+async fn the_token_limit_counts_only_active_tokens(store: Arc<Store>) {
     let alice = user(&store, "alice", Role::User).await;
     let t0 = now();
     // An expired token is listed but does not count.
@@ -440,7 +440,7 @@ async fn the_token_limit_counts_only_active_tokens(store: Arc<dyn Store>) {
         .unwrap();
 }
 
-async fn names_are_unique_among_active_tokens_ignoring_case(store: Arc<dyn Store>) {
+async fn names_are_unique_among_active_tokens_ignoring_case(store: Arc<Store>) {
     let alice = user(&store, "alice", Role::User).await;
     let t0 = now();
     pat(&store, alice.id, "Deploy", t0 + Duration::days(30))
@@ -463,7 +463,7 @@ async fn names_are_unique_among_active_tokens_ignoring_case(store: Arc<dyn Store
         .unwrap();
 }
 
-async fn concurrent_generation_stops_at_five(store: Arc<dyn Store>) {
+async fn concurrent_generation_stops_at_five(store: Arc<Store>) {
     let alice = user(&store, "alice", Role::User).await;
     let tasks = (0..50).map(|i| {
         let store = store.clone();
@@ -492,7 +492,7 @@ async fn concurrent_generation_stops_at_five(store: Arc<dyn Store>) {
     assert_eq!(store.list_pats(alice.id).await.unwrap().len(), 5);
 }
 
-async fn last_use_is_recorded_at_most_once_a_minute(store: Arc<dyn Store>) {
+async fn last_use_is_recorded_at_most_once_a_minute(store: Arc<Store>) {
     let alice = user(&store, "alice", Role::User).await;
     let secret = patio::tokens::secret::new_pat();
     let t0 = now();
@@ -549,7 +549,7 @@ async fn last_use_is_recorded_at_most_once_a_minute(store: Arc<dyn Store>) {
     assert!(store.pat("0".repeat(64).as_str()).await.unwrap().is_none());
 }
 
-async fn stale_rows_are_purged(store: Arc<dyn Store>) {
+async fn stale_rows_are_purged(store: Arc<Store>) {
     let alice = user(&store, "alice", Role::User).await;
     let t0 = now();
     store
@@ -591,7 +591,7 @@ async fn stale_rows_are_purged(store: Arc<dyn Store>) {
     reserve(&store, "alice", "c", t0, day).await.unwrap();
 }
 
-async fn closed_store_reports_unavailable(store: Arc<dyn Store>) {
+async fn closed_store_reports_unavailable(store: Arc<Store>) {
     store.ping().await.unwrap();
     store.close().await;
     assert!(matches!(

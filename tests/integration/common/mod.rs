@@ -139,7 +139,7 @@ async fn create_postgres_database(server: &str, name: &str) -> String {
     url.to_string()
 }
 
-pub async fn open_store(backend: Backend) -> Option<Arc<dyn Store>> {
+pub async fn open_store(backend: Backend) -> Option<Arc<Store>> {
     let url = fresh_database(backend).await?;
     Some(patio::store::open(&url).await.expect("open the store"))
 }

@@ -1,0 +1,555 @@
+use super::db::{query, Row, Tx, WriteLock};
+use super::error::{StoreError, StoreResult};
+use super::events::{insert_event, token_event};
+use super::revocations::{log_revocation, NewRevocation};
+use super::users::{account_from_row, Account, UserRef};
+use super::Store;
+use crate::events::rules::{EventKind, Origin};
+use crate::time::{from_millis, to_millis};
+use crate::tokens::allowlist::AllowList;
+use crate::tokens::rules::{Access, RevokedReason, TokenDescription, TokenError, TokenName};
+use chrono::{DateTime, Utc};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub description: String,
+    pub hint: String,
+    pub created_at: DateTime<Utc>,
+    /// When the current secret was issued: at creation, or at the last regeneration.
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub access: Access,
+    pub allowed_ips: AllowList,
+    pub revoked: Option<Revocation>,
+}
+
+/// A client address a token was used from, and when last.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeenAddress {
+    pub ip: String,
+    pub last_seen_at: DateTime<Utc>,
+}
+
+/// How many distinct addresses a token keeps.
+pub const MAX_ADDRESSES: i64 = 5;
+
+/// A new secret and expiration for an existing token.
+pub struct Renewal {
+    pub digest: String,
+    pub hint: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Changes to a token; `None` keeps a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct PatChange {
+    pub name: Option<TokenName>,
+    pub description: Option<TokenDescription>,
+    pub access: Option<Access>,
+    pub allowed_ips: Option<AllowList>,
+}
+
+/// Who revoked a token, when and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revocation {
+    pub at: DateTime<Utc>,
+    /// The revoking user, unless it was no one (the leaked-token intake, a policy) or that
+    /// account is gone.
+    pub by: Option<UserRef>,
+    pub reason: RevokedReason,
+}
+
+/// What authenticating with a PAT needs of it. Revoked tokens are never returned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PatCredential {
+    pub id: i64,
+    pub name: String,
+    /// When its current secret was issued.
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub access: Access,
+    pub allowed_ips: AllowList,
+}
+
+pub struct NewPat<'a> {
+    pub user_id: i64,
+    pub name: &'a TokenName,
+    pub description: &'a TokenDescription,
+    pub digest: String,
+    pub hint: String,
+    pub expires_at: DateTime<Utc>,
+    pub access: Access,
+    pub allowed_ips: &'a AllowList,
+}
+
+impl Store {
+    /// Inserts a token unless the user already has `limit` active tokens
+    /// (`Token(LimitReached)`) or an active token with the same name (`Token(DuplicateName)`),
+    /// as one atomic step.
+    pub async fn create_pat(
+        &self,
+        pat: NewPat<'_>,
+        now: DateTime<Utc>,
+        limit: usize,
+        origin: &Origin,
+    ) -> StoreResult<PatRecord> {
+        let mut tx = self.pool.begin_write(WriteLock::User(pat.user_id)).await?;
+        // A request authenticated just before its owner was deactivated must not leave
+        // a token behind: the owner is checked again under the lock.
+        let owner = query("SELECT active FROM users WHERE id = $1")
+            .bind(pat.user_id)
+            .fetch_optional(&mut tx)
+            .await?;
+        if !owner
+            .map(|row| row.try_get::<bool>("active"))
+            .transpose()?
+            .unwrap_or(false)
+        {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
+        }
+        let row = query(
+            "SELECT COUNT(*) AS active, \
+               COALESCE(SUM(CASE WHEN name_key = $3 THEN 1 ELSE 0 END), 0) AS same_name \
+             FROM personal_access_tokens \
+             WHERE user_id = $1 AND expires_at > $2 AND revoked_at IS NULL",
+        )
+        .bind(pat.user_id)
+        .bind(to_millis(now))
+        .bind(pat.name.key())
+        .fetch_one(&mut tx)
+        .await?;
+        // Refusals roll back before answering: a transaction merely dropped is rolled
+        // back later, and SQLite's pool would discard the connection meanwhile.
+        if row.try_get::<i64>("active")? >= limit as i64 {
+            tx.rollback().await?;
+            return Err(StoreError::Token(TokenError::LimitReached(limit)));
+        }
+        if row.try_get::<i64>("same_name")? > 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Token(TokenError::DuplicateName(
+                pat.name.as_str().to_owned(),
+            )));
+        }
+        let row = query(
+            "INSERT INTO personal_access_tokens \
+               (user_id, name, name_key, description, digest, hint, created_at, expires_at, \
+                access, allowed_ips) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(pat.user_id)
+        .bind(pat.name.as_str())
+        .bind(pat.name.key())
+        .bind(pat.description.as_str())
+        .bind(&pat.digest)
+        .bind(&pat.hint)
+        .bind(to_millis(now))
+        .bind(to_millis(pat.expires_at))
+        .bind(pat.access.as_str())
+        .bind(pat.allowed_ips.to_column())
+        .fetch_one(&mut tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        let event = token_event(
+            pat.user_id,
+            EventKind::TokenCreated,
+            now,
+            origin,
+            (id, pat.name.as_str()),
+        );
+        insert_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(PatRecord {
+            id,
+            user_id: pat.user_id,
+            name: pat.name.as_str().to_owned(),
+            description: pat.description.as_str().to_owned(),
+            hint: pat.hint,
+            created_at: from_millis(to_millis(now)),
+            issued_at: from_millis(to_millis(now)),
+            expires_at: from_millis(to_millis(pat.expires_at)),
+            last_used_at: None,
+            access: pat.access,
+            allowed_ips: pat.allowed_ips.clone(),
+            revoked: None,
+        })
+    }
+
+    /// A user's tokens, active, expired and revoked, newest first.
+    pub async fn list_pats(&self, user_id: i64) -> StoreResult<Vec<PatRecord>> {
+        let rows =
+            query("SELECT * FROM token_list WHERE user_id = $1 ORDER BY created_at DESC, id DESC")
+                .bind(user_id)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.iter().map(pat_from_row).collect::<sqlx::Result<_>>()?)
+    }
+
+    /// Changes one of a user's tokens (`None` when there is no such token of theirs); a new
+    /// name must stay unique among the user's active tokens (`Token(DuplicateName)`).
+    pub async fn update_pat(
+        &self,
+        user_id: i64,
+        id: i64,
+        change: PatChange,
+        now: DateTime<Utc>,
+        origin: &Origin,
+    ) -> StoreResult<Option<PatRecord>> {
+        let mut tx = self.pool.begin_write(WriteLock::User(user_id)).await?;
+        let Some(mut token) = pat_of_user(&mut tx, user_id, id).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        if let Some(name) = &change.name {
+            let row = query(
+                "SELECT COUNT(*) AS n FROM personal_access_tokens \
+                 WHERE user_id = $1 AND id <> $2 AND name_key = $3 \
+                   AND expires_at > $4 AND revoked_at IS NULL",
+            )
+            .bind(user_id)
+            .bind(id)
+            .bind(name.key())
+            .bind(to_millis(now))
+            .fetch_one(&mut tx)
+            .await?;
+            let active = token.revoked.is_none() && token.expires_at > now;
+            if active && row.try_get::<i64>("n")? > 0 {
+                tx.rollback().await?;
+                return Err(StoreError::Token(TokenError::DuplicateName(
+                    name.as_str().to_owned(),
+                )));
+            }
+            token.name = name.as_str().to_owned();
+        }
+        if let Some(description) = &change.description {
+            token.description = description.as_str().to_owned();
+        }
+        token.access = change.access.unwrap_or(token.access);
+        if let Some(allowed_ips) = change.allowed_ips {
+            token.allowed_ips = allowed_ips;
+        }
+        query(
+            "UPDATE personal_access_tokens \
+             SET name = $1, name_key = $2, description = $3, access = $4, allowed_ips = $5 \
+             WHERE id = $6",
+        )
+        .bind(&token.name)
+        .bind(token.name.to_lowercase())
+        .bind(&token.description)
+        .bind(token.access.as_str())
+        .bind(token.allowed_ips.to_column())
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
+        let event = token_event(
+            user_id,
+            EventKind::TokenEdited,
+            now,
+            origin,
+            (id, &token.name),
+        );
+        insert_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(Some(token))
+    }
+
+    /// Gives one of a user's tokens a new secret and expiration, as one atomic step: the old
+    /// secret stops working when this commits. Refused for a token revoked for a reason that
+    /// allows no regeneration (`Token(NotRegenerable)`); a token that is not active (expired,
+    /// or revoked as unused) comes back only within `limit` and with a name no active token
+    /// has. `None` when the user has no such token.
+    pub async fn regenerate_pat(
+        &self,
+        user_id: i64,
+        id: i64,
+        renewal: Renewal,
+        now: DateTime<Utc>,
+        limit: usize,
+        origin: &Origin,
+    ) -> StoreResult<Option<PatRecord>> {
+        let mut tx = self.pool.begin_write(WriteLock::User(user_id)).await?;
+        let Some(mut token) = pat_of_user(&mut tx, user_id, id).await? else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        if let Some(revocation) = &token.revoked {
+            if !revocation.reason.allows_regeneration() {
+                tx.rollback().await?;
+                return Err(StoreError::Token(TokenError::NotRegenerable(
+                    revocation.reason,
+                )));
+            }
+        }
+        let active = token.revoked.is_none() && token.expires_at > now;
+        if !active {
+            // Coming back to life: within the limit, under a name no active token has.
+            let row = query(
+                "SELECT COUNT(*) AS active, \
+                   COALESCE(SUM(CASE WHEN name_key = $3 THEN 1 ELSE 0 END), 0) AS same_name \
+                 FROM personal_access_tokens \
+                 WHERE user_id = $1 AND expires_at > $2 AND revoked_at IS NULL AND id <> $4",
+            )
+            .bind(user_id)
+            .bind(to_millis(now))
+            .bind(token.name.to_lowercase())
+            .bind(id)
+            .fetch_one(&mut tx)
+            .await?;
+            let refusal = if row.try_get::<i64>("active")? >= limit as i64 {
+                Some(TokenError::LimitReached(limit))
+            } else if row.try_get::<i64>("same_name")? > 0 {
+                Some(TokenError::DuplicateName(token.name.clone()))
+            } else {
+                None
+            };
+            if let Some(refusal) = refusal {
+                tx.rollback().await?;
+                return Err(StoreError::Token(refusal));
+            }
+        }
+        query(
+            "UPDATE personal_access_tokens \
+             SET digest = $1, hint = $2, expires_at = $3, issued_at = $4, \
+                 revoked_at = NULL, revoked_by = NULL, revoked_reason = NULL, \
+                 expiry_logged = FALSE \
+             WHERE id = $5",
+        )
+        .bind(&renewal.digest)
+        .bind(&renewal.hint)
+        .bind(to_millis(renewal.expires_at))
+        .bind(to_millis(now))
+        .bind(id)
+        .execute(&mut tx)
+        .await?;
+        let event = token_event(
+            user_id,
+            EventKind::TokenRegenerated,
+            now,
+            origin,
+            (id, &token.name),
+        );
+        insert_event(&mut tx, event).await?;
+        tx.commit().await?;
+        token.hint = renewal.hint;
+        token.expires_at = from_millis(to_millis(renewal.expires_at));
+        token.issued_at = from_millis(to_millis(now));
+        token.revoked = None;
+        Ok(Some(token))
+    }
+
+    /// Revokes one token unless it is already revoked; whether it was revoked now.
+    pub async fn revoke_pat(
+        &self,
+        id: i64,
+        revocation: NewRevocation,
+        origin: &Origin,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let row = query(
+            "UPDATE personal_access_tokens \
+             SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+             WHERE id = $4 AND revoked_at IS NULL \
+             RETURNING id, user_id, name, hint",
+        )
+        .bind(to_millis(revocation.at))
+        .bind(revocation.by)
+        .bind(revocation.reason.as_str())
+        .bind(id)
+        .fetch_optional(&mut tx)
+        .await?;
+        let Some(row) = row else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        log_revocation(&mut tx, &row, revocation, origin).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Records a token's use from `ip` at `at`, keeping its `MAX_ADDRESSES` most recent
+    /// addresses; an address it was not known at is logged as a new one.
+    pub async fn record_pat_address(
+        &self,
+        token_id: i64,
+        ip: &str,
+        at: DateTime<Utc>,
+        origin: &Origin,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        // A token used from an address it does not know yet: its owner hears of it.
+        let unknown = query(
+            "SELECT p.user_id, p.name FROM personal_access_tokens p WHERE p.id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM token_addresses a \
+                             WHERE a.token_id = p.id AND a.ip = $2)",
+        )
+        .bind(token_id)
+        .bind(ip)
+        .fetch_optional(&mut tx)
+        .await?;
+        if let Some(row) = unknown {
+            let name: String = row.try_get("name")?;
+            let event = token_event(
+                row.try_get("user_id")?,
+                EventKind::TokenUsedFromNewAddress,
+                at,
+                origin,
+                (token_id, &name),
+            );
+            insert_event(&mut tx, event).await?;
+        }
+        query(
+            "INSERT INTO token_addresses (token_id, ip, last_seen_at) \
+             SELECT $1, $2, $3 WHERE EXISTS \
+               (SELECT 1 FROM personal_access_tokens WHERE id = $1) \
+             ON CONFLICT (token_id, ip) DO UPDATE SET last_seen_at = excluded.last_seen_at",
+        )
+        .bind(token_id)
+        .bind(ip)
+        .bind(to_millis(at))
+        .execute(&mut tx)
+        .await?;
+        query(
+            "DELETE FROM token_addresses WHERE token_id = $1 AND ip NOT IN \
+               (SELECT ip FROM token_addresses WHERE token_id = $1 \
+                ORDER BY last_seen_at DESC, ip LIMIT $2)",
+        )
+        .bind(token_id)
+        .bind(MAX_ADDRESSES)
+        .execute(&mut tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether a token of this user was deleted.
+    pub async fn delete_pat(
+        &self,
+        user_id: i64,
+        id: i64,
+        now: DateTime<Utc>,
+        origin: &Origin,
+    ) -> StoreResult<bool> {
+        let mut tx = self.pool.begin().await?;
+        let deleted = query(
+            "DELETE FROM personal_access_tokens WHERE id = $1 AND user_id = $2 \
+             RETURNING name",
+        )
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(&mut tx)
+        .await?;
+        let Some(row) = deleted else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let name: String = row.try_get("name")?;
+        let event = token_event(user_id, EventKind::TokenDeleted, now, origin, (id, &name));
+        insert_event(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn pat(&self, digest: &str) -> StoreResult<Option<(PatCredential, Account)>> {
+        let Some(row) = query(
+            "SELECT p.id AS pat_id, p.name, COALESCE(p.issued_at, p.created_at) AS issued_at, \
+               p.expires_at, p.last_used_at, p.access, p.allowed_ips, \
+               u.id, u.username, u.display_name, u.role, u.active \
+             FROM personal_access_tokens p JOIN users u ON u.id = p.user_id \
+             WHERE p.digest = $1 AND p.revoked_at IS NULL",
+        )
+        .bind(digest)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let pat = PatCredential {
+            id: row.try_get("pat_id")?,
+            name: row.try_get("name")?,
+            issued_at: from_millis(row.try_get("issued_at")?),
+            expires_at: from_millis(row.try_get("expires_at")?),
+            last_used_at: last_used_from_row(&row)?,
+            access: access_from_row(&row)?,
+            allowed_ips: AllowList::from_column(row.try_get("allowed_ips")?),
+        };
+        Ok(Some((pat, account_from_row(&row)?)))
+    }
+
+    /// Records use at `now` unless it was already recorded after `unless_used_after`.
+    pub async fn touch_pat(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        unless_used_after: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        query(
+            "UPDATE personal_access_tokens SET last_used_at = $1 \
+             WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= $3)",
+        )
+        .bind(to_millis(now))
+        .bind(id)
+        .bind(to_millis(unless_used_after))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+pub(super) fn pat_from_row(row: &Row) -> sqlx::Result<PatRecord> {
+    Ok(PatRecord {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        hint: row.try_get("hint")?,
+        created_at: from_millis(row.try_get("created_at")?),
+        issued_at: from_millis(row.try_get("issued_at")?),
+        expires_at: from_millis(row.try_get("expires_at")?),
+        last_used_at: last_used_from_row(row)?,
+        access: access_from_row(row)?,
+        allowed_ips: AllowList::from_column(row.try_get("allowed_ips")?),
+        revoked: revocation_from_row(row)?,
+    })
+}
+
+fn access_from_row(row: &Row) -> sqlx::Result<Access> {
+    Ok(Access::parse(row.try_get("access")?).unwrap_or(Access::Read))
+}
+
+fn revocation_from_row(row: &Row) -> sqlx::Result<Option<Revocation>> {
+    let Some(at) = row.try_get::<Option<i64>>("revoked_at")? else {
+        return Ok(None);
+    };
+    let by_id: Option<i64> = row.try_get("revoked_by")?;
+    let by_name: Option<String> = row.try_get("revoked_by_username")?;
+    let reason: Option<String> = row.try_get("revoked_reason")?;
+    Ok(Some(Revocation {
+        at: from_millis(at),
+        by: by_id
+            .zip(by_name)
+            .map(|(id, username)| UserRef { id, username }),
+        reason: reason
+            .as_deref()
+            .and_then(RevokedReason::parse)
+            .unwrap_or(RevokedReason::Admin),
+    }))
+}
+
+fn last_used_from_row(row: &Row) -> sqlx::Result<Option<DateTime<Utc>>> {
+    Ok(row.try_get::<Option<i64>>("last_used_at")?.map(from_millis))
+}
+
+/// One of a user's tokens.
+async fn pat_of_user(conn: &mut Tx, user_id: i64, id: i64) -> StoreResult<Option<PatRecord>> {
+    let row = query("SELECT * FROM token_list WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.as_ref().map(pat_from_row).transpose()?)
+}
