@@ -1,8 +1,8 @@
 //! The HTTP edge of accounts: `POST /logout` and the password grant `POST /connect/token`.
 
-use super::principal::{Credential, Principal};
-use super::service::{self, AccountError};
-use super::sessions;
+use crate::accounts::principal::{Credential, Principal};
+use crate::accounts::service::{self, AccountError};
+use crate::accounts::sessions;
 use crate::api::ApiError;
 use crate::events::rules::Origin;
 use crate::server::AppState;

@@ -2,7 +2,7 @@
 //! token or a PAT) or else the session cookie. Bearer requests never read cookies. The caller's
 //! role and active flag are read fresh on every request, so changes apply at once.
 
-use super::sessions;
+use crate::accounts::sessions;
 use crate::events::rules::{EventKind, Origin};
 use crate::events::service as events;
 use crate::server::AppState;

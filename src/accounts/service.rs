@@ -2,8 +2,8 @@
 //! brute-force limits), profile changes, administration, and password-grant access tokens.
 //! The pages' server functions, the REST API and the command line all call these.
 
-use super::passwords::Busy;
-use super::rules::{username_key, DisplayName, NewPassword, Role, Username};
+use crate::accounts::passwords::Busy;
+use crate::accounts::rules::{username_key, DisplayName, NewPassword, Role, Username};
 use crate::events::rules::{EventKind, Origin};
 use crate::events::service as events;
 use crate::server::AppState;

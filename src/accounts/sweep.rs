@@ -4,8 +4,8 @@
 //! expired meanwhile (SPEC §10). Personal access tokens are never swept: they stay listed until
 //! their owner deletes them.
 
-use super::service::failure_window;
-use super::sessions::{absolute_lifetime, idle_timeout};
+use crate::accounts::service::failure_window;
+use crate::accounts::sessions::{absolute_lifetime, idle_timeout};
 use crate::server::AppState;
 use crate::store::{StaleBefore, StoreResult};
 use chrono::Duration;

@@ -1,7 +1,7 @@
 //! Admin › Audit (`/admin/audit`, SPEC §14): every administrative action, newest first,
 //! filtered by actor and action with a plain GET form, paged. Rendered on the server.
 
-use super::audit_rules::AuditAction;
+use crate::admin::audit_rules::AuditAction;
 use crate::components::PageRefusal;
 use crate::errors::AppError;
 use crate::time::LocalTime;
@@ -51,7 +51,7 @@ pub async fn audit_log(
         before_id: number(before),
         limit: 50,
     };
-    let page = super::policy::audit(&state, filter).await?;
+    let page = crate::admin::policy::audit(&state, filter).await?;
     let rows = page
         .entries
         .into_iter()

@@ -20,7 +20,7 @@ pub struct OverviewView {
 pub async fn overview() -> Result<OverviewView, AppError> {
     use crate::accounts::pages::on_server;
     on_server::admin()?;
-    let figures = super::overview::figures(&on_server::state()).await?;
+    let figures = crate::admin::overview::figures(&on_server::state()).await?;
     Ok(OverviewView {
         counts: vec![
             ("Users".into(), figures.users),

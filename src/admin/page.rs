@@ -48,7 +48,7 @@ pub async fn inventory(
     before: Option<String>,
     sort: Option<String>,
 ) -> Result<InventoryView, AppError> {
-    use super::inventory::{self, InventoryRequest};
+    use crate::admin::inventory::{self, InventoryRequest};
     use crate::accounts::pages::on_server;
     use crate::store::InventoryStatus;
     use crate::tokens::rules::TokenStatus;

@@ -46,7 +46,7 @@ pub async fn set_policy(
         creators,
     )
     .map_err(|error| AppError::field(error.field, error.message))?;
-    let policy = super::policy::set(&on_server::state(), policy, &on_server::origin()).await?;
+    let policy = crate::admin::policy::set(&on_server::state(), policy, &on_server::origin()).await?;
     on_server::back_to_form(&format!("{POLICY_PATH}?saved=1"));
     Ok(policy)
 }

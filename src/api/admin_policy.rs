@@ -1,9 +1,9 @@
 //! `GET`/`PUT /api/v1/admin/policy` and `GET /api/v1/admin/audit` (SPEC §14), for
 //! administrators.
 
-use super::error::ErrorBody;
-use super::extract::{Admin, JsonBody};
-use super::tokens::UserRef;
+use crate::api::error::ErrorBody;
+use crate::api::extract::{Admin, JsonBody};
+use crate::api::tokens::UserRef;
 use super::ApiError;
 use crate::admin::audit_rules::AuditAction;
 use crate::admin::policy::{self, MAX_AUDIT_PAGE};

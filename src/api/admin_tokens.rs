@@ -1,9 +1,9 @@
 //! `/api/v1/admin/tokens`: every user's tokens, for administrators (SPEC §14, §17): the
 //! inventory, and revoking any one of them.
 
-use super::error::ErrorBody;
-use super::extract::{Admin, IdPath};
-use super::tokens::{ApiTokenStatus, UserRef};
+use crate::api::error::ErrorBody;
+use crate::api::extract::{Admin, IdPath};
+use crate::api::tokens::{ApiTokenStatus, UserRef};
 use super::ApiError;
 use crate::admin::inventory::{self, InventoryRequest};
 use crate::events::rules::Origin;

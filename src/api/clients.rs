@@ -1,8 +1,8 @@
 //! `/api/v1/admin/clients`: resource servers allowed to introspect tokens (SPEC §12, §17),
 //! for administrators.
 
-use super::error::ErrorBody;
-use super::extract::{Admin, IdPath, JsonBody};
+use crate::api::error::ErrorBody;
+use crate::api::extract::{Admin, IdPath, JsonBody};
 use super::ApiError;
 use crate::events::rules::Origin;
 use crate::gateway::clients::{self, ClientError};
@@ -109,7 +109,7 @@ pub async fn create_client(
         client: registered.client.into(),
         client_secret: registered.secret.into_exposed(),
     };
-    Ok(super::tokens::no_store(
+    Ok(crate::api::tokens::no_store(
         (StatusCode::CREATED, Json(body)).into_response(),
     ))
 }

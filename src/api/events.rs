@@ -1,8 +1,8 @@
 //! `GET /api/v1/me/events`: the caller's security log (SPEC §10), newest first, paged.
 
-use super::error::ErrorBody;
-use super::extract::Authenticated;
-use super::tokens::UserRef;
+use crate::api::error::ErrorBody;
+use crate::api::extract::Authenticated;
+use crate::api::tokens::UserRef;
 use super::ApiError;
 use crate::events::rules::EventKind;
 use crate::events::service::{self as events, MAX_PAGE};

@@ -1,6 +1,6 @@
 //! `GET /healthz`: whether the database answers.
 
-use super::error::ErrorBody;
+use crate::api::error::ErrorBody;
 use super::ApiError;
 use crate::server::AppState;
 use crate::store::Outage;

@@ -4,8 +4,8 @@
 //! pre-shared token of `PATIO_REVOCATION_TOKEN` in `Authorization`), so that a self-managed
 //! GitLab's secret detection revokes the Patio tokens it finds in commits.
 
-use super::error::ErrorBody;
-use super::extract::JsonBody;
+use crate::api::error::ErrorBody;
+use crate::api::extract::JsonBody;
 use super::ApiError;
 use crate::admin::leaks::{self, MAX_CREDENTIALS};
 use crate::events::rules::Origin;

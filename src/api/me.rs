@@ -1,7 +1,7 @@
 //! `GET /api/v1/me`: who the caller is and how they authenticated.
 
-use super::error::ErrorBody;
-use super::extract::Authenticated;
+use crate::api::error::ErrorBody;
+use crate::api::extract::Authenticated;
 use crate::accounts::principal::Credential;
 use crate::accounts::rules::Role;
 use crate::server::AppState;

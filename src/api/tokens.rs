@@ -1,7 +1,7 @@
 //! `/api/v1/tokens`: the caller's own tokens (SPEC §5, §10, §17).
 
-use super::error::ErrorBody;
-use super::extract::{Authenticated, IdPath, JsonBody, OptionalJsonBody};
+use crate::api::error::ErrorBody;
+use crate::api::extract::{Authenticated, IdPath, JsonBody, OptionalJsonBody};
 use super::ApiError;
 use crate::accounts::principal::Principal;
 use crate::events::rules::Origin;

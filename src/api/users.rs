@@ -1,7 +1,7 @@
 //! `/api/v1/admin/users`: accounts, for administrators (SPEC §5, §17).
 
-use super::error::ErrorBody;
-use super::extract::{Admin, IdPath, JsonBody};
+use crate::api::error::ErrorBody;
+use crate::api::extract::{Admin, IdPath, JsonBody};
 use super::ApiError;
 use crate::accounts::rules::Role;
 use crate::accounts::service::{self, AccessRequest, AccountForm};

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventView {
     pub id: i64,
-    pub kind: super::rules::EventKind,
+    pub kind: crate::events::rules::EventKind,
     #[serde(with = "chrono::serde::ts_milliseconds")]
     pub at: DateTime<Utc>,
     pub description: String,
@@ -35,7 +35,7 @@ pub async fn security_events(before: Option<i64>) -> Result<EventList, AppError>
     let caller = on_server::caller()?;
     let state = on_server::state();
     // Fifty to a page.
-    let page = super::service::page(&state, caller.user.id, before, 50).await?;
+    let page = crate::events::service::page(&state, caller.user.id, before, 50).await?;
     Ok(EventList {
         events: page
             .events
@@ -44,7 +44,7 @@ pub async fn security_events(before: Option<i64>) -> Result<EventList, AppError>
                 id: event.id,
                 kind: event.kind,
                 at: event.at,
-                description: super::service::describe(&event),
+                description: crate::events::service::describe(&event),
                 client_ip: event.client_ip,
                 user_agent: event.user_agent,
                 actor: event.actor.map(|actor| actor.username),

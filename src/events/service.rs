@@ -1,7 +1,7 @@
 //! Reading a user's security log, and the events that record no change of their own: a refused
 //! sign-in, a refused token.
 
-use super::rules::{EventKind, Origin};
+use crate::events::rules::{EventKind, Origin};
 use crate::server::AppState;
 use crate::store::{EventRecord, NewEvent, StoreResult};
 use crate::tokens::rules::RevokedReason;

@@ -2,7 +2,7 @@
 //! active. Active: who it belongs to and what it may do. Anything else, for whatever reason:
 //! exactly `{"active":false}`, so the answer says nothing about why.
 
-use super::clients::{self, ClientRefused};
+use crate::gateway::clients::{self, ClientRefused};
 use crate::accounts::principal::{self, Credential};
 use crate::accounts::service::access_token_lifetime;
 use crate::events::rules::Origin;

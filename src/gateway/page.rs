@@ -30,7 +30,7 @@ pub struct Registered {
 #[cfg(feature = "ssr")]
 async fn all_clients() -> Result<Vec<ClientRow>, AppError> {
     let state = crate::accounts::pages::on_server::state();
-    Ok(super::clients::list(&state)
+    Ok(crate::gateway::clients::list(&state)
         .await?
         .into_iter()
         .map(|client| ClientRow {
@@ -52,7 +52,7 @@ pub async fn list_clients() -> Result<Vec<ClientRow>, AppError> {
 pub async fn remove_client(id: i64) -> Result<Vec<ClientRow>, AppError> {
     use crate::accounts::pages::on_server;
     on_server::admin()?;
-    super::clients::remove(&on_server::state(), id, &on_server::origin()).await?;
+    crate::gateway::clients::remove(&on_server::state(), id, &on_server::origin()).await?;
     on_server::back_to_form("/admin/clients");
     all_clients().await
 }
@@ -199,7 +199,7 @@ pub async fn register_client_page(
         let fields = form_answer::fields(body).await?;
         let name = fields.get("name").map_or("", String::as_str);
         let registered =
-            super::clients::register(&state, name, &crate::web::origin_of(&parts)).await?;
+            crate::gateway::clients::register(&state, name, &crate::web::origin_of(&parts)).await?;
         Ok(Registered {
             client: ClientRow {
                 id: registered.client.id,

@@ -1,8 +1,8 @@
 //! The notification routes that are not pages: the settings form posts that show a secret
 //! once, the verification link, and the calendar files.
 
-use super::page::{NotifyOutcome, NOTIFICATIONS_PATH};
-use super::service;
+use crate::notify::page::{NotifyOutcome, NOTIFICATIONS_PATH};
+use crate::notify::service;
 use crate::errors::AppError;
 use crate::server::AppState;
 use crate::web::form_answer;

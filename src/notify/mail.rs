@@ -1,7 +1,7 @@
 //! Mail (SPEC §11): the SMTP transport from `PATIO_SMTP_URL`, and each notice's words, as
 //! plain text and HTML, naming the token and linking back to Patio.
 
-use super::rules::NoticeKind;
+use crate::notify::rules::NoticeKind;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;

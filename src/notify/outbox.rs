@@ -3,8 +3,8 @@
 //! retries it with backoff, or gives it up after 24 hours. A lease that outlives a crashed sender
 //! lapses and another takes the row, so a notification is lost by no stop and sent by one sender.
 
-use super::rules::{retry_delay_seconds, NoticeKind, GIVE_UP_AFTER_HOURS};
-use super::webhook::{self, Refusal};
+use crate::notify::rules::{retry_delay_seconds, NoticeKind, GIVE_UP_AFTER_HOURS};
+use crate::notify::webhook::{self, Refusal};
 use crate::server::AppState;
 use crate::store::{DeliveryOutcome, OutboxItem, StoreResult};
 use chrono::Duration;
@@ -115,7 +115,7 @@ async fn send_mail(
         .as_str()
         .trim_end_matches('/')
         .to_owned();
-    let letter = super::mail::letter(kind, payload, &base);
+    let letter = crate::notify::mail::letter(kind, payload, &base);
     mailer.send(to, &letter).await.map_err(Refusal::Retry)
 }
 

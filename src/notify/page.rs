@@ -47,7 +47,7 @@ pub async fn notification_settings() -> Result<SettingsView, AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
     let state = on_server::state();
-    let settings = super::service::settings(&state, caller.user.id).await?;
+    let settings = crate::notify::service::settings(&state, caller.user.id).await?;
     let deliveries = state
         .store
         .deliveries(caller.user.id, 20)
@@ -81,7 +81,7 @@ pub async fn notification_settings() -> Result<SettingsView, AppError> {
 pub async fn set_email(email: String) -> Result<(), AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
-    super::service::set_email(&on_server::state(), caller.user.id, &email).await?;
+    crate::notify::service::set_email(&on_server::state(), caller.user.id, &email).await?;
     on_server::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=email"));
     Ok(())
 }
@@ -90,7 +90,7 @@ pub async fn set_email(email: String) -> Result<(), AppError> {
 pub async fn remove_webhook() -> Result<(), AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
-    super::service::remove_webhook(&on_server::state(), caller.user.id).await?;
+    crate::notify::service::remove_webhook(&on_server::state(), caller.user.id).await?;
     on_server::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=webhook_removed"));
     Ok(())
 }
@@ -99,7 +99,7 @@ pub async fn remove_webhook() -> Result<(), AppError> {
 pub async fn send_test() -> Result<u64, AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
-    let queued = super::service::send_test(&on_server::state(), caller.user.id).await?;
+    let queued = crate::notify::service::send_test(&on_server::state(), caller.user.id).await?;
     on_server::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=test"));
     Ok(queued)
 }
@@ -108,7 +108,7 @@ pub async fn send_test() -> Result<u64, AppError> {
 pub async fn remove_feed() -> Result<(), AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
-    super::service::remove_calendar_feed(&on_server::state(), caller.user.id).await?;
+    crate::notify::service::remove_calendar_feed(&on_server::state(), caller.user.id).await?;
     on_server::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=feed_removed"));
     Ok(())
 }

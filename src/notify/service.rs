@@ -1,7 +1,7 @@
 //! What users set up for notifications (SPEC §11), with no HTTP in it: an e-mail address and
 //! its verification, a webhook, the calendar feed, and a test notice.
 
-use super::rules::{parse_email, parse_webhook_url, NoticeKind};
+use crate::notify::rules::{parse_email, parse_webhook_url, NoticeKind};
 use crate::server::AppState;
 use crate::store::{NewNotice, NotificationSettings, StoreError};
 use crate::tokens::secret;
@@ -117,7 +117,7 @@ pub async fn set_webhook(
             .map_err(|_| invalid(format!("{host} cannot be resolved.")))?;
         if addresses
             .into_iter()
-            .any(|a| super::rules::is_private(a.ip()))
+            .any(|a| crate::notify::rules::is_private(a.ip()))
         {
             return Err(invalid(format!(
                 "{host} is a private or local address; webhooks go to public addresses only."
@@ -173,7 +173,7 @@ pub async fn remove_calendar_feed(state: &AppState, user_id: i64) -> Result<(), 
 pub async fn calendar(state: &AppState, user_id: i64) -> Result<String, NotifyError> {
     let tokens = state.store.list_pats(user_id).await?;
     let base = state.config.public_url.as_str().trim_end_matches('/');
-    Ok(super::calendar::ics(&tokens, base, state.clock.now()))
+    Ok(crate::notify::calendar::ics(&tokens, base, state.clock.now()))
 }
 
 /// The calendar of the user a feed secret belongs to, if any.

@@ -1,6 +1,6 @@
-use super::db::{query, Tx};
-use super::error::StoreResult;
-use super::users::UserRef;
+use crate::store::db::{query, Tx};
+use crate::store::error::StoreResult;
+use crate::store::users::UserRef;
 use super::Store;
 use crate::admin::audit_rules::AuditAction;
 use crate::events::rules::Origin;

@@ -1,6 +1,6 @@
-use super::audit::{insert_audit, NewAudit};
-use super::db::{query, Row};
-use super::error::StoreResult;
+use crate::store::audit::{insert_audit, NewAudit};
+use crate::store::db::{query, Row};
+use crate::store::error::StoreResult;
 use super::Store;
 use crate::admin::audit_rules::AuditAction;
 use crate::events::rules::Origin;

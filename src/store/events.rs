@@ -1,8 +1,8 @@
-use super::audit::{insert_audit, NewAudit};
-use super::db::{query, Tx};
-use super::error::StoreResult;
-use super::outbox::{enqueue, NewNotice};
-use super::users::UserRef;
+use crate::store::audit::{insert_audit, NewAudit};
+use crate::store::db::{query, Tx};
+use crate::store::error::StoreResult;
+use crate::store::outbox::{enqueue, NewNotice};
+use crate::store::users::UserRef;
 use super::Store;
 use crate::admin::audit_rules::AuditAction;
 use crate::events::rules::{EventKind, Origin};

@@ -1,7 +1,7 @@
-use super::db::query;
-use super::error::{StoreError, StoreResult};
-use super::tokens::{pat_from_row, PatRecord};
-use super::users::UserRef;
+use crate::store::db::query;
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::tokens::{pat_from_row, PatRecord};
+use crate::store::users::UserRef;
 use super::Store;
 use crate::time::to_millis;
 use chrono::{DateTime, Utc};

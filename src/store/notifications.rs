@@ -1,5 +1,5 @@
-use super::db::query;
-use super::error::{StoreError, StoreResult};
+use crate::store::db::query;
+use crate::store::error::{StoreError, StoreResult};
 use super::Store;
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};

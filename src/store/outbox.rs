@@ -1,5 +1,5 @@
-use super::db::{query, Tx};
-use super::error::{StoreError, StoreResult};
+use crate::store::db::{query, Tx};
+use crate::store::error::{StoreError, StoreResult};
 use super::Store;
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};

@@ -1,7 +1,7 @@
-use super::audit::{insert_audit, NewAudit};
-use super::db::{query, Row, Tx, WriteLock};
-use super::error::StoreResult;
-use super::events::{insert_event, token_event};
+use crate::store::audit::{insert_audit, NewAudit};
+use crate::store::db::{query, Row, Tx, WriteLock};
+use crate::store::error::StoreResult;
+use crate::store::events::{insert_event, token_event};
 use super::Store;
 use crate::admin::audit_rules::AuditAction;
 use crate::events::rules::{EventKind, Origin};

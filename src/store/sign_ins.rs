@@ -1,7 +1,7 @@
-use super::db::{query, Target, Tx, WriteLock};
-use super::error::StoreResult;
-use super::events::{account_event, insert_event};
-use super::users::{account_from_row, Account};
+use crate::store::db::{query, Target, Tx, WriteLock};
+use crate::store::error::StoreResult;
+use crate::store::events::{account_event, insert_event};
+use crate::store::users::{account_from_row, Account};
 use super::Store;
 use crate::events::rules::{EventKind, Origin};
 use crate::time::{from_millis, to_millis};

@@ -1,8 +1,8 @@
-use super::db::{query, Row, Tx, WriteLock};
-use super::error::{StoreError, StoreResult};
-use super::events::{insert_event, token_event};
-use super::revocations::{log_revocation, NewRevocation};
-use super::users::{account_from_row, Account, UserRef};
+use crate::store::db::{query, Row, Tx, WriteLock};
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::events::{insert_event, token_event};
+use crate::store::revocations::{log_revocation, NewRevocation};
+use crate::store::users::{account_from_row, Account, UserRef};
 use super::Store;
 use crate::events::rules::{EventKind, Origin};
 use crate::time::{from_millis, to_millis};

@@ -1,6 +1,6 @@
-use super::db::query;
-use super::error::StoreResult;
-use super::tokens::SeenAddress;
+use crate::store::db::query;
+use crate::store::error::StoreResult;
+use crate::store::tokens::SeenAddress;
 use super::Store;
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};

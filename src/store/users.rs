@@ -1,9 +1,9 @@
-use super::audit::{insert_audit, NewAudit};
-use super::db::{is_unique_violation, query, Row, Tx, WriteLock};
-use super::error::{StoreError, StoreResult};
-use super::events::{account_event, insert_event, NewEvent};
-use super::revocations::{revoke_user_pats, NewRevocation};
-use super::sign_ins::delete_sign_ins;
+use crate::store::audit::{insert_audit, NewAudit};
+use crate::store::db::{is_unique_violation, query, Row, Tx, WriteLock};
+use crate::store::error::{StoreError, StoreResult};
+use crate::store::events::{account_event, insert_event, NewEvent};
+use crate::store::revocations::{revoke_user_pats, NewRevocation};
+use crate::store::sign_ins::delete_sign_ins;
 use super::Store;
 use crate::accounts::rules::{DisplayName, Role, Username};
 use crate::admin::audit_rules::AuditAction;

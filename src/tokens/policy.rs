@@ -1,7 +1,7 @@
 //! The instance's token policy (SPEC §14), set by administrators. It only tightens §3: a shorter
 //! maximum lifetime, fewer active tokens, revoking tokens left unused, and who may create them.
 
-use super::rules::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS, PRESET_DAYS};
+use crate::tokens::rules::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS, PRESET_DAYS};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 /// The longest "unused for" a policy may set (ten years).

@@ -2,14 +2,14 @@
 //! page's server functions and the REST API both call these; authentication (using a token)
 //! lives in `accounts::principal`.
 
-use super::allowlist::AllowList;
-use super::policy::TokenCreators;
-use super::rules::{
+use crate::tokens::allowlist::AllowList;
+use crate::tokens::policy::TokenCreators;
+use crate::tokens::rules::{
     renewed_expiry, Access, ExpirationRequest, RevokedReason, TokenDescription, TokenError,
     TokenName,
 };
-use super::secret::{self, Secret};
-use super::usage;
+use crate::tokens::secret::{self, Secret};
+use crate::tokens::usage;
 use crate::events::rules::Origin;
 use crate::server::AppState;
 use crate::store::{

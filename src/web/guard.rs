@@ -2,8 +2,8 @@
 //! calling and whether their credential may make this request (§12), where a page visit must go
 //! first, and the caching rule for personal answers.
 
-use super::client_address::{self, ClientAddress};
-use super::form_errors;
+use crate::web::client_address::{self, ClientAddress};
+use crate::web::form_errors;
 use crate::accounts::principal::{authenticate, AuthFailure, Principal};
 use crate::accounts::sessions;
 use crate::api::ApiError;
@@ -95,7 +95,7 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
 /// never authenticated by the session cookie, so neither the caller nor CSRF applies.
 fn authenticates_itself(path: &str) -> bool {
     path == "/connect/token"
-        || path == super::metrics::METRICS_PATH
+        || path == crate::web::metrics::METRICS_PATH
         || path == "/oauth/introspect"
         || path == "/api/v1/credentials/revoke"
         || path.starts_with("/api/v1/gitlab/")

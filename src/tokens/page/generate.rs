@@ -1,7 +1,7 @@
 //! The Generate dialog: name, description, expiration, access and allowlist, then the
 //! one-time reveal.
 
-use super::dialogs::{focus, sync_dialog, Reveal};
+use crate::tokens::page::dialogs::{focus, sync_dialog, Reveal};
 use super::GenerateToken;
 use crate::components::{action_error, field_error, FieldError, FormAlert, ServerForm};
 use crate::errors::AppError;

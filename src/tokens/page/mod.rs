@@ -11,7 +11,7 @@ mod generate;
 mod plain;
 mod table;
 
-use super::rules::{limit_message, Access, TokenStatus};
+use crate::tokens::rules::{limit_message, Access, TokenStatus};
 use crate::accounts::pages::SettingsTabs;
 use crate::errors::AppError;
 use chrono::{DateTime, Utc};
@@ -74,8 +74,8 @@ pub struct NewToken {
 
 #[cfg(feature = "ssr")]
 impl TokenView {
-    pub fn of(summary: super::service::TokenSummary, now: DateTime<Utc>) -> TokenView {
-        let super::service::TokenSummary {
+    pub fn of(summary: crate::tokens::service::TokenSummary, now: DateTime<Utc>) -> TokenView {
+        let crate::tokens::service::TokenSummary {
             token,
             addresses,
             usage,
@@ -120,7 +120,7 @@ async fn current_list(
     user_id: i64,
 ) -> Result<TokenList, AppError> {
     let now = state.clock.now();
-    let tokens: Vec<TokenView> = super::service::list(state, user_id)
+    let tokens: Vec<TokenView> = crate::tokens::service::list(state, user_id)
         .await?
         .into_iter()
         .map(|token| TokenView::of(token, now))
@@ -147,7 +147,7 @@ pub async fn list_tokens() -> Result<TokenList, AppError> {
 async fn revealed(
     state: &crate::server::AppState,
     user_id: i64,
-    generated: super::service::Generated,
+    generated: crate::tokens::service::Generated,
 ) -> Result<NewToken, AppError> {
     Ok(NewToken {
         token: TokenView::of(generated.token, state.clock.now()),
@@ -165,7 +165,7 @@ pub async fn generate_token(
     access: Option<String>,
     allowed_ips: Option<String>,
 ) -> Result<NewToken, AppError> {
-    use super::service::{self, GenerateRequest};
+    use crate::tokens::service::{self, GenerateRequest};
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
     // Without WebAssembly the answer would be a redirect, and the secret would be lost with a
@@ -185,7 +185,7 @@ pub async fn generate_token(
         description: &description,
         expiration,
         access: Access::parse(access.as_deref().unwrap_or(""))?,
-        allowed_ips: super::allowlist::split_text(&allowed_ips),
+        allowed_ips: crate::tokens::allowlist::split_text(&allowed_ips),
     };
     let generated =
         service::generate(&state, caller.user.id, request, &on_server::origin()).await?;
@@ -202,7 +202,7 @@ pub async fn delete_token(id: i64) -> Result<TokenList, AppError> {
     use crate::accounts::pages::on_server;
     let caller = on_server::caller()?;
     let state = on_server::state();
-    super::service::delete(&state, caller.user.id, id, &on_server::origin()).await?;
+    crate::tokens::service::delete(&state, caller.user.id, id, &on_server::origin()).await?;
     on_server::back_to_form("/settings/tokens?deleted=1");
     current_list(&state, caller.user.id).await
 }
@@ -222,7 +222,7 @@ pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
     }
     let state = on_server::state();
     let regenerated =
-        super::service::regenerate(&state, caller.user.id, id, None, &on_server::origin()).await?;
+        crate::tokens::service::regenerate(&state, caller.user.id, id, None, &on_server::origin()).await?;
     on_server::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),

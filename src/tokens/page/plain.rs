@@ -5,9 +5,9 @@
 //! secret once (`web::form_answer`), never through a redirect. With WebAssembly, the Tokens
 //! page's dialogs do the same without leaving the page.
 
-use super::dialogs::REVEAL_WARNING;
-use super::edit::get_token;
-use super::generate::{GenerateFields, GenerateForm};
+use crate::tokens::page::dialogs::REVEAL_WARNING;
+use crate::tokens::page::edit::get_token;
+use crate::tokens::page::generate::{GenerateFields, GenerateForm};
 use super::{list_tokens, DeleteToken, NewToken, TokenView};
 use crate::accounts::pages::{SettingsTabs, SignedOutNotice};
 use crate::components::{posted_error, FormAlert};
@@ -234,7 +234,7 @@ pub async fn generate_answer(
     axum::extract::State(state): axum::extract::State<crate::server::AppState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
-    use super::generate::expiration_from_form;
+    use crate::tokens::page::generate::expiration_from_form;
     use crate::tokens::allowlist::split_text;
     use crate::tokens::rules::Access;
     use crate::tokens::service::{self, GenerateRequest};

@@ -1,6 +1,6 @@
 //! The token table: one row per token, with its actions.
 
-use super::plain::action_path;
+use crate::tokens::page::plain::action_path;
 use super::TokenView;
 use crate::time::LocalTime;
 use crate::tokens::rules::TokenStatus;
