@@ -1,9 +1,9 @@
 //! The document shell, the router and the page layout shared by every page.
 
-use crate::accounts::pages::{
+use crate::pages::{
     provide_me, AdminUsersPage, LoginPage, ProfilePage, SetupPage, UserMenu,
 };
-use crate::tokens::page::TokensPage;
+use crate::pages::tokens::TokensPage;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Meta, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};
@@ -43,7 +43,7 @@ pub fn App() -> impl IntoView {
         <Meta name="description" content="Personal access tokens for your platform." />
         <Router>
             <Header />
-            <crate::tokens::page::ExpiringBanner />
+            <crate::pages::tokens::ExpiringBanner />
             <main id="main">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=Home />
@@ -51,18 +51,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/settings/profile") view=ProfilePage />
                     <Route path=path!("/settings/tokens") view=TokensPage />
-                    <Route path=path!("/settings/tokens/:id/edit") view=crate::tokens::page::EditTokenPage />
-                    <Route path=path!("/settings/tokens/new") view=crate::tokens::page::NewTokenPage />
-                    <Route path=path!("/settings/tokens/:id/regenerate") view=crate::tokens::page::RegenerateTokenPage />
-                    <Route path=path!("/settings/tokens/:id/delete") view=crate::tokens::page::DeleteTokenPage />
-                    <Route path=path!("/settings/security") view=crate::events::SecurityPage />
-                    <Route path=path!("/settings/notifications") view=crate::notify::NotificationsPage />
+                    <Route path=path!("/settings/tokens/:id/edit") view=crate::pages::tokens::EditTokenPage />
+                    <Route path=path!("/settings/tokens/new") view=crate::pages::tokens::NewTokenPage />
+                    <Route path=path!("/settings/tokens/:id/regenerate") view=crate::pages::tokens::RegenerateTokenPage />
+                    <Route path=path!("/settings/tokens/:id/delete") view=crate::pages::tokens::DeleteTokenPage />
+                    <Route path=path!("/settings/security") view=crate::pages::SecurityPage />
+                    <Route path=path!("/settings/notifications") view=crate::pages::NotificationsPage />
                     <Route path=path!("/admin/users") view=AdminUsersPage />
-                    <Route path=path!("/admin/clients") view=crate::gateway::page::AdminClientsPage />
-                    <Route path=path!("/admin/tokens") view=crate::admin::page::AdminTokensPage />
-                    <Route path=path!("/admin/overview") view=crate::admin::overview_page::AdminOverviewPage />
-                    <Route path=path!("/admin/policy") view=crate::admin::policy_page::AdminPolicyPage />
-                    <Route path=path!("/admin/audit") view=crate::admin::audit_page::AdminAuditPage />
+                    <Route path=path!("/admin/clients") view=crate::pages::clients::AdminClientsPage />
+                    <Route path=path!("/admin/tokens") view=crate::pages::admin::inventory::AdminTokensPage />
+                    <Route path=path!("/admin/overview") view=crate::pages::admin::overview::AdminOverviewPage />
+                    <Route path=path!("/admin/policy") view=crate::pages::admin::policy::AdminPolicyPage />
+                    <Route path=path!("/admin/audit") view=crate::pages::admin::audit::AdminAuditPage />
                 </Routes>
             </main>
         </Router>
@@ -83,7 +83,7 @@ fn set_content_security_policy() {
          base-uri 'none'; form-action 'self'"
     );
     if let Ok(value) = http::HeaderValue::from_str(&policy) {
-        crate::accounts::pages::on_server::set_header(http::header::CONTENT_SECURITY_POLICY, value);
+        crate::web::context::set_header(http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 
@@ -121,7 +121,7 @@ fn Home() -> impl IntoView {
 #[component]
 fn ExampleRequest() -> impl IntoView {
     #[cfg(feature = "ssr")]
-    let origin = crate::accounts::pages::on_server::public_url();
+    let origin = crate::web::context::public_url();
     #[cfg(not(feature = "ssr"))]
     let origin = String::new();
     view! {

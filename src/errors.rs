@@ -83,16 +83,16 @@ impl FromServerFnError for AppError {
     fn ser(&self) -> leptos::server_fn::Bytes {
         #[cfg(feature = "ssr")]
         {
-            use crate::accounts::pages::on_server;
-            if !on_server::is_plain_form_post() {
+            use crate::web::context;
+            if !context::is_plain_form_post() {
                 if let Ok(status) = http::StatusCode::from_u16(self.status()) {
-                    on_server::set_status(status);
+                    context::set_status(status);
                 }
                 if let AppError::RateLimited {
                     retry_after_secs, ..
                 } = self
                 {
-                    on_server::set_header(
+                    context::set_header(
                         http::header::RETRY_AFTER,
                         http::HeaderValue::from(*retry_after_secs),
                     );
@@ -123,9 +123,9 @@ impl From<crate::store::StoreError> for AppError {
     }
 }
 
-impl From<crate::tokens::rules::TokenError> for AppError {
-    fn from(error: crate::tokens::rules::TokenError) -> AppError {
-        use crate::tokens::rules::TokenError;
+impl From<crate::domain::tokens::TokenError> for AppError {
+    fn from(error: crate::domain::tokens::TokenError) -> AppError {
+        use crate::domain::tokens::TokenError;
         let message = error.to_string();
         match error {
             TokenError::InvalidName(_) | TokenError::DuplicateName(_) => {

@@ -10,10 +10,11 @@
 pub mod accounts;
 pub mod admin;
 pub mod app;
-pub mod components;
+pub mod domain;
 pub mod errors;
 pub mod events;
 pub mod notify;
+pub mod pages;
 pub mod time;
 pub mod tokens;
 

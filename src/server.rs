@@ -121,10 +121,12 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(crate::api::router())
-        .merge(crate::accounts::http::routes())
-        .merge(crate::gateway::routes())
-        .merge(crate::tokens::page::routes())
-        .merge(crate::notify::http::routes())
+        .merge(crate::api::connect::routes())
+        .merge(crate::api::verify::routes())
+        .merge(crate::api::introspect::routes())
+        .merge(crate::pages::clients::routes())
+        .merge(crate::pages::tokens::routes())
+        .merge(crate::pages::notification_forms::routes())
         .route(
             crate::web::metrics::METRICS_PATH,
             axum::routing::get(crate::web::metrics::metrics),

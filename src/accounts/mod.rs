@@ -1,10 +1,6 @@
 //! Accounts (SPEC §1–2): users, passwords, sessions, sign-in and the admin page.
 
-pub mod pages;
-pub mod rules;
 
-#[cfg(feature = "ssr")]
-pub mod http;
 #[cfg(feature = "ssr")]
 pub mod passwords;
 #[cfg(feature = "ssr")]

@@ -3,15 +3,15 @@
 //! The pages' server functions, the REST API and the command line all call these.
 
 use crate::accounts::passwords::Busy;
-use crate::accounts::rules::{username_key, DisplayName, NewPassword, Role, Username};
-use crate::events::rules::{EventKind, Origin};
+use crate::domain::accounts::{username_key, DisplayName, NewPassword, Role, Username};
+use crate::domain::events::{EventKind, Origin};
 use crate::events::service as events;
 use crate::server::AppState;
 use crate::store::{
     AccessChange, LoginFailures, LoginLimits, NewRevocation, NewUser, StoreError, UserRecord,
 };
-use crate::tokens::rules::RevokedReason;
-use crate::tokens::secret::{self, Secret};
+use crate::domain::tokens::RevokedReason;
+use crate::domain::secret::{self, Secret};
 use chrono::{DateTime, Duration, Utc};
 
 /// Failed sign-ins allowed per username, and per client address, within the window.

@@ -4,7 +4,7 @@ use crate::server::AppState;
 use crate::store::{
     InventoryEntry, InventoryFilter, InventorySort, InventoryStatus, PatRecord, StoreResult,
 };
-use crate::tokens::policy::Policy;
+use crate::domain::policy::Policy;
 use chrono::{DateTime, Duration, Utc};
 
 /// Most tokens on one page.

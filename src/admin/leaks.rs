@@ -3,11 +3,11 @@
 //! well-formed report is accepted at once, whatever it holds, and the revocations happen after
 //! the answer; strings that fail the checksum are dropped without any database work.
 
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use crate::server::AppState;
 use crate::store::NewRevocation;
-use crate::tokens::rules::RevokedReason;
-use crate::tokens::secret;
+use crate::domain::tokens::RevokedReason;
+use crate::domain::secret;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;

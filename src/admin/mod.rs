@@ -2,16 +2,11 @@
 //! instance: the inventory, the policy and the audit log (SPEC §14), and leaked-token intake
 //! (§13).
 
-pub mod audit_page;
-pub mod audit_rules;
 #[cfg(feature = "ssr")]
 pub mod inventory;
 #[cfg(feature = "ssr")]
 pub mod leaks;
 #[cfg(feature = "ssr")]
 pub mod overview;
-pub mod overview_page;
-pub mod page;
 #[cfg(feature = "ssr")]
 pub mod policy;
-pub mod policy_page;

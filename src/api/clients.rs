@@ -4,7 +4,7 @@
 use crate::api::error::ErrorBody;
 use crate::api::extract::{Admin, IdPath, JsonBody};
 use super::ApiError;
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use crate::gateway::clients::{self, ClientError};
 use crate::server::AppState;
 use crate::store::ClientRecord;

@@ -5,7 +5,7 @@
 use crate::accounts::principal::UseRefused;
 use crate::accounts::service::AccountError;
 use crate::store::{Outage, StoreError};
-use crate::tokens::rules::TokenError;
+use crate::domain::tokens::TokenError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;

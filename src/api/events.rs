@@ -4,7 +4,7 @@ use crate::api::error::ErrorBody;
 use crate::api::extract::Authenticated;
 use crate::api::tokens::UserRef;
 use super::ApiError;
-use crate::events::rules::EventKind;
+use crate::domain::events::EventKind;
 use crate::events::service::{self as events, MAX_PAGE};
 use crate::server::AppState;
 use axum::extract::{Query, State};

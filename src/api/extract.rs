@@ -2,7 +2,7 @@
 
 use super::ApiError;
 use crate::accounts::principal::Principal;
-use crate::accounts::rules::Role;
+use crate::domain::accounts::Role;
 use crate::web::Caller;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};

@@ -8,7 +8,7 @@ use crate::api::error::ErrorBody;
 use crate::api::extract::JsonBody;
 use super::ApiError;
 use crate::admin::leaks::{self, MAX_CREDENTIALS};
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use crate::server::AppState;
 use crate::web::ClientAddress;
 use axum::body::Bytes;

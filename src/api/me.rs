@@ -3,7 +3,7 @@
 use crate::api::error::ErrorBody;
 use crate::api::extract::Authenticated;
 use crate::accounts::principal::Credential;
-use crate::accounts::rules::Role;
+use crate::domain::accounts::Role;
 use crate::server::AppState;
 use axum::Json;
 use chrono::{DateTime, Utc};

@@ -6,14 +6,17 @@
 mod admin_policy;
 mod admin_tokens;
 mod clients;
+pub mod connect;
 pub mod error;
 mod events;
 mod extract;
 mod health;
+pub mod introspect;
 mod leaks;
 mod me;
 pub mod tokens;
 mod users;
+pub mod verify;
 
 pub use error::ApiError;
 

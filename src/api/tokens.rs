@@ -4,10 +4,10 @@ use crate::api::error::ErrorBody;
 use crate::api::extract::{Authenticated, IdPath, JsonBody, OptionalJsonBody};
 use super::ApiError;
 use crate::accounts::principal::Principal;
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use crate::server::AppState;
 
-use crate::tokens::rules::{Access, ExpirationRequest, RevokedReason, TokenError, TokenStatus};
+use crate::domain::tokens::{Access, ExpirationRequest, RevokedReason, TokenError, TokenStatus};
 use crate::tokens::service::{self as tokens, EditRequest, GenerateRequest, TokenSummary};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};

@@ -3,9 +3,9 @@
 use crate::api::error::ErrorBody;
 use crate::api::extract::{Admin, IdPath, JsonBody};
 use super::ApiError;
-use crate::accounts::rules::Role;
+use crate::domain::accounts::Role;
 use crate::accounts::service::{self, AccessRequest, AccountForm};
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use crate::notify::service as notify;
 use crate::server::AppState;
 use crate::store::UserRecord;

@@ -2,9 +2,6 @@
 //! same transaction as the change it records, and read back newest first on
 //! `/settings/security` and `GET /api/v1/me/events`.
 
-pub mod page;
-pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod service;
 
-pub use page::SecurityPage;

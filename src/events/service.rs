@@ -1,10 +1,10 @@
 //! Reading a user's security log, and the events that record no change of their own: a refused
 //! sign-in, a refused token.
 
-use crate::events::rules::{EventKind, Origin};
+use crate::domain::events::{EventKind, Origin};
 use crate::server::AppState;
 use crate::store::{EventRecord, NewEvent, StoreResult};
-use crate::tokens::rules::RevokedReason;
+use crate::domain::tokens::RevokedReason;
 use chrono::Duration;
 
 /// Events are kept at least this long (SPEC §10: at least a year).

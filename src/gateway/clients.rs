@@ -2,10 +2,10 @@
 //! may ask `POST /oauth/introspect` about tokens. The secret is shown once and stored as its
 //! SHA-256 digest; failed client authentications are limited per client address.
 
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use crate::server::AppState;
 use crate::store::{ClientRecord, StoreError};
-use crate::tokens::secret::{self, Secret};
+use crate::domain::secret::{self, Secret};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -1,7 +1,7 @@
 //! Mail (SPEC §11): the SMTP transport from `PATIO_SMTP_URL`, and each notice's words, as
 //! plain text and HTML, naming the token and linking back to Patio.
 
-use crate::notify::rules::NoticeKind;
+use crate::domain::notices::NoticeKind;
 use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde_json::Value;
@@ -130,7 +130,7 @@ pub fn letter(kind: NoticeKind, payload: &Value, base: &str) -> Letter {
             vec![
                 format!(
                     "Your personal access token ‘{name}’ was revoked {} and no longer works.",
-                    crate::tokens::rules::RevokedReason::parse(payload["detail"].as_str().unwrap_or(""))
+                    crate::domain::tokens::RevokedReason::parse(payload["detail"].as_str().unwrap_or(""))
                         .map_or("", |reason| reason.describe())
                 ),
                 "Your security log says who did it and when.".into(),

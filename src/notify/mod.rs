@@ -5,17 +5,11 @@
 #[cfg(feature = "ssr")]
 pub mod calendar;
 #[cfg(feature = "ssr")]
-pub mod http;
-#[cfg(feature = "ssr")]
 pub mod mail;
 #[cfg(feature = "ssr")]
 pub mod outbox;
-pub mod page;
-#[cfg(feature = "ssr")]
-pub mod rules;
 #[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod webhook;
 
-pub use page::NotificationsPage;

@@ -3,7 +3,7 @@
 //! retries it with backoff, or gives it up after 24 hours. A lease that outlives a crashed sender
 //! lapses and another takes the row, so a notification is lost by no stop and sent by one sender.
 
-use crate::notify::rules::{retry_delay_seconds, NoticeKind, GIVE_UP_AFTER_HOURS};
+use crate::domain::notices::{retry_delay_seconds, NoticeKind, GIVE_UP_AFTER_HOURS};
 use crate::notify::webhook::{self, Refusal};
 use crate::server::AppState;
 use crate::store::{DeliveryOutcome, OutboxItem, StoreResult};

@@ -1,10 +1,10 @@
 //! What users set up for notifications (SPEC §11), with no HTTP in it: an e-mail address and
 //! its verification, a webhook, the calendar feed, and a test notice.
 
-use crate::notify::rules::{parse_email, parse_webhook_url, NoticeKind};
+use crate::domain::notices::{parse_email, parse_webhook_url, NoticeKind};
 use crate::server::AppState;
 use crate::store::{NewNotice, NotificationSettings, StoreError};
-use crate::tokens::secret;
+use crate::domain::secret;
 use chrono::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +117,7 @@ pub async fn set_webhook(
             .map_err(|_| invalid(format!("{host} cannot be resolved.")))?;
         if addresses
             .into_iter()
-            .any(|a| crate::notify::rules::is_private(a.ip()))
+            .any(|a| crate::domain::notices::is_private(a.ip()))
         {
             return Err(invalid(format!(
                 "{host} is a private or local address; webhooks go to public addresses only."

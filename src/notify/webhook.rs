@@ -3,7 +3,7 @@
 //! to the checked address only, so a name cannot be made to point somewhere private later.
 //! Redirects are not followed.
 
-use crate::notify::rules::is_private;
+use crate::domain::notices::is_private;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use std::net::SocketAddr;
@@ -36,7 +36,7 @@ pub async fn deliver(
     now_unix: i64,
     allow_private: bool,
 ) -> Result<String, Refusal> {
-    let url = crate::notify::rules::parse_webhook_url(url).map_err(Refusal::Permanent)?;
+    let url = crate::domain::notices::parse_webhook_url(url).map_err(Refusal::Permanent)?;
     let host = url.host_str().unwrap_or_default().to_owned();
     let port = url.port_or_known_default().unwrap_or(80);
     let addresses: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))

@@ -2,10 +2,10 @@ use crate::store::db::{query, Tx};
 use crate::store::error::StoreResult;
 use crate::store::users::UserRef;
 use super::Store;
-use crate::admin::audit_rules::AuditAction;
-use crate::events::rules::Origin;
+use crate::domain::audit::AuditAction;
+use crate::domain::events::Origin;
 use crate::time::{from_millis, to_millis};
-use crate::tokens::policy::{Policy, TokenCreators};
+use crate::domain::policy::{Policy, TokenCreators};
 use chrono::{DateTime, Utc};
 
 /// An entry of the audit log (SPEC §14).

@@ -1,6 +1,6 @@
 //! What can go wrong storing or reading, and how each outage is put to people.
 
-use crate::tokens::rules::TokenError;
+use crate::domain::tokens::TokenError;
 
 pub type StoreResult<T> = Result<T, StoreError>;
 

@@ -4,8 +4,8 @@ use crate::store::error::StoreResult;
 use crate::store::outbox::{enqueue, NewNotice};
 use crate::store::users::UserRef;
 use super::Store;
-use crate::admin::audit_rules::AuditAction;
-use crate::events::rules::{EventKind, Origin};
+use crate::domain::audit::AuditAction;
+use crate::domain::events::{EventKind, Origin};
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 
@@ -208,8 +208,8 @@ pub(super) async fn insert_event(conn: &mut Tx, event: NewEvent<'_>) -> StoreRes
 
 /// The notification an event calls for (SPEC §11): expiry, a new address, a revocation by
 /// someone else, a password change.
-fn notice_of(event: &NewEvent<'_>) -> Option<crate::notify::rules::NoticeKind> {
-    use crate::notify::rules::NoticeKind;
+fn notice_of(event: &NewEvent<'_>) -> Option<crate::domain::notices::NoticeKind> {
+    use crate::domain::notices::NoticeKind;
     match event.kind {
         EventKind::TokenExpired => Some(NoticeKind::Expired),
         EventKind::TokenUsedFromNewAddress => Some(NoticeKind::UsedFromNewAddress),

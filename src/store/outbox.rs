@@ -90,7 +90,7 @@ impl Store {
     /// Queues the 7-day and 1-day reminders of every live token now in those windows (each
     /// once, whichever instance asks); how many.
     pub async fn enqueue_expiry_reminders(&self, now: DateTime<Utc>) -> StoreResult<u64> {
-        use crate::notify::rules::NoticeKind;
+        use crate::domain::notices::NoticeKind;
         let day = chrono::Duration::days(1);
         let rows = query(
             "SELECT id, user_id, name, expires_at FROM personal_access_tokens \

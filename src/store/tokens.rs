@@ -4,10 +4,10 @@ use crate::store::events::{insert_event, token_event};
 use crate::store::revocations::{log_revocation, NewRevocation};
 use crate::store::users::{account_from_row, Account, UserRef};
 use super::Store;
-use crate::events::rules::{EventKind, Origin};
+use crate::domain::events::{EventKind, Origin};
 use crate::time::{from_millis, to_millis};
-use crate::tokens::allowlist::AllowList;
-use crate::tokens::rules::{Access, RevokedReason, TokenDescription, TokenError, TokenName};
+use crate::domain::allowlist::AllowList;
+use crate::domain::tokens::{Access, RevokedReason, TokenDescription, TokenError, TokenName};
 use chrono::{DateTime, Utc};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,9 +5,9 @@ use crate::store::events::{account_event, insert_event, NewEvent};
 use crate::store::revocations::{revoke_user_pats, NewRevocation};
 use crate::store::sign_ins::delete_sign_ins;
 use super::Store;
-use crate::accounts::rules::{DisplayName, Role, Username};
-use crate::admin::audit_rules::AuditAction;
-use crate::events::rules::{EventKind, Origin};
+use crate::domain::accounts::{DisplayName, Role, Username};
+use crate::domain::audit::AuditAction;
+use crate::domain::events::{EventKind, Origin};
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 
@@ -204,7 +204,7 @@ impl Store {
     pub async fn set_display_name(
         &self,
         id: i64,
-        name: &crate::accounts::rules::DisplayName,
+        name: &crate::domain::accounts::DisplayName,
     ) -> StoreResult<()> {
         query("UPDATE users SET display_name = $1 WHERE id = $2")
             .bind(name.as_str())

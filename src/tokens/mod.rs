@@ -2,13 +2,6 @@
 //! page.
 
 #[cfg(feature = "ssr")]
-pub mod allowlist;
-pub mod page;
-pub mod policy;
-pub mod rules;
-#[cfg(feature = "ssr")]
-pub mod secret;
-#[cfg(feature = "ssr")]
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod usage;

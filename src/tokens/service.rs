@@ -2,15 +2,15 @@
 //! page's server functions and the REST API both call these; authentication (using a token)
 //! lives in `accounts::principal`.
 
-use crate::tokens::allowlist::AllowList;
-use crate::tokens::policy::TokenCreators;
-use crate::tokens::rules::{
+use crate::domain::allowlist::AllowList;
+use crate::domain::policy::TokenCreators;
+use crate::domain::tokens::{
     renewed_expiry, Access, ExpirationRequest, RevokedReason, TokenDescription, TokenError,
     TokenName,
 };
-use crate::tokens::secret::{self, Secret};
+use crate::domain::secret::{self, Secret};
 use crate::tokens::usage;
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use crate::server::AppState;
 use crate::store::{
     NewPat, NewRevocation, PatChange, PatRecord, Renewal, SeenAddress, StoreError, StoreResult,
@@ -44,7 +44,7 @@ pub async fn generate(
     let policy = state.store.policy().await?;
     if policy.token_creators == TokenCreators::Admins {
         let creator = state.store.user_by_id(user_id).await?;
-        if creator.is_none_or(|user| user.role != crate::accounts::rules::Role::Admin) {
+        if creator.is_none_or(|user| user.role != crate::domain::accounts::Role::Admin) {
             return Err(TokenError::CreationRestricted.into());
         }
     }

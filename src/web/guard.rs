@@ -7,7 +7,7 @@ use crate::web::form_errors;
 use crate::accounts::principal::{authenticate, AuthFailure, Principal};
 use crate::accounts::sessions;
 use crate::api::ApiError;
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use crate::server::AppState;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};

@@ -2,7 +2,7 @@
 //! decides who is calling.
 
 pub mod client_address;
-pub mod form_answer;
+pub mod context;
 pub mod form_errors;
 pub mod guard;
 pub mod metrics;
@@ -10,7 +10,7 @@ pub mod metrics;
 pub use client_address::ClientAddress;
 pub use guard::{Caller, DEFAULT_LANDING};
 
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use axum::http::request::Parts;
 
 /// Who is acting on this request and from where, for the security log: the caller the guard

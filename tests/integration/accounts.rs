@@ -183,7 +183,7 @@ async fn sign_in_sets_a_strict_cookie_and_a_new_session_each_time(app: TestApp) 
     assert!(app
         .state
         .store
-        .session(&patio::tokens::secret::digest(&secret))
+        .session(&patio::domain::secret::digest(&secret))
         .await
         .unwrap()
         .is_some());

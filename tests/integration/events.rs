@@ -210,7 +210,7 @@ async fn every_event_kind_is_logged_for_its_owner(app: TestApp) {
     let mut seen: Vec<&str> = kinds(&events);
     seen.sort_unstable();
     seen.dedup();
-    let mut every: Vec<&str> = patio::events::rules::EventKind::ALL
+    let mut every: Vec<&str> = patio::domain::events::EventKind::ALL
         .iter()
         .map(|kind| kind.as_str())
         .collect();

@@ -3,7 +3,7 @@
 
 use crate::common::{fresh_database, Backend, TestApp};
 use chrono::{Duration, Utc};
-use patio::events::rules::Origin;
+use patio::domain::events::Origin;
 use patio::store::{LoginLimits, Store};
 use std::sync::Arc;
 
@@ -43,10 +43,10 @@ async fn stale_rows_are_purged_at_start_and_by_the_sweep(backend: Backend) {
     // Rows left by an earlier run of Patio.
     let store = patio::store::open(&database).await.unwrap();
     let user = patio::store::NewUser {
-        username: &patio::accounts::rules::Username::parse("alice").unwrap(),
-        display_name: &patio::accounts::rules::DisplayName::parse("Alice").unwrap(),
+        username: &patio::domain::accounts::Username::parse("alice").unwrap(),
+        display_name: &patio::domain::accounts::DisplayName::parse("Alice").unwrap(),
         password_hash: "h".into(),
-        role: patio::accounts::rules::Role::User,
+        role: patio::domain::accounts::Role::User,
     };
     let now = Utc::now();
     let alice = store

@@ -361,7 +361,7 @@ async fn administrative_actions_are_audited_and_the_log_is_append_only(app: Test
     let mut seen = actions.clone();
     seen.sort_unstable();
     seen.dedup();
-    let mut every: Vec<&str> = patio::admin::audit_rules::AuditAction::ALL
+    let mut every: Vec<&str> = patio::domain::audit::AuditAction::ALL
         .iter()
         .map(|a| a.as_str())
         .collect();

@@ -2,10 +2,10 @@
 //! rest, and never panic, whatever the input.
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use patio::accounts::rules::{DisplayName, NewPassword, Username};
-use patio::tokens::page::expiration_from_form;
-use patio::tokens::rules::{ExpirationRequest, TokenDescription, TokenName};
-use patio::tokens::secret::{is_well_formed_access_token, is_well_formed_pat, new_pat};
+use patio::domain::accounts::{DisplayName, NewPassword, Username};
+use patio::pages::tokens::expiration_from_form;
+use patio::domain::tokens::{ExpirationRequest, TokenDescription, TokenName};
+use patio::domain::secret::{is_well_formed_access_token, is_well_formed_pat, new_pat};
 use proptest::prelude::*;
 
 fn now() -> DateTime<Utc> {

@@ -4,7 +4,7 @@
 use crate::common::{json, test_client, TestApp, ROOT_PASSWORD, USER_PASSWORD};
 use chrono::{DateTime, Duration, Utc};
 use patio::store::NewRevocation;
-use patio::tokens::rules::RevokedReason;
+use patio::domain::tokens::RevokedReason;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -199,7 +199,7 @@ async fn revoked_tokens_come_back_only_when_unused(app: TestApp) {
             .revoke_pat(
                 token["id"].as_i64().unwrap(),
                 revocation,
-                &patio::events::rules::Origin::default()
+                &patio::domain::events::Origin::default()
             )
             .await
             .unwrap());

@@ -1,14 +1,14 @@
 //! The storage suite: every test runs against SQLite and against PostgreSQL.
 
 use chrono::{DateTime, Duration, Utc};
-use patio::accounts::rules::{DisplayName, Role, Username};
-use patio::events::rules::Origin;
+use patio::domain::accounts::{DisplayName, Role, Username};
+use patio::domain::events::Origin;
 use patio::store::{
     AccessChange, LoginFailures, LoginLimits, LoginReservation, NewPat, NewUser, StaleBefore,
     Store, StoreError,
 };
-use patio::tokens::allowlist::AllowList;
-use patio::tokens::rules::{Access, TokenDescription, TokenError, TokenName};
+use patio::domain::allowlist::AllowList;
+use patio::domain::tokens::{Access, TokenDescription, TokenError, TokenName};
 use std::sync::Arc;
 
 on_both_backends!(crate::common::open_store =>
@@ -67,7 +67,7 @@ async fn pat_at(
     expires_at: DateTime<Utc>,
     at: DateTime<Utc>,
 ) -> Result<patio::store::PatRecord, StoreError> {
-    let secret = patio::tokens::secret::new_pat();
+    let secret = patio::domain::secret::new_pat();
     store
         .create_pat(
             NewPat {
@@ -494,7 +494,7 @@ async fn concurrent_generation_stops_at_five(store: Arc<Store>) {
 
 async fn last_use_is_recorded_at_most_once_a_minute(store: Arc<Store>) {
     let alice = user(&store, "alice", Role::User).await;
-    let secret = patio::tokens::secret::new_pat();
+    let secret = patio::domain::secret::new_pat();
     let t0 = now();
     store
         .create_pat(

@@ -73,7 +73,7 @@ async fn generated_tokens_are_shown_once_and_listed_without_secret(app: TestApp)
     let body = json(response).await;
     let secret = body["secret"].as_str().unwrap();
     assert_eq!(secret.len(), 55);
-    assert!(patio::tokens::secret::is_well_formed_pat(secret));
+    assert!(patio::domain::secret::is_well_formed_pat(secret));
     assert_eq!(body["token"]["name"], "CI deploy");
     assert_eq!(body["token"]["hint"], &secret[51..]);
     assert_eq!(body["token"]["status"], "active");
@@ -81,7 +81,7 @@ async fn generated_tokens_are_shown_once_and_listed_without_secret(app: TestApp)
     let text = listed.to_string();
     assert!(!text.contains(secret), "the list never carries the secret");
     assert!(
-        !text.contains(&patio::tokens::secret::digest(secret)),
+        !text.contains(&patio::domain::secret::digest(secret)),
         "nor its digest"
     );
     assert_eq!(listed["tokens"][0]["description"], "from a test");

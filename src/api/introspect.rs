@@ -5,9 +5,9 @@
 use crate::gateway::clients::{self, ClientRefused};
 use crate::accounts::principal::{self, Credential};
 use crate::accounts::service::access_token_lifetime;
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use crate::server::AppState;
-use crate::tokens::rules::Access;
+use crate::domain::tokens::Access;
 use crate::web::ClientAddress;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -184,4 +184,8 @@ mod tests {
         headers.insert(header::AUTHORIZATION, "Bearer x".parse().unwrap());
         assert_eq!(basic_credentials(&headers), None);
     }
+}
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/oauth/introspect", axum::routing::post(introspect))
 }

@@ -3,9 +3,9 @@
 //! request the token makes.
 
 use super::TokenView;
-use crate::components::{field_error, posted_error, FormAlert, TextField};
+use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
 use crate::errors::AppError;
-use crate::tokens::rules::{Access, MAX_ALLOWED_IPS};
+use crate::domain::tokens::{Access, MAX_ALLOWED_IPS};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -14,9 +14,9 @@ use leptos_router::hooks::use_params_map;
 /// One of the caller's tokens, for its edit form.
 #[server(prefix = "/rpc", endpoint = "tokens_get")]
 pub async fn get_token(id: i64) -> Result<TokenView, AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
-    let state = on_server::state();
+    use crate::web::context;
+    let caller = context::caller()?;
+    let state = context::state();
     let summary = crate::tokens::service::get(&state, caller.user.id, id).await?;
     Ok(TokenView::of(summary, state.clock.now()))
 }
@@ -30,19 +30,19 @@ pub async fn edit_token(
     access: String,
     allowed_ips: String,
 ) -> Result<TokenView, AppError> {
-    use crate::accounts::pages::on_server;
-    use crate::tokens::allowlist::split_text;
+    use crate::web::context;
+    use crate::domain::allowlist::split_text;
     use crate::tokens::service::{self, EditRequest};
-    let caller = on_server::caller()?;
-    let state = on_server::state();
+    let caller = context::caller()?;
+    let state = context::state();
     let request = EditRequest {
         name: Some(&name),
         description: Some(&description),
         access: Some(Access::parse(&access)?),
         allowed_ips: Some(split_text(&allowed_ips)),
     };
-    let summary = service::edit(&state, caller.user.id, id, request, &on_server::origin()).await?;
-    on_server::back_to_form(&format!("/settings/tokens?saved={id}"));
+    let summary = service::edit(&state, caller.user.id, id, request, &context::origin()).await?;
+    context::back_to_form(&format!("/settings/tokens?saved={id}"));
     Ok(TokenView::of(summary, state.clock.now()))
 }
 
@@ -60,14 +60,14 @@ pub fn EditTokenPage() -> impl IntoView {
     );
     view! {
         <Title text="Edit token" />
-        <crate::accounts::pages::SettingsTabs current="Tokens" />
+        <crate::pages::SettingsTabs current="Tokens" />
         <h1>"Edit token"</h1>
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match token.await {
                     Ok(token) => view! { <EditForm token /> }.into_any(),
                     Err(AppError::SignedOut) => view! {
-                        <crate::accounts::pages::SignedOutNotice />
+                        <crate::pages::SignedOutNotice />
                     }.into_any(),
                     Err(error) => view! {
                         <div class="alert error" role="alert">{error.to_string()}</div>

@@ -2,7 +2,7 @@
 //! its verification, the webhook (its secret shown once), the calendar feed (its address shown
 //! once), a test event, and the last 20 deliveries. Plain forms rendered on the server.
 
-use crate::components::{field_error, posted_error, FormAlert, TextField};
+use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
@@ -44,9 +44,9 @@ pub enum NotifyOutcome {
 
 #[server(prefix = "/rpc", endpoint = "notify_settings")]
 pub async fn notification_settings() -> Result<SettingsView, AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
-    let state = on_server::state();
+    use crate::web::context;
+    let caller = context::caller()?;
+    let state = context::state();
     let settings = crate::notify::service::settings(&state, caller.user.id).await?;
     let deliveries = state
         .store
@@ -79,37 +79,37 @@ pub async fn notification_settings() -> Result<SettingsView, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "notify_set_email")]
 pub async fn set_email(email: String) -> Result<(), AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
-    crate::notify::service::set_email(&on_server::state(), caller.user.id, &email).await?;
-    on_server::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=email"));
+    use crate::web::context;
+    let caller = context::caller()?;
+    crate::notify::service::set_email(&context::state(), caller.user.id, &email).await?;
+    context::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=email"));
     Ok(())
 }
 
 #[server(prefix = "/rpc", endpoint = "notify_remove_webhook")]
 pub async fn remove_webhook() -> Result<(), AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
-    crate::notify::service::remove_webhook(&on_server::state(), caller.user.id).await?;
-    on_server::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=webhook_removed"));
+    use crate::web::context;
+    let caller = context::caller()?;
+    crate::notify::service::remove_webhook(&context::state(), caller.user.id).await?;
+    context::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=webhook_removed"));
     Ok(())
 }
 
 #[server(prefix = "/rpc", endpoint = "notify_send_test")]
 pub async fn send_test() -> Result<u64, AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
-    let queued = crate::notify::service::send_test(&on_server::state(), caller.user.id).await?;
-    on_server::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=test"));
+    use crate::web::context;
+    let caller = context::caller()?;
+    let queued = crate::notify::service::send_test(&context::state(), caller.user.id).await?;
+    context::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=test"));
     Ok(queued)
 }
 
 #[server(prefix = "/rpc", endpoint = "notify_remove_feed")]
 pub async fn remove_feed() -> Result<(), AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
-    crate::notify::service::remove_calendar_feed(&on_server::state(), caller.user.id).await?;
-    on_server::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=feed_removed"));
+    use crate::web::context;
+    let caller = context::caller()?;
+    crate::notify::service::remove_calendar_feed(&context::state(), caller.user.id).await?;
+    context::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=feed_removed"));
     Ok(())
 }
 
@@ -130,7 +130,7 @@ pub fn NotificationsPage() -> impl IntoView {
     let failed_link = query.with_untracked(|q| q.get("verified").as_deref() == Some("0"));
     view! {
         <Title text="Notifications" />
-        <crate::accounts::pages::SettingsTabs current="Notifications" />
+        <crate::pages::SettingsTabs current="Notifications" />
         <h1>"Notifications"</h1>
         <p class="lead">
             "Reminders 7 days and 1 day before a token expires and when it has expired, and "
@@ -148,7 +148,7 @@ pub fn NotificationsPage() -> impl IntoView {
                 match settings.await {
                     Ok(view) => view! { <Sections view /> }.into_any(),
                     Err(AppError::SignedOut) => view! {
-                        <crate::accounts::pages::SignedOutNotice />
+                        <crate::pages::SignedOutNotice />
                     }.into_any(),
                     Err(error) => view! {
                         <div class="alert error" role="alert">{error.to_string()}</div>

@@ -5,14 +5,14 @@
 //! secret once (`web::form_answer`), never through a redirect. With WebAssembly, the Tokens
 //! page's dialogs do the same without leaving the page.
 
-use crate::tokens::page::dialogs::REVEAL_WARNING;
-use crate::tokens::page::edit::get_token;
-use crate::tokens::page::generate::{GenerateFields, GenerateForm};
+use crate::pages::tokens::dialogs::REVEAL_WARNING;
+use crate::pages::tokens::edit::get_token;
+use crate::pages::tokens::generate::{GenerateFields, GenerateForm};
 use super::{list_tokens, DeleteToken, NewToken, TokenView};
-use crate::accounts::pages::{SettingsTabs, SignedOutNotice};
-use crate::components::{posted_error, FormAlert};
+use crate::pages::{SettingsTabs, SignedOutNotice};
+use crate::pages::components::{posted_error, FormAlert};
 use crate::errors::AppError;
-use crate::tokens::rules::limit_message;
+use crate::domain::tokens::limit_message;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -234,11 +234,11 @@ pub async fn generate_answer(
     axum::extract::State(state): axum::extract::State<crate::server::AppState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
-    use crate::tokens::page::generate::expiration_from_form;
-    use crate::tokens::allowlist::split_text;
-    use crate::tokens::rules::Access;
+    use crate::pages::tokens::generate::expiration_from_form;
+    use crate::domain::allowlist::split_text;
+    use crate::domain::tokens::Access;
     use crate::tokens::service::{self, GenerateRequest};
-    use crate::web::form_answer;
+    use crate::pages::form_answer;
     let (parts, body) = request.into_parts();
     let fields = form_answer::fields(body).await.unwrap_or_default();
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
@@ -276,7 +276,7 @@ pub async fn regenerate_answer(
     request: axum::extract::Request,
 ) -> axum::response::Response {
     use crate::tokens::service;
-    use crate::web::form_answer;
+    use crate::pages::form_answer;
     let (parts, _) = request.into_parts();
     let result = async {
         let caller = form_answer::caller(&parts)?;

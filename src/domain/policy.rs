@@ -1,7 +1,7 @@
 //! The instance's token policy (SPEC §14), set by administrators. It only tightens §3: a shorter
 //! maximum lifetime, fewer active tokens, revoking tokens left unused, and who may create them.
 
-use crate::tokens::rules::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS, PRESET_DAYS};
+use crate::domain::tokens::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS, PRESET_DAYS};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 /// The longest "unused for" a policy may set (ten years).
@@ -133,7 +133,7 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tokens::rules::limit_message;
+    use crate::domain::tokens::limit_message;
 
     #[test]
     fn a_policy_only_tightens_section_three() {

@@ -2,7 +2,7 @@
 //! authenticated requests by credential kind. The chart is drawn on the server as SVG, with a
 //! table of the same numbers for screen readers; the page needs no WebAssembly.
 
-use crate::components::PageRefusal;
+use crate::pages::components::PageRefusal;
 use crate::errors::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -18,9 +18,9 @@ pub struct OverviewView {
 
 #[server(prefix = "/rpc", endpoint = "admin_overview")]
 pub async fn overview() -> Result<OverviewView, AppError> {
-    use crate::accounts::pages::on_server;
-    on_server::admin()?;
-    let figures = crate::admin::overview::figures(&on_server::state()).await?;
+    use crate::web::context;
+    context::admin()?;
+    let figures = crate::admin::overview::figures(&context::state()).await?;
     Ok(OverviewView {
         counts: vec![
             ("Users".into(), figures.users),
@@ -35,7 +35,7 @@ pub async fn overview() -> Result<OverviewView, AppError> {
 
 #[component]
 pub fn AdminOverviewPage() -> impl IntoView {
-    crate::components::forbid_non_admins();
+    crate::pages::components::forbid_non_admins();
     let figures = Resource::new(|| (), |_| overview());
     view! {
         <Title text="Overview" />
@@ -66,7 +66,7 @@ pub fn AdminOverviewPage() -> impl IntoView {
 
 #[cfg(feature = "ssr")]
 mod chart {
-    use super::super::overview::KINDS;
+    use crate::admin::overview::KINDS;
     use chrono::NaiveDate;
     use std::fmt::Write;
 

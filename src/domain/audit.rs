@@ -2,7 +2,7 @@
 //! action on an account or token by anyone other than its owner (an administrator, the command
 //! line, the leaked-token intake, the policy's sweep) is administrative.
 
-use crate::events::rules::EventKind;
+use crate::domain::events::EventKind;
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 pub fn caller(parts: &Parts) -> Result<Principal, AppError> {
     parts
         .extensions
-        .get::<super::Caller>()
+        .get::<crate::web::Caller>()
         .and_then(|caller| caller.0.clone())
         .ok_or(AppError::SignedOut)
 }

@@ -123,10 +123,10 @@ pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Sign
 pub fn forbid_non_admins() {
     #[cfg(feature = "ssr")]
     if matches!(
-        crate::accounts::pages::on_server::admin(),
+        crate::web::context::admin(),
         Err(AppError::Forbidden)
     ) {
-        crate::accounts::pages::on_server::set_status(http::StatusCode::FORBIDDEN);
+        crate::web::context::set_status(http::StatusCode::FORBIDDEN);
     }
 }
 

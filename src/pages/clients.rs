@@ -2,7 +2,7 @@
 //! administrator registers one by name, copies its secret from the one-time reveal, and removes
 //! it (a plain form) when it is no longer needed.
 
-use crate::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
+use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
@@ -29,7 +29,7 @@ pub struct Registered {
 
 #[cfg(feature = "ssr")]
 async fn all_clients() -> Result<Vec<ClientRow>, AppError> {
-    let state = crate::accounts::pages::on_server::state();
+    let state = crate::web::context::state();
     Ok(crate::gateway::clients::list(&state)
         .await?
         .into_iter()
@@ -44,22 +44,22 @@ async fn all_clients() -> Result<Vec<ClientRow>, AppError> {
 
 #[server(prefix = "/rpc", endpoint = "admin_list_clients")]
 pub async fn list_clients() -> Result<Vec<ClientRow>, AppError> {
-    crate::accounts::pages::on_server::admin()?;
+    crate::web::context::admin()?;
     all_clients().await
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_remove_client")]
 pub async fn remove_client(id: i64) -> Result<Vec<ClientRow>, AppError> {
-    use crate::accounts::pages::on_server;
-    on_server::admin()?;
-    crate::gateway::clients::remove(&on_server::state(), id, &on_server::origin()).await?;
-    on_server::back_to_form("/admin/clients");
+    use crate::web::context;
+    context::admin()?;
+    crate::gateway::clients::remove(&context::state(), id, &context::origin()).await?;
+    context::back_to_form("/admin/clients");
     all_clients().await
 }
 
 #[component]
 pub fn AdminClientsPage() -> impl IntoView {
-    crate::components::forbid_non_admins();
+    crate::pages::components::forbid_non_admins();
     let clients = Resource::new(|| (), |_| list_clients());
     view! {
         <Title text="Clients" />
@@ -189,11 +189,11 @@ pub async fn register_client_page(
     axum::extract::State(state): axum::extract::State<crate::server::AppState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
-    use crate::web::form_answer;
+    use crate::pages::form_answer;
     let (parts, body) = request.into_parts();
     let outcome = async {
         let caller = form_answer::caller(&parts)?;
-        if caller.user.role != crate::accounts::rules::Role::Admin {
+        if caller.user.role != crate::domain::accounts::Role::Admin {
             return Err(AppError::Forbidden);
         }
         let fields = form_answer::fields(body).await?;
@@ -212,4 +212,10 @@ pub async fn register_client_page(
     }
     .await;
     form_answer::render(state, parts, RegistrationOutcome(outcome)).await
+}
+
+/// The registration form's plain POST (no WebAssembly), answered with the page and the secret.
+#[cfg(feature = "ssr")]
+pub fn routes() -> axum::Router<crate::server::AppState> {
+    axum::Router::new().route(CLIENTS_PATH, axum::routing::post(register_client_page))
 }

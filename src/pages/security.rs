@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventView {
     pub id: i64,
-    pub kind: crate::events::rules::EventKind,
+    pub kind: crate::domain::events::EventKind,
     #[serde(with = "chrono::serde::ts_milliseconds")]
     pub at: DateTime<Utc>,
     pub description: String,
@@ -31,9 +31,9 @@ pub struct EventList {
 
 #[server(prefix = "/rpc", endpoint = "security_events")]
 pub async fn security_events(before: Option<i64>) -> Result<EventList, AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
-    let state = on_server::state();
+    use crate::web::context;
+    let caller = context::caller()?;
+    let state = context::state();
     // Fifty to a page.
     let page = crate::events::service::page(&state, caller.user.id, before, 50).await?;
     Ok(EventList {
@@ -61,7 +61,7 @@ pub fn SecurityPage() -> impl IntoView {
     let events = Resource::new(move || before, security_events);
     view! {
         <Title text="Security" />
-        <crate::accounts::pages::SettingsTabs current="Security" />
+        <crate::pages::SettingsTabs current="Security" />
         <h1>"Security log"</h1>
         <p class="lead">
             "Everything that happened to your account and your tokens, newest first: sign-ins, "
@@ -73,7 +73,7 @@ pub fn SecurityPage() -> impl IntoView {
                 match events.await {
                     Ok(list) => view! { <EventTable list older=before.is_some() /> }.into_any(),
                     Err(AppError::SignedOut) => view! {
-                        <crate::accounts::pages::SignedOutNotice />
+                        <crate::pages::SignedOutNotice />
                     }.into_any(),
                     Err(error) => view! {
                         <div class="alert error" role="alert">{error.to_string()}</div>

@@ -1,7 +1,7 @@
 //! A token's allowlist (SPEC §12): up to ten IP addresses or CIDR networks, IPv4 and IPv6,
 //! from which the token may be used. Empty means anywhere.
 
-use crate::tokens::rules::{TokenError, MAX_ALLOWED_IPS};
+use crate::domain::tokens::{TokenError, MAX_ALLOWED_IPS};
 use crate::config::parse_network;
 use ipnet::IpNet;
 use std::net::IpAddr;

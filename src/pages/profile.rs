@@ -2,7 +2,7 @@
 //! password and signs out the user's other sessions.
 
 use super::{MeResource, SettingsTabs};
-use crate::components::{field_error, posted_error, FormAlert, TextField};
+use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
 use crate::errors::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -11,11 +11,11 @@ use leptos_router::hooks::use_query_map;
 
 #[server(prefix = "/rpc", endpoint = "update_profile")]
 pub async fn update_profile(display_name: String) -> Result<String, AppError> {
-    use super::on_server;
+    use crate::web::context;
     use crate::accounts::service;
-    let caller = on_server::caller()?;
-    service::change_display_name(&on_server::state(), caller.user.id, &display_name).await?;
-    on_server::back_to_form(&format!("/settings/profile?saved={SAVED_NAME}"));
+    let caller = context::caller()?;
+    service::change_display_name(&context::state(), caller.user.id, &display_name).await?;
+    context::back_to_form(&format!("/settings/profile?saved={SAVED_NAME}"));
     Ok(display_name.trim().to_owned())
 }
 
@@ -24,24 +24,24 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use super::on_server;
+    use crate::web::context;
     use crate::accounts::principal::Credential;
     use crate::accounts::service;
-    let caller = on_server::caller()?;
+    let caller = context::caller()?;
     let keep = match &caller.credential {
         Credential::Session { digest } => Some(digest.as_str()),
         _ => None,
     };
     service::change_password(
-        &on_server::state(),
+        &context::state(),
         caller.user.id,
         &current_password,
         &new_password,
         keep,
-        &on_server::origin(),
+        &context::origin(),
     )
     .await?;
-    on_server::back_to_form(&format!("/settings/profile?saved={SAVED_PASSWORD}"));
+    context::back_to_form(&format!("/settings/profile?saved={SAVED_PASSWORD}"));
     Ok(())
 }
 

@@ -1,8 +1,8 @@
 //! Admin › Audit (`/admin/audit`, SPEC §14): every administrative action, newest first,
 //! filtered by actor and action with a plain GET form, paged. Rendered on the server.
 
-use crate::admin::audit_rules::AuditAction;
-use crate::components::PageRefusal;
+use crate::domain::audit::AuditAction;
+use crate::pages::components::PageRefusal;
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
@@ -39,11 +39,11 @@ pub async fn audit_log(
     action: Option<String>,
     before: Option<String>,
 ) -> Result<AuditView, AppError> {
-    use crate::accounts::pages::on_server;
-    use crate::accounts::rules::Role;
+    use crate::web::context;
+    use crate::domain::accounts::Role;
     use crate::store::AuditFilter;
-    on_server::admin()?;
-    let state = on_server::state();
+    context::admin()?;
+    let state = context::state();
     let number = |text: Option<String>| text.and_then(|t| t.trim().parse::<i64>().ok());
     let filter = AuditFilter {
         actor_id: number(actor),
@@ -93,7 +93,7 @@ pub async fn audit_log(
 
 #[component]
 pub fn AdminAuditPage() -> impl IntoView {
-    crate::components::forbid_non_admins();
+    crate::pages::components::forbid_non_admins();
     let query = use_query_map();
     let get = move |name: &str| query.with_untracked(|q| q.get(name));
     let filters = (get("actor"), get("action"), get("before"));

@@ -18,12 +18,12 @@ pub struct ExpiringToken {
 /// The caller's active tokens that expire within seven days, soonest first; none when signed out.
 #[server(prefix = "/rpc", endpoint = "tokens_expiring")]
 pub async fn expiring_tokens() -> Result<Vec<ExpiringToken>, AppError> {
-    use crate::accounts::pages::on_server;
-    use crate::tokens::rules::TokenStatus;
-    let Ok(caller) = on_server::caller() else {
+    use crate::web::context;
+    use crate::domain::tokens::TokenStatus;
+    let Ok(caller) = context::caller() else {
         return Ok(Vec::new());
     };
-    let state = on_server::state();
+    let state = context::state();
     let now = state.clock.now();
     let mut expiring: Vec<ExpiringToken> = state
         .store

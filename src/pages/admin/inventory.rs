@@ -2,7 +2,7 @@
 //! access, dates and last address, filtered by a plain GET form and paged; each live one can be
 //! revoked with a plain form. Rendered on the server; it needs no WebAssembly.
 
-use crate::components::{posted_error, FormAlert, PageRefusal};
+use crate::pages::components::{posted_error, FormAlert, PageRefusal};
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
@@ -49,11 +49,11 @@ pub async fn inventory(
     sort: Option<String>,
 ) -> Result<InventoryView, AppError> {
     use crate::admin::inventory::{self, InventoryRequest};
-    use crate::accounts::pages::on_server;
+    use crate::web::context;
     use crate::store::InventoryStatus;
-    use crate::tokens::rules::TokenStatus;
-    on_server::admin()?;
-    let state = on_server::state();
+    use crate::domain::tokens::TokenStatus;
+    context::admin()?;
+    let state = context::state();
     let number = |text: Option<String>| text.and_then(|t| t.trim().parse::<i64>().ok());
     let request = InventoryRequest {
         user_id: number(user_id),
@@ -112,19 +112,19 @@ pub async fn inventory(
 /// Revokes a token from the inventory; a plain post goes back to it.
 #[server(prefix = "/rpc", endpoint = "admin_revoke_token")]
 pub async fn revoke_token(id: i64, back: String) -> Result<(), AppError> {
-    use crate::accounts::pages::on_server;
-    let admin = on_server::admin()?;
-    crate::tokens::service::revoke(&on_server::state(), admin.user.id, id, &on_server::origin())
+    use crate::web::context;
+    let admin = context::admin()?;
+    crate::tokens::service::revoke(&context::state(), admin.user.id, id, &context::origin())
         .await?;
     let back = crate::web::guard::safe_next(&back);
     let separator = if back.contains('?') { '&' } else { '?' };
-    on_server::back_to_form(&format!("{back}{separator}revoked={id}"));
+    context::back_to_form(&format!("{back}{separator}revoked={id}"));
     Ok(())
 }
 
 #[component]
 pub fn AdminTokensPage() -> impl IntoView {
-    crate::components::forbid_non_admins();
+    crate::pages::components::forbid_non_admins();
     let query = use_query_map();
     let get = move |name: &str| query.with_untracked(|q| q.get(name));
     let filters = (

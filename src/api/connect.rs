@@ -4,7 +4,7 @@ use crate::accounts::principal::{Credential, Principal};
 use crate::accounts::service::{self, AccountError};
 use crate::accounts::sessions;
 use crate::api::ApiError;
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
 use crate::server::AppState;
 use crate::web::Caller;
 use axum::body::Bytes;

@@ -11,8 +11,8 @@ mod generate;
 mod plain;
 mod table;
 
-use crate::tokens::rules::{limit_message, Access, TokenStatus};
-use crate::accounts::pages::SettingsTabs;
+use crate::domain::tokens::{limit_message, Access, TokenStatus};
+use crate::pages::SettingsTabs;
 use crate::errors::AppError;
 use chrono::{DateTime, Utc};
 use dialogs::{DeleteDialog, RegenerateDialog};
@@ -137,9 +137,9 @@ async fn current_list(
 
 #[server(prefix = "/rpc", endpoint = "tokens_list")]
 pub async fn list_tokens() -> Result<TokenList, AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
-    current_list(&on_server::state(), caller.user.id).await
+    use crate::web::context;
+    let caller = context::caller()?;
+    current_list(&context::state(), caller.user.id).await
 }
 
 /// A new secret as the page shows it, once, with the list as it now stands.
@@ -166,17 +166,17 @@ pub async fn generate_token(
     allowed_ips: Option<String>,
 ) -> Result<NewToken, AppError> {
     use crate::tokens::service::{self, GenerateRequest};
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
+    use crate::web::context;
+    let caller = context::caller()?;
     // Without WebAssembly the answer would be a redirect, and the secret would be lost with a
     // token created for nothing: refuse before creating anything.
-    if on_server::is_plain_form_post() {
+    if context::is_plain_form_post() {
         return Err(AppError::Refused(
             "Generating a token needs JavaScript, so that the secret can be shown to you once."
                 .into(),
         ));
     }
-    let state = on_server::state();
+    let state = context::state();
     let expiration =
         generate::expiration_from_form(&expiration, custom_date.as_deref().unwrap_or(""))?;
     let allowed_ips = allowed_ips.unwrap_or_default();
@@ -185,11 +185,11 @@ pub async fn generate_token(
         description: &description,
         expiration,
         access: Access::parse(access.as_deref().unwrap_or(""))?,
-        allowed_ips: crate::tokens::allowlist::split_text(&allowed_ips),
+        allowed_ips: crate::domain::allowlist::split_text(&allowed_ips),
     };
     let generated =
-        service::generate(&state, caller.user.id, request, &on_server::origin()).await?;
-    on_server::set_header(
+        service::generate(&state, caller.user.id, request, &context::origin()).await?;
+    context::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
     );
@@ -199,31 +199,31 @@ pub async fn generate_token(
 /// Deletes one of the caller's tokens; answers with the list as it now stands.
 #[server(prefix = "/rpc", endpoint = "tokens_delete")]
 pub async fn delete_token(id: i64) -> Result<TokenList, AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
-    let state = on_server::state();
-    crate::tokens::service::delete(&state, caller.user.id, id, &on_server::origin()).await?;
-    on_server::back_to_form("/settings/tokens?deleted=1");
+    use crate::web::context;
+    let caller = context::caller()?;
+    let state = context::state();
+    crate::tokens::service::delete(&state, caller.user.id, id, &context::origin()).await?;
+    context::back_to_form("/settings/tokens?deleted=1");
     current_list(&state, caller.user.id).await
 }
 
 /// Gives one of the caller's tokens a new secret; the answer carries it, once, and the list.
 #[server(prefix = "/rpc", endpoint = "tokens_regenerate")]
 pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
-    use crate::accounts::pages::on_server;
-    let caller = on_server::caller()?;
+    use crate::web::context;
+    let caller = context::caller()?;
     // As with generating: without WebAssembly the new secret would be lost on the redirect.
-    if on_server::is_plain_form_post() {
+    if context::is_plain_form_post() {
         return Err(AppError::Refused(
             "Regenerating a token needs JavaScript, so that the new secret can be shown to you \
              once."
                 .into(),
         ));
     }
-    let state = on_server::state();
+    let state = context::state();
     let regenerated =
-        crate::tokens::service::regenerate(&state, caller.user.id, id, None, &on_server::origin()).await?;
-    on_server::set_header(
+        crate::tokens::service::regenerate(&state, caller.user.id, id, None, &context::origin()).await?;
+    context::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
     );
@@ -265,7 +265,7 @@ pub fn TokensPage() -> impl IntoView {
                     }.into_any(),
                     Err(AppError::SignedOut) => view! {
                         <h1>"Tokens"</h1>
-                        <crate::accounts::pages::SignedOutNotice />
+                        <crate::pages::SignedOutNotice />
                     }.into_any(),
                     Err(error) => view! {
                         <h1>"Tokens"</h1>

@@ -3,8 +3,8 @@
 //! server with plain HTML forms: each posts to its server function, which sends the browser
 //! back here saying what happened; it needs no WebAssembly.
 
-use crate::accounts::rules::Role;
-use crate::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
+use crate::domain::accounts::Role;
+use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::errors::AppError;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
@@ -53,13 +53,13 @@ pub struct UserChanged {
 
 #[cfg(feature = "ssr")]
 async fn all_users(admin: i64) -> Result<Vec<UserRow>, AppError> {
-    let users = super::on_server::state().store.list_users().await?;
+    let users = crate::web::context::state().store.list_users().await?;
     Ok(users.into_iter().map(|u| row(u, admin)).collect())
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_list_users")]
 pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
-    all_users(super::on_server::admin()?.user.id).await
+    all_users(crate::web::context::admin()?.user.id).await
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_create_user")]
@@ -72,8 +72,8 @@ pub async fn create_user(
 ) -> Result<UserChanged, AppError> {
     use crate::accounts::service::{self, AccountForm};
     use crate::notify::service as notify;
-    let admin = super::on_server::admin()?;
-    let state = super::on_server::state();
+    let admin = crate::web::context::admin()?;
+    let state = crate::web::context::state();
     let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "Choose a role."))?;
     let email = notify::email_for_new_user(&state, email.as_deref().unwrap_or(""))?;
     let form = AccountForm {
@@ -82,11 +82,11 @@ pub async fn create_user(
         password: &password,
         role,
     };
-    let user = service::create_user(&state, form, &super::on_server::origin()).await?;
+    let user = service::create_user(&state, form, &crate::web::context::origin()).await?;
     if let Some(email) = email {
         notify::set_email(&state, user.id, &email).await?;
     }
-    super::on_server::back_to_form(&format!("/admin/users?{CREATED}={}", user.username));
+    crate::web::context::back_to_form(&format!("/admin/users?{CREATED}={}", user.username));
     Ok(UserChanged {
         user: row(user, admin.user.id),
         users: all_users(admin.user.id).await?,
@@ -103,7 +103,7 @@ pub async fn update_user(
     revoke_tokens: Option<String>,
 ) -> Result<UserChanged, AppError> {
     use crate::accounts::service::{self, AccessRequest};
-    let admin = super::on_server::admin()?;
+    let admin = crate::web::context::admin()?;
     let role = match role.as_deref() {
         None | Some("") => None,
         Some(text) => {
@@ -116,14 +116,14 @@ pub async fn update_user(
         revoke_tokens: Some(revoke_tokens.is_some()),
     };
     let user = service::change_access(
-        &super::on_server::state(),
+        &crate::web::context::state(),
         admin.user.id,
         id,
         request,
-        &super::on_server::origin(),
+        &crate::web::context::origin(),
     )
     .await?;
-    super::on_server::back_to_form("/admin/users");
+    crate::web::context::back_to_form("/admin/users");
     Ok(UserChanged {
         user: row(user, admin.user.id),
         users: all_users(admin.user.id).await?,
@@ -134,15 +134,15 @@ pub async fn update_user(
 #[server(prefix = "/rpc", endpoint = "admin_revoke_credentials")]
 pub async fn revoke_credentials(id: i64) -> Result<UserChanged, AppError> {
     use crate::accounts::service;
-    let admin = super::on_server::admin()?;
-    let state = super::on_server::state();
-    service::revoke_credentials(&state, admin.user.id, id, &super::on_server::origin()).await?;
+    let admin = crate::web::context::admin()?;
+    let state = crate::web::context::state();
+    service::revoke_credentials(&state, admin.user.id, id, &crate::web::context::origin()).await?;
     let user = state
         .store
         .user_by_id(id)
         .await?
         .ok_or_else(|| AppError::Refused("That user no longer exists.".into()))?;
-    super::on_server::back_to_form(&format!("/admin/users?{REVOKED}={}", user.username));
+    crate::web::context::back_to_form(&format!("/admin/users?{REVOKED}={}", user.username));
     Ok(UserChanged {
         user: row(user, admin.user.id),
         users: all_users(admin.user.id).await?,
@@ -151,7 +151,7 @@ pub async fn revoke_credentials(id: i64) -> Result<UserChanged, AppError> {
 
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
-    crate::components::forbid_non_admins();
+    crate::pages::components::forbid_non_admins();
     let users = Resource::new(|| (), |_| list_users());
     view! {
         <Title text="Users" />

@@ -1,10 +1,10 @@
 //! Admin › Policy (`/admin/policy`, SPEC §14): the instance's token rules, in a plain form
 //! rendered on the server (it needs no WebAssembly).
 
-use crate::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
+use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::errors::AppError;
-use crate::tokens::policy::{Policy, TokenCreators};
-use crate::tokens::rules::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS};
+use crate::domain::policy::{Policy, TokenCreators};
+use crate::domain::tokens::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -13,9 +13,9 @@ pub const POLICY_PATH: &str = "/admin/policy";
 
 #[server(prefix = "/rpc", endpoint = "admin_policy")]
 pub async fn get_policy() -> Result<Policy, AppError> {
-    use crate::accounts::pages::on_server;
-    on_server::admin()?;
-    Ok(on_server::state().store.policy().await?)
+    use crate::web::context;
+    context::admin()?;
+    Ok(context::state().store.policy().await?)
 }
 
 /// Saves the form; a plain post goes back to the page, which says it was saved.
@@ -26,8 +26,8 @@ pub async fn set_policy(
     revoke_unused_after_days: String,
     token_creators: String,
 ) -> Result<Policy, AppError> {
-    use crate::accounts::pages::on_server;
-    on_server::admin()?;
+    use crate::web::context;
+    context::admin()?;
     let number = |field: &'static str, text: &str| {
         text.trim()
             .parse::<i64>()
@@ -46,14 +46,14 @@ pub async fn set_policy(
         creators,
     )
     .map_err(|error| AppError::field(error.field, error.message))?;
-    let policy = crate::admin::policy::set(&on_server::state(), policy, &on_server::origin()).await?;
-    on_server::back_to_form(&format!("{POLICY_PATH}?saved=1"));
+    let policy = crate::admin::policy::set(&context::state(), policy, &context::origin()).await?;
+    context::back_to_form(&format!("{POLICY_PATH}?saved=1"));
     Ok(policy)
 }
 
 #[component]
 pub fn AdminPolicyPage() -> impl IntoView {
-    crate::components::forbid_non_admins();
+    crate::pages::components::forbid_non_admins();
     let saved = leptos_router::hooks::use_query_map().with_untracked(|q| q.get("saved").is_some());
     let policy = Resource::new(|| (), |_| get_policy());
     view! {

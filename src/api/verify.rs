@@ -5,7 +5,8 @@
 
 use crate::accounts::principal::{self, AuthFailure, Principal};
 use crate::accounts::sessions;
-use crate::events::rules::Origin;
+use crate::domain::events::Origin;
+use crate::gateway::VERIFY_PATH;
 use crate::server::AppState;
 use crate::web::guard::claimed_origin;
 use crate::web::ClientAddress;
@@ -178,7 +179,7 @@ fn original_uri(headers: &HeaderMap, uri: &Uri) -> String {
         .or_else(|| first(headers, "x-original-uri"))
         .map(str::to_owned)
         .unwrap_or_else(|| {
-            let rest = uri.path().trim_start_matches(super::VERIFY_PATH);
+            let rest = uri.path().trim_start_matches(VERIFY_PATH);
             if rest.is_empty() { "/" } else { rest }.to_owned()
         });
     full.split('?').next().unwrap_or_default().to_owned()
@@ -325,4 +326,15 @@ mod tests {
         let bare: Uri = "/auth/verify".parse().unwrap();
         assert_eq!(original_uri(&HeaderMap::new(), &bare), "/");
     }
+}
+
+/// The forward-auth endpoint, at every path the proxies ask it on.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::any;
+    axum::Router::new()
+        .route(VERIFY_PATH, any(verify))
+        // Envoy's ext_authz puts the original path after its `path_prefix` (`/` becomes
+        // `/auth/verify/`).
+        .route("/auth/verify/", any(verify))
+        .route("/auth/verify/{*original}", any(verify))
 }

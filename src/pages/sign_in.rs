@@ -1,6 +1,6 @@
 //! `/setup` (first run: the first account, an administrator) and `/login`.
 
-use crate::components::{field_error, form_error, posted_error, FormAlert, ServerForm, TextField};
+use crate::pages::components::{field_error, form_error, posted_error, FormAlert, ServerForm, TextField};
 use crate::errors::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -13,10 +13,10 @@ pub async fn set_up(
     display_name: String,
     password: String,
 ) -> Result<String, AppError> {
-    use super::on_server;
-    use crate::accounts::rules::Role;
+    use crate::web::context;
+    use crate::domain::accounts::Role;
     use crate::accounts::service::{self, AccountForm};
-    let state = on_server::state();
+    let state = context::state();
     let form = AccountForm {
         username: &username,
         display_name: &display_name,
@@ -25,16 +25,16 @@ pub async fn set_up(
     };
     let admin = service::set_up(&state, form).await?;
     state.mark_set_up();
-    on_server::start_session(admin.id, crate::web::DEFAULT_LANDING.to_owned()).await
+    context::start_session(admin.id, crate::web::DEFAULT_LANDING.to_owned()).await
 }
 
 #[server(prefix = "/rpc", endpoint = "login")]
 pub async fn log_in(username: String, password: String, next: String) -> Result<String, AppError> {
-    use super::on_server;
+    use crate::web::context;
     use crate::accounts::service;
-    let state = on_server::state();
-    let user = service::sign_in(&state, &username, &password, &on_server::origin()).await?;
-    on_server::start_session(user.id, crate::web::guard::safe_next(&next)).await
+    let state = context::state();
+    let user = service::sign_in(&state, &username, &password, &context::origin()).await?;
+    context::start_session(user.id, crate::web::guard::safe_next(&next)).await
 }
 
 #[component]

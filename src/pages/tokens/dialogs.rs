@@ -2,7 +2,7 @@
 //! deletion, and the focus handling they share.
 
 use super::{DeleteToken, NewToken, RegenerateToken};
-use crate::components::{action_error, FormAlert, ServerForm};
+use crate::pages::components::{action_error, FormAlert, ServerForm};
 use leptos::html;
 use leptos::prelude::*;
 
