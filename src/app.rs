@@ -1,9 +1,7 @@
 //! The document shell, the router and the page layout shared by every page.
 
-use crate::pages::{
-    provide_me, AdminUsersPage, LoginPage, ProfilePage, SetupPage, UserMenu,
-};
 use crate::pages::tokens::TokensPage;
+use crate::pages::{provide_me, AdminUsersPage, LoginPage, ProfilePage, SetupPage, UserMenu};
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, Meta, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes, A};

@@ -9,7 +9,8 @@
 //! ```
 
 use patio::config::{Config, LogFormat};
-use patio::server::{self, AppState};
+use patio::server;
+use patio::state::AppState;
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: patio [admin reset-password USERNAME | backup FILE]";

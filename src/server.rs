@@ -1,12 +1,8 @@
-//! Assembles the running server: shared state, the router with its layers, and serving with
+//! The composition root: the router with its layers over the shared state, and serving with
 //! graceful shutdown. `main` and the integration tests both start Patio through here.
 
-use crate::accounts::passwords::Passwords;
 use crate::app::{shell, App};
-use crate::config::Config;
-use crate::store::{Store, StoreResult};
-use crate::time::{Clock, SystemClock};
-use axum::extract::FromRef;
+use crate::state::{AppState, MAX_BODY_BYTES};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::Router;
@@ -14,100 +10,16 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-/// Sign-in attempts whose bookkeeping may use the database at once. The PostgreSQL pool has 4
-/// connections on 2 cores: with two left for API requests, a successful-sign-in flood does not
-/// make them wait (BENCHMARKS-postgres.md).
-const LOGIN_SLOTS: usize = 2;
-
-/// Largest request body Patio reads (SPEC §5).
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// What every handler and server function can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub store: Arc<Store>,
-    pub clock: Arc<dyn Clock>,
-    pub passwords: Passwords,
-    /// Recent failed introspection-client authentications, per address.
-    pub client_failures: crate::gateway::clients::ClientFailures,
-    /// Introspection clients read recently.
-    pub known_clients: crate::gateway::clients::KnownClients,
-    /// Sign-in attempts being counted in the store at once: at most `LOGIN_SLOTS`, so a flood of
-    /// sign-ins never holds more than a few of the pool's connections.
-    pub login_slots: Arc<tokio::sync::Semaphore>,
-    /// Tokens' use, counted in memory between flushes.
-    pub token_use: crate::tokens::usage::TokenUse,
-    /// Leaked-token reports per address in the last hour.
-    pub leak_reports: crate::admin::leaks::ReportLimiter,
-    /// What `/metrics` reports.
-    pub metrics: crate::web::metrics::Metrics,
-    /// Where mail goes; `None` when mail is off (SPEC §11).
-    pub mailer: Option<Arc<crate::notify::mail::Mailer>>,
-    /// Once a user exists one always does, so after the first yes nobody asks the database.
-    set_up: Arc<AtomicBool>,
-}
-
-impl AppState {
-    pub fn new(config: Config, store: Arc<Store>) -> AppState {
-        AppState::with_clock(config, store, Arc::new(SystemClock))
-    }
-
-    pub fn with_clock(config: Config, store: Arc<Store>, clock: Arc<dyn Clock>) -> AppState {
-        // A bad mail configuration stops `main` before it gets here (`Mailer::from_config`).
-        let mailer = crate::notify::mail::Mailer::from_config(&config)
-            .ok()
-            .flatten()
-            .map(Arc::new);
-        AppState {
-            mailer,
-            config: Arc::new(config),
-            store,
-            clock,
-            passwords: Passwords::for_this_machine(),
-            client_failures: Default::default(),
-            known_clients: Default::default(),
-            leak_reports: Default::default(),
-            metrics: Default::default(),
-            token_use: Default::default(),
-            login_slots: Arc::new(tokio::sync::Semaphore::new(LOGIN_SLOTS)),
-            set_up: Arc::new(AtomicBool::new(false)),
-        }
-    }
-
-    /// Whether first-run setup is done (any user exists).
-    pub async fn is_set_up(&self) -> StoreResult<bool> {
-        if self.set_up.load(Ordering::Relaxed) {
-            return Ok(true);
-        }
-        let set_up = self.store.has_users().await?;
-        if set_up {
-            self.mark_set_up();
-        }
-        Ok(set_up)
-    }
-
-    pub fn mark_set_up(&self) {
-        self.set_up.store(true, Ordering::Relaxed);
-    }
-}
-
-impl FromRef<AppState> for LeptosOptions {
-    fn from_ref(state: &AppState) -> LeptosOptions {
-        state.config.leptos.clone()
-    }
-}
-
 /// The whole HTTP surface of Patio.
 pub fn router(state: AppState) -> Router {
+    let mut state = state;
+    state.shell = |options| leptos::prelude::IntoAny::into_any(shell(options));
     let leptos_options = state.config.leptos.clone();
     let routes = route_list();
     // Browsers that reached Patio over https keep to it (only sent when that is how users

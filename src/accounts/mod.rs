@@ -1,6 +1,5 @@
 //! Accounts (SPEC §1–2): users, passwords, sessions, sign-in and the admin page.
 
-
 #[cfg(feature = "ssr")]
 pub mod passwords;
 #[cfg(feature = "ssr")]

@@ -3,13 +3,13 @@
 //! role and active flag are read fresh on every request, so changes apply at once.
 
 use crate::accounts::sessions;
-use crate::domain::events::{EventKind, Origin};
-use crate::events::service as events;
-use crate::server::AppState;
-use crate::store::{Account, StoreError};
 use crate::domain::allowlist::AllowList;
-use crate::domain::tokens::Access;
+use crate::domain::events::{EventKind, Origin};
 use crate::domain::secret;
+use crate::domain::tokens::Access;
+use crate::events::service as events;
+use crate::state::AppState;
+use crate::store::{Account, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use http::header::{HeaderMap, AUTHORIZATION};
 use std::net::{IpAddr, Ipv4Addr};

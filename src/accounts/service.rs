@@ -5,13 +5,13 @@
 use crate::accounts::passwords::Busy;
 use crate::domain::accounts::{username_key, DisplayName, NewPassword, Role, Username};
 use crate::domain::events::{EventKind, Origin};
+use crate::domain::secret::{self, Secret};
+use crate::domain::tokens::RevokedReason;
 use crate::events::service as events;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{
     AccessChange, LoginFailures, LoginLimits, NewRevocation, NewUser, StoreError, UserRecord,
 };
-use crate::domain::tokens::RevokedReason;
-use crate::domain::secret::{self, Secret};
 use chrono::{DateTime, Duration, Utc};
 
 /// Failed sign-ins allowed per username, and per client address, within the window.

@@ -2,9 +2,9 @@
 //! as its SHA-256 digest; 12 hours idle and 7 days absolute lifetime.
 
 use crate::domain::events::Origin;
-use crate::server::AppState;
-use crate::store::StoreResult;
 use crate::domain::secret;
+use crate::state::AppState;
+use crate::store::StoreResult;
 use chrono::{DateTime, Duration, Utc};
 use http::header::{HeaderMap, COOKIE};
 use http::HeaderValue;

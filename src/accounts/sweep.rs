@@ -6,7 +6,7 @@
 
 use crate::accounts::service::failure_window;
 use crate::accounts::sessions::{absolute_lifetime, idle_timeout};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{StaleBefore, StoreResult};
 use chrono::Duration;
 

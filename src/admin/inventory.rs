@@ -1,10 +1,10 @@
 //! Admin › Tokens (SPEC §14): every user's tokens, filtered and paged, for administrators.
 
-use crate::server::AppState;
+use crate::domain::policy::Policy;
+use crate::state::AppState;
 use crate::store::{
     InventoryEntry, InventoryFilter, InventorySort, InventoryStatus, PatRecord, StoreResult,
 };
-use crate::domain::policy::Policy;
 use chrono::{DateTime, Duration, Utc};
 
 /// Most tokens on one page.

@@ -4,10 +4,10 @@
 //! the answer; strings that fail the checksum are dropped without any database work.
 
 use crate::domain::events::Origin;
-use crate::server::AppState;
-use crate::store::NewRevocation;
-use crate::domain::tokens::RevokedReason;
 use crate::domain::secret;
+use crate::domain::tokens::RevokedReason;
+use crate::state::AppState;
+use crate::store::NewRevocation;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;

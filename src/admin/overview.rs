@@ -1,7 +1,7 @@
 //! Admin › Overview (SPEC §14): the instance at a glance — counts, and authenticated requests
 //! per day for 30 days by credential kind — with no HTTP in it.
 
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{OverviewQuery, StoreResult};
 use crate::tokens::usage::{day_number, last_days, USAGE_DAYS};
 use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};

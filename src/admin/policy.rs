@@ -1,9 +1,9 @@
 //! Setting the instance's token policy (SPEC §14) and reading the audit log, with no HTTP in it.
 
 use crate::domain::events::Origin;
-use crate::server::AppState;
-use crate::store::{AuditFilter, AuditRecord, StoreResult};
 use crate::domain::policy::Policy;
+use crate::state::AppState;
+use crate::store::{AuditFilter, AuditRecord, StoreResult};
 
 /// Replaces the policy; it applies from the next token generated, and the next sweep.
 pub async fn set(state: &AppState, policy: Policy, origin: &Origin) -> StoreResult<Policy> {

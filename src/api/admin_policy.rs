@@ -1,16 +1,16 @@
 //! `GET`/`PUT /api/v1/admin/policy` and `GET /api/v1/admin/audit` (SPEC §14), for
 //! administrators.
 
-use crate::api::error::ErrorBody;
+use crate::admin::policy::{self, MAX_AUDIT_PAGE};
 use crate::api::extract::{Admin, JsonBody};
 use crate::api::tokens::UserRef;
-use super::ApiError;
 use crate::domain::audit::AuditAction;
-use crate::admin::policy::{self, MAX_AUDIT_PAGE};
 use crate::domain::events::Origin;
-use crate::server::AppState;
-use crate::store::{AuditFilter, AuditRecord};
 use crate::domain::policy::{Policy, TokenCreators};
+use crate::state::AppState;
+use crate::store::{AuditFilter, AuditRecord};
+use crate::web::api_error::ErrorBody;
+use crate::web::ApiError;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};

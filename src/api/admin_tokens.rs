@@ -1,17 +1,17 @@
 //! `/api/v1/admin/tokens`: every user's tokens, for administrators (SPEC §14, §17): the
 //! inventory, and revoking any one of them.
 
-use crate::api::error::ErrorBody;
+use crate::admin::inventory::{self, InventoryRequest};
 use crate::api::extract::{Admin, IdPath};
 use crate::api::tokens::{ApiTokenStatus, UserRef};
-use super::ApiError;
-use crate::admin::inventory::{self, InventoryRequest};
 use crate::domain::events::Origin;
-use crate::server::AppState;
-use crate::store::{InventoryEntry, InventorySort, InventoryStatus};
 use crate::domain::policy::Policy;
 use crate::domain::tokens::{Access, RevokedReason};
+use crate::state::AppState;
+use crate::store::{InventoryEntry, InventorySort, InventoryStatus};
 use crate::tokens::service as tokens;
+use crate::web::api_error::ErrorBody;
+use crate::web::ApiError;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::Json;

@@ -1,13 +1,13 @@
 //! `/api/v1/admin/clients`: resource servers allowed to introspect tokens (SPEC §12, §17),
 //! for administrators.
 
-use crate::api::error::ErrorBody;
 use crate::api::extract::{Admin, IdPath, JsonBody};
-use super::ApiError;
 use crate::domain::events::Origin;
 use crate::gateway::clients::{self, ClientError};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::ClientRecord;
+use crate::web::api_error::ErrorBody;
+use crate::web::ApiError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -3,9 +3,9 @@
 use crate::accounts::principal::{Credential, Principal};
 use crate::accounts::service::{self, AccountError};
 use crate::accounts::sessions;
-use crate::api::ApiError;
 use crate::domain::events::Origin;
-use crate::server::AppState;
+use crate::state::AppState;
+use crate::web::ApiError;
 use crate::web::Caller;
 use axum::body::Bytes;
 use axum::extract::State;

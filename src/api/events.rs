@@ -1,12 +1,12 @@
 //! `GET /api/v1/me/events`: the caller's security log (SPEC §10), newest first, paged.
 
-use crate::api::error::ErrorBody;
 use crate::api::extract::Authenticated;
 use crate::api::tokens::UserRef;
-use super::ApiError;
 use crate::domain::events::EventKind;
 use crate::events::service::{self as events, MAX_PAGE};
-use crate::server::AppState;
+use crate::state::AppState;
+use crate::web::api_error::ErrorBody;
+use crate::web::ApiError;
 use axum::extract::{Query, State};
 use axum::Json;
 use chrono::{DateTime, Utc};

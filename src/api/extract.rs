@@ -1,8 +1,8 @@
 //! Extractors that turn a request into what handlers need, refusing in the API's own words.
 
-use super::ApiError;
 use crate::accounts::principal::Principal;
 use crate::domain::accounts::Role;
+use crate::web::ApiError;
 use crate::web::Caller;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};

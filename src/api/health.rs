@@ -1,9 +1,9 @@
 //! `GET /healthz`: whether the database answers.
 
-use crate::api::error::ErrorBody;
-use super::ApiError;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::Outage;
+use crate::web::api_error::ErrorBody;
+use crate::web::ApiError;
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;

@@ -2,12 +2,12 @@
 //! active. Active: who it belongs to and what it may do. Anything else, for whatever reason:
 //! exactly `{"active":false}`, so the answer says nothing about why.
 
-use crate::gateway::clients::{self, ClientRefused};
 use crate::accounts::principal::{self, Credential};
 use crate::accounts::service::access_token_lifetime;
 use crate::domain::events::Origin;
-use crate::server::AppState;
 use crate::domain::tokens::Access;
+use crate::gateway::clients::{self, ClientRefused};
+use crate::state::AppState;
 use crate::web::ClientAddress;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -165,6 +165,10 @@ fn unavailable(error: crate::store::StoreError) -> Response {
     oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
 }
 
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/oauth/introspect", axum::routing::post(introspect))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,8 +188,4 @@ mod tests {
         headers.insert(header::AUTHORIZATION, "Bearer x".parse().unwrap());
         assert_eq!(basic_credentials(&headers), None);
     }
-}
-
-pub fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/oauth/introspect", axum::routing::post(introspect))
 }

@@ -4,12 +4,12 @@
 //! pre-shared token of `PATIO_REVOCATION_TOKEN` in `Authorization`), so that a self-managed
 //! GitLab's secret detection revokes the Patio tokens it finds in commits.
 
-use crate::api::error::ErrorBody;
-use crate::api::extract::JsonBody;
-use super::ApiError;
 use crate::admin::leaks::{self, MAX_CREDENTIALS};
+use crate::api::extract::JsonBody;
 use crate::domain::events::Origin;
-use crate::server::AppState;
+use crate::state::AppState;
+use crate::web::api_error::ErrorBody;
+use crate::web::ApiError;
 use crate::web::ClientAddress;
 use axum::body::Bytes;
 use axum::extract::State;

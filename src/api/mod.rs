@@ -7,7 +7,6 @@ mod admin_policy;
 mod admin_tokens;
 mod clients;
 pub mod connect;
-pub mod error;
 mod events;
 mod extract;
 mod health;
@@ -18,9 +17,9 @@ pub mod tokens;
 mod users;
 pub mod verify;
 
-pub use error::ApiError;
+pub use crate::web::ApiError;
 
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::routing::any;
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};

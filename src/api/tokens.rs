@@ -1,11 +1,11 @@
 //! `/api/v1/tokens`: the caller's own tokens (SPEC §5, §10, §17).
 
-use crate::api::error::ErrorBody;
-use crate::api::extract::{Authenticated, IdPath, JsonBody, OptionalJsonBody};
-use super::ApiError;
 use crate::accounts::principal::Principal;
+use crate::api::extract::{Authenticated, IdPath, JsonBody, OptionalJsonBody};
 use crate::domain::events::Origin;
-use crate::server::AppState;
+use crate::state::AppState;
+use crate::web::api_error::ErrorBody;
+use crate::web::ApiError;
 
 use crate::domain::tokens::{Access, ExpirationRequest, RevokedReason, TokenError, TokenStatus};
 use crate::tokens::service::{self as tokens, EditRequest, GenerateRequest, TokenSummary};

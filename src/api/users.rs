@@ -1,14 +1,14 @@
 //! `/api/v1/admin/users`: accounts, for administrators (SPEC §5, §17).
 
-use crate::api::error::ErrorBody;
-use crate::api::extract::{Admin, IdPath, JsonBody};
-use super::ApiError;
-use crate::domain::accounts::Role;
 use crate::accounts::service::{self, AccessRequest, AccountForm};
+use crate::api::extract::{Admin, IdPath, JsonBody};
+use crate::domain::accounts::Role;
 use crate::domain::events::Origin;
 use crate::notify::service as notify;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::UserRecord;
+use crate::web::api_error::ErrorBody;
+use crate::web::ApiError;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

@@ -7,7 +7,7 @@ use crate::accounts::principal::{self, AuthFailure, Principal};
 use crate::accounts::sessions;
 use crate::domain::events::Origin;
 use crate::gateway::VERIFY_PATH;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::web::guard::claimed_origin;
 use crate::web::ClientAddress;
 use axum::extract::State;
@@ -255,6 +255,17 @@ fn refusal(status: StatusCode, code: &str, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// The forward-auth endpoint, at every path the proxies ask it on.
+pub fn routes() -> axum::Router<AppState> {
+    use axum::routing::any;
+    axum::Router::new()
+        .route(VERIFY_PATH, any(verify))
+        // Envoy's ext_authz puts the original path after its `path_prefix` (`/` becomes
+        // `/auth/verify/`).
+        .route("/auth/verify/", any(verify))
+        .route("/auth/verify/{*original}", any(verify))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -326,15 +337,4 @@ mod tests {
         let bare: Uri = "/auth/verify".parse().unwrap();
         assert_eq!(original_uri(&HeaderMap::new(), &bare), "/");
     }
-}
-
-/// The forward-auth endpoint, at every path the proxies ask it on.
-pub fn routes() -> axum::Router<AppState> {
-    use axum::routing::any;
-    axum::Router::new()
-        .route(VERIFY_PATH, any(verify))
-        // Envoy's ext_authz puts the original path after its `path_prefix` (`/` becomes
-        // `/auth/verify/`).
-        .route("/auth/verify/", any(verify))
-        .route("/auth/verify/{*original}", any(verify))
 }

@@ -1,8 +1,8 @@
 //! A token's allowlist (SPEC §12): up to ten IP addresses or CIDR networks, IPv4 and IPv6,
 //! from which the token may be used. Empty means anywhere.
 
-use crate::domain::tokens::{TokenError, MAX_ALLOWED_IPS};
 use crate::config::parse_network;
+use crate::domain::tokens::{TokenError, MAX_ALLOWED_IPS};
 use ipnet::IpNet;
 use std::net::IpAddr;
 

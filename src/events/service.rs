@@ -2,9 +2,9 @@
 //! sign-in, a refused token.
 
 use crate::domain::events::{EventKind, Origin};
-use crate::server::AppState;
-use crate::store::{EventRecord, NewEvent, StoreResult};
 use crate::domain::tokens::RevokedReason;
+use crate::state::AppState;
+use crate::store::{EventRecord, NewEvent, StoreResult};
 use chrono::Duration;
 
 /// Events are kept at least this long (SPEC §10: at least a year).

@@ -3,9 +3,9 @@
 //! SHA-256 digest; failed client authentications are limited per client address.
 
 use crate::domain::events::Origin;
-use crate::server::AppState;
-use crate::store::{ClientRecord, StoreError};
 use crate::domain::secret::{self, Secret};
+use crate::state::AppState;
+use crate::store::{ClientRecord, StoreError};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -12,4 +12,3 @@ pub mod outbox;
 pub mod service;
 #[cfg(feature = "ssr")]
 pub mod webhook;
-

@@ -5,7 +5,7 @@
 
 use crate::domain::notices::{retry_delay_seconds, NoticeKind, GIVE_UP_AFTER_HOURS};
 use crate::notify::webhook::{self, Refusal};
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{DeliveryOutcome, OutboxItem, StoreResult};
 use chrono::Duration;
 

@@ -2,9 +2,9 @@
 //! its verification, a webhook, the calendar feed, and a test notice.
 
 use crate::domain::notices::{parse_email, parse_webhook_url, NoticeKind};
-use crate::server::AppState;
-use crate::store::{NewNotice, NotificationSettings, StoreError};
 use crate::domain::secret;
+use crate::state::AppState;
+use crate::store::{NewNotice, NotificationSettings, StoreError};
 use chrono::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -173,7 +173,11 @@ pub async fn remove_calendar_feed(state: &AppState, user_id: i64) -> Result<(), 
 pub async fn calendar(state: &AppState, user_id: i64) -> Result<String, NotifyError> {
     let tokens = state.store.list_pats(user_id).await?;
     let base = state.config.public_url.as_str().trim_end_matches('/');
-    Ok(crate::notify::calendar::ics(&tokens, base, state.clock.now()))
+    Ok(crate::notify::calendar::ics(
+        &tokens,
+        base,
+        state.clock.now(),
+    ))
 }
 
 /// The calendar of the user a feed secret belongs to, if any.

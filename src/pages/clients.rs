@@ -2,8 +2,8 @@
 //! administrator registers one by name, copies its secret from the one-time reveal, and removes
 //! it (a plain form) when it is no longer needed.
 
-use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::errors::AppError;
+use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -186,7 +186,7 @@ pub struct RegistrationOutcome(pub Result<Registered, AppError>);
 /// redirect or a cookie — and the answer is never stored (`no-store`).
 #[cfg(feature = "ssr")]
 pub async fn register_client_page(
-    axum::extract::State(state): axum::extract::State<crate::server::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
     use crate::pages::form_answer;
@@ -216,6 +216,6 @@ pub async fn register_client_page(
 
 /// The registration form's plain POST (no WebAssembly), answered with the page and the secret.
 #[cfg(feature = "ssr")]
-pub fn routes() -> axum::Router<crate::server::AppState> {
+pub fn routes() -> axum::Router<crate::state::AppState> {
     axum::Router::new().route(CLIENTS_PATH, axum::routing::post(register_client_page))
 }

@@ -122,10 +122,7 @@ pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Sign
 /// why, through `PageRefusal`).
 pub fn forbid_non_admins() {
     #[cfg(feature = "ssr")]
-    if matches!(
-        crate::web::context::admin(),
-        Err(AppError::Forbidden)
-    ) {
+    if matches!(crate::web::context::admin(), Err(AppError::Forbidden)) {
         crate::web::context::set_status(http::StatusCode::FORBIDDEN);
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::accounts::principal::Principal;
 use crate::errors::AppError;
-use crate::server::AppState;
+use crate::state::AppState;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::request::Parts;
@@ -24,7 +24,7 @@ pub fn caller(parts: &Parts) -> Result<Principal, AppError> {
 /// The fields of an `application/x-www-form-urlencoded` body; a repeated field keeps its last
 /// value.
 pub async fn fields(body: Body) -> Result<HashMap<String, String>, AppError> {
-    let body = axum::body::to_bytes(body, crate::server::MAX_BODY_BYTES)
+    let body = axum::body::to_bytes(body, crate::state::MAX_BODY_BYTES)
         .await
         .map_err(|_| AppError::Request("The form could not be read.".into()))?;
     Ok(url::form_urlencoded::parse(&body).into_owned().collect())
@@ -37,12 +37,13 @@ pub async fn render<T: Clone + Send + Sync + 'static>(
     outcome: T,
 ) -> Response {
     let options = state.config.leptos.clone();
+    let shell = state.shell;
     let render = leptos_axum::render_app_to_stream_with_context(
         move || {
             provide_context(state.clone());
             provide_context(outcome.clone());
         },
-        move || crate::app::shell(options.clone()),
+        move || shell(options.clone()),
     );
     let mut request = Request::from_parts(parts, Body::empty());
     *request.method_mut() = http::Method::GET;

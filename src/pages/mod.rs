@@ -17,10 +17,10 @@ pub mod tokens;
 mod users;
 
 pub use notifications::NotificationsPage;
-pub use security::SecurityPage;
-pub use users::AdminUsersPage;
 pub use profile::{ProfilePage, SignedOutNotice};
+pub use security::SecurityPage;
 pub use sign_in::{LoginPage, SetupPage};
+pub use users::AdminUsersPage;
 
 use crate::domain::accounts::Role;
 use crate::errors::AppError;

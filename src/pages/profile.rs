@@ -2,8 +2,8 @@
 //! password and signs out the user's other sessions.
 
 use super::{MeResource, SettingsTabs};
-use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
 use crate::errors::AppError;
+use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -11,8 +11,8 @@ use leptos_router::hooks::use_query_map;
 
 #[server(prefix = "/rpc", endpoint = "update_profile")]
 pub async fn update_profile(display_name: String) -> Result<String, AppError> {
-    use crate::web::context;
     use crate::accounts::service;
+    use crate::web::context;
     let caller = context::caller()?;
     service::change_display_name(&context::state(), caller.user.id, &display_name).await?;
     context::back_to_form(&format!("/settings/profile?saved={SAVED_NAME}"));
@@ -24,9 +24,9 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::web::context;
     use crate::accounts::principal::Credential;
     use crate::accounts::service;
+    use crate::web::context;
     let caller = context::caller()?;
     let keep = match &caller.credential {
         Credential::Session { digest } => Some(digest.as_str()),

@@ -1,7 +1,9 @@
 //! `/setup` (first run: the first account, an administrator) and `/login`.
 
-use crate::pages::components::{field_error, form_error, posted_error, FormAlert, ServerForm, TextField};
 use crate::errors::AppError;
+use crate::pages::components::{
+    field_error, form_error, posted_error, FormAlert, ServerForm, TextField,
+};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -13,9 +15,9 @@ pub async fn set_up(
     display_name: String,
     password: String,
 ) -> Result<String, AppError> {
-    use crate::web::context;
-    use crate::domain::accounts::Role;
     use crate::accounts::service::{self, AccountForm};
+    use crate::domain::accounts::Role;
+    use crate::web::context;
     let state = context::state();
     let form = AccountForm {
         username: &username,
@@ -30,8 +32,8 @@ pub async fn set_up(
 
 #[server(prefix = "/rpc", endpoint = "login")]
 pub async fn log_in(username: String, password: String, next: String) -> Result<String, AppError> {
-    use crate::web::context;
     use crate::accounts::service;
+    use crate::web::context;
     let state = context::state();
     let user = service::sign_in(&state, &username, &password, &context::origin()).await?;
     context::start_session(user.id, crate::web::guard::safe_next(&next)).await

@@ -4,8 +4,8 @@
 //! back here saying what happened; it needs no WebAssembly.
 
 use crate::domain::accounts::Role;
-use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::errors::AppError;
+use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;

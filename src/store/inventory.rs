@@ -1,8 +1,8 @@
+use super::Store;
 use crate::store::db::query;
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::tokens::{pat_from_row, PatRecord};
 use crate::store::users::UserRef;
-use super::Store;
 use crate::time::to_millis;
 use chrono::{DateTime, Utc};
 

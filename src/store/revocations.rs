@@ -1,12 +1,12 @@
+use super::Store;
+use crate::domain::audit::AuditAction;
+use crate::domain::events::{EventKind, Origin};
+use crate::domain::tokens::RevokedReason;
 use crate::store::audit::{insert_audit, NewAudit};
 use crate::store::db::{query, Row, Tx, WriteLock};
 use crate::store::error::StoreResult;
 use crate::store::events::{insert_event, token_event};
-use super::Store;
-use crate::domain::audit::AuditAction;
-use crate::domain::events::{EventKind, Origin};
 use crate::time::to_millis;
-use crate::domain::tokens::RevokedReason;
 use chrono::{DateTime, Utc};
 
 /// A token just revoked, for the log (and, later, its owner's notifications).

@@ -1,9 +1,9 @@
+use super::Store;
+use crate::domain::events::{EventKind, Origin};
 use crate::store::db::{query, Target, Tx, WriteLock};
 use crate::store::error::StoreResult;
 use crate::store::events::{account_event, insert_event};
 use crate::store::users::{account_from_row, Account};
-use super::Store;
-use crate::domain::events::{EventKind, Origin};
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 

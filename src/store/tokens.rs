@@ -1,13 +1,13 @@
+use super::Store;
+use crate::domain::allowlist::AllowList;
+use crate::domain::events::{EventKind, Origin};
+use crate::domain::tokens::{Access, RevokedReason, TokenDescription, TokenError, TokenName};
 use crate::store::db::{query, Row, Tx, WriteLock};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::events::{insert_event, token_event};
 use crate::store::revocations::{log_revocation, NewRevocation};
 use crate::store::users::{account_from_row, Account, UserRef};
-use super::Store;
-use crate::domain::events::{EventKind, Origin};
 use crate::time::{from_millis, to_millis};
-use crate::domain::allowlist::AllowList;
-use crate::domain::tokens::{Access, RevokedReason, TokenDescription, TokenError, TokenName};
 use chrono::{DateTime, Utc};
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1,13 +1,13 @@
+use super::Store;
+use crate::domain::accounts::{DisplayName, Role, Username};
+use crate::domain::audit::AuditAction;
+use crate::domain::events::{EventKind, Origin};
 use crate::store::audit::{insert_audit, NewAudit};
 use crate::store::db::{is_unique_violation, query, Row, Tx, WriteLock};
 use crate::store::error::{StoreError, StoreResult};
 use crate::store::events::{account_event, insert_event, NewEvent};
 use crate::store::revocations::{revoke_user_pats, NewRevocation};
 use crate::store::sign_ins::delete_sign_ins;
-use super::Store;
-use crate::domain::accounts::{DisplayName, Role, Username};
-use crate::domain::audit::AuditAction;
-use crate::domain::events::{EventKind, Origin};
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 

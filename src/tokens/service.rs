@@ -3,18 +3,18 @@
 //! lives in `accounts::principal`.
 
 use crate::domain::allowlist::AllowList;
+use crate::domain::events::Origin;
 use crate::domain::policy::TokenCreators;
+use crate::domain::secret::{self, Secret};
 use crate::domain::tokens::{
     renewed_expiry, Access, ExpirationRequest, RevokedReason, TokenDescription, TokenError,
     TokenName,
 };
-use crate::domain::secret::{self, Secret};
-use crate::tokens::usage;
-use crate::domain::events::Origin;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::store::{
     NewPat, NewRevocation, PatChange, PatRecord, Renewal, SeenAddress, StoreError, StoreResult,
 };
+use crate::tokens::usage;
 use chrono::NaiveDate;
 
 /// What a user asks for when generating a token, as typed.

@@ -5,7 +5,7 @@
 use crate::accounts::principal::Principal;
 use crate::domain::accounts::Role;
 use crate::errors::AppError;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::web::Caller;
 use leptos::prelude::*;
 

@@ -1,12 +1,14 @@
 //! What every page and handler shares about a request: where it came from and the guard that
 //! decides who is calling.
 
+pub mod api_error;
 pub mod client_address;
 pub mod context;
 pub mod form_errors;
 pub mod guard;
 pub mod metrics;
 
+pub use api_error::ApiError;
 pub use client_address::ClientAddress;
 pub use guard::{Caller, DEFAULT_LANDING};
 

@@ -2,13 +2,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use patio::domain::accounts::{DisplayName, Role, Username};
+use patio::domain::allowlist::AllowList;
 use patio::domain::events::Origin;
+use patio::domain::tokens::{Access, TokenDescription, TokenError, TokenName};
 use patio::store::{
     AccessChange, LoginFailures, LoginLimits, LoginReservation, NewPat, NewUser, StaleBefore,
     Store, StoreError,
 };
-use patio::domain::allowlist::AllowList;
-use patio::domain::tokens::{Access, TokenDescription, TokenError, TokenName};
 use std::sync::Arc;
 
 on_both_backends!(crate::common::open_store =>

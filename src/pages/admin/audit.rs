@@ -2,8 +2,8 @@
 //! filtered by actor and action with a plain GET form, paged. Rendered on the server.
 
 use crate::domain::audit::AuditAction;
-use crate::pages::components::PageRefusal;
 use crate::errors::AppError;
+use crate::pages::components::PageRefusal;
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -39,9 +39,9 @@ pub async fn audit_log(
     action: Option<String>,
     before: Option<String>,
 ) -> Result<AuditView, AppError> {
-    use crate::web::context;
     use crate::domain::accounts::Role;
     use crate::store::AuditFilter;
+    use crate::web::context;
     context::admin()?;
     let state = context::state();
     let number = |text: Option<String>| text.and_then(|t| t.trim().parse::<i64>().ok());

@@ -2,8 +2,8 @@
 //! access, dates and last address, filtered by a plain GET form and paged; each live one can be
 //! revoked with a plain form. Rendered on the server; it needs no WebAssembly.
 
-use crate::pages::components::{posted_error, FormAlert, PageRefusal};
 use crate::errors::AppError;
+use crate::pages::components::{posted_error, FormAlert, PageRefusal};
 use crate::time::LocalTime;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
@@ -49,9 +49,9 @@ pub async fn inventory(
     sort: Option<String>,
 ) -> Result<InventoryView, AppError> {
     use crate::admin::inventory::{self, InventoryRequest};
-    use crate::web::context;
-    use crate::store::InventoryStatus;
     use crate::domain::tokens::TokenStatus;
+    use crate::store::InventoryStatus;
+    use crate::web::context;
     context::admin()?;
     let state = context::state();
     let number = |text: Option<String>| text.and_then(|t| t.trim().parse::<i64>().ok());

@@ -1,10 +1,10 @@
 //! Admin › Policy (`/admin/policy`, SPEC §14): the instance's token rules, in a plain form
 //! rendered on the server (it needs no WebAssembly).
 
-use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
-use crate::errors::AppError;
 use crate::domain::policy::{Policy, TokenCreators};
 use crate::domain::tokens::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS};
+use crate::errors::AppError;
+use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;

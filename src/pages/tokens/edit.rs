@@ -3,9 +3,9 @@
 //! request the token makes.
 
 use super::TokenView;
-use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
-use crate::errors::AppError;
 use crate::domain::tokens::{Access, MAX_ALLOWED_IPS};
+use crate::errors::AppError;
+use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -30,9 +30,9 @@ pub async fn edit_token(
     access: String,
     allowed_ips: String,
 ) -> Result<TokenView, AppError> {
-    use crate::web::context;
     use crate::domain::allowlist::split_text;
     use crate::tokens::service::{self, EditRequest};
+    use crate::web::context;
     let caller = context::caller()?;
     let state = context::state();
     let request = EditRequest {

@@ -12,8 +12,8 @@ mod plain;
 mod table;
 
 use crate::domain::tokens::{limit_message, Access, TokenStatus};
-use crate::pages::SettingsTabs;
 use crate::errors::AppError;
+use crate::pages::SettingsTabs;
 use chrono::{DateTime, Utc};
 use dialogs::{DeleteDialog, RegenerateDialog};
 use generate::GenerateDialog;
@@ -115,10 +115,7 @@ impl TokenView {
 
 /// The caller's tokens as the page shows them, newest first.
 #[cfg(feature = "ssr")]
-async fn current_list(
-    state: &crate::server::AppState,
-    user_id: i64,
-) -> Result<TokenList, AppError> {
+async fn current_list(state: &crate::state::AppState, user_id: i64) -> Result<TokenList, AppError> {
     let now = state.clock.now();
     let tokens: Vec<TokenView> = crate::tokens::service::list(state, user_id)
         .await?
@@ -145,7 +142,7 @@ pub async fn list_tokens() -> Result<TokenList, AppError> {
 /// A new secret as the page shows it, once, with the list as it now stands.
 #[cfg(feature = "ssr")]
 async fn revealed(
-    state: &crate::server::AppState,
+    state: &crate::state::AppState,
     user_id: i64,
     generated: crate::tokens::service::Generated,
 ) -> Result<NewToken, AppError> {
@@ -187,8 +184,7 @@ pub async fn generate_token(
         access: Access::parse(access.as_deref().unwrap_or(""))?,
         allowed_ips: crate::domain::allowlist::split_text(&allowed_ips),
     };
-    let generated =
-        service::generate(&state, caller.user.id, request, &context::origin()).await?;
+    let generated = service::generate(&state, caller.user.id, request, &context::origin()).await?;
     context::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
@@ -222,7 +218,8 @@ pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
     }
     let state = context::state();
     let regenerated =
-        crate::tokens::service::regenerate(&state, caller.user.id, id, None, &context::origin()).await?;
+        crate::tokens::service::regenerate(&state, caller.user.id, id, None, &context::origin())
+            .await?;
     context::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
@@ -232,7 +229,7 @@ pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
 
 /// The plain forms' posts that answer with a page (`plain`).
 #[cfg(feature = "ssr")]
-pub fn routes() -> axum::Router<crate::server::AppState> {
+pub fn routes() -> axum::Router<crate::state::AppState> {
     use axum::routing::post;
     axum::Router::new()
         .route(plain::NEW_TOKEN_PATH, post(plain::generate_answer))

@@ -5,14 +5,14 @@
 //! secret once (`web::form_answer`), never through a redirect. With WebAssembly, the Tokens
 //! page's dialogs do the same without leaving the page.
 
+use super::{list_tokens, DeleteToken, NewToken, TokenView};
+use crate::domain::tokens::limit_message;
+use crate::errors::AppError;
+use crate::pages::components::{posted_error, FormAlert};
 use crate::pages::tokens::dialogs::REVEAL_WARNING;
 use crate::pages::tokens::edit::get_token;
 use crate::pages::tokens::generate::{GenerateFields, GenerateForm};
-use super::{list_tokens, DeleteToken, NewToken, TokenView};
 use crate::pages::{SettingsTabs, SignedOutNotice};
-use crate::pages::components::{posted_error, FormAlert};
-use crate::errors::AppError;
-use crate::domain::tokens::limit_message;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -231,14 +231,14 @@ pub fn DeleteTokenPage() -> impl IntoView {
 /// showing the secret once, or the form again with what went wrong.
 #[cfg(feature = "ssr")]
 pub async fn generate_answer(
-    axum::extract::State(state): axum::extract::State<crate::server::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
-    use crate::pages::tokens::generate::expiration_from_form;
     use crate::domain::allowlist::split_text;
     use crate::domain::tokens::Access;
-    use crate::tokens::service::{self, GenerateRequest};
     use crate::pages::form_answer;
+    use crate::pages::tokens::generate::expiration_from_form;
+    use crate::tokens::service::{self, GenerateRequest};
     let (parts, body) = request.into_parts();
     let fields = form_answer::fields(body).await.unwrap_or_default();
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
@@ -271,12 +271,12 @@ pub async fn generate_answer(
 /// with the page, showing the new secret once.
 #[cfg(feature = "ssr")]
 pub async fn regenerate_answer(
-    axum::extract::State(state): axum::extract::State<crate::server::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     axum::extract::Path(id): axum::extract::Path<String>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
-    use crate::tokens::service;
     use crate::pages::form_answer;
+    use crate::tokens::service;
     let (parts, _) = request.into_parts();
     let result = async {
         let caller = form_answer::caller(&parts)?;

@@ -6,7 +6,7 @@
 pub mod instance;
 
 use patio::config::{Config, DEFAULT_LOG_FILTER};
-use patio::server::AppState;
+use patio::state::AppState;
 use patio::store::Store;
 use patio::time::ManualClock;
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -4,8 +4,8 @@
 
 use crate::accounts::principal::UseRefused;
 use crate::accounts::service::AccountError;
-use crate::store::{Outage, StoreError};
 use crate::domain::tokens::TokenError;
+use crate::store::{Outage, StoreError};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
