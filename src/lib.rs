@@ -1,6 +1,7 @@
 //! Patio: self-hosted personal access tokens.
 //!
-//! Modules are split by domain; each holds its rules, its server functions and its pages.
+//! Imports flow one way: `server` (the composition root) → `app`, `pages`, `api` → `web` →
+//! the domain services → `domain` (the rules) and `store` (README, "How the code is laid out").
 //! Server-only code sits behind the `ssr` feature so none of it reaches the browser bundle.
 
 // The tokens page's view type nests deeper than the default limit in builds without
