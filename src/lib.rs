@@ -12,12 +12,12 @@ pub mod accounts;
 pub mod admin;
 pub mod app;
 pub mod domain;
-pub mod errors;
 pub mod events;
 pub mod notify;
 pub mod pages;
 pub mod time;
 pub mod tokens;
+pub mod web;
 
 #[cfg(feature = "ssr")]
 pub mod api;
@@ -30,8 +30,6 @@ pub mod server;
 pub mod state;
 #[cfg(feature = "ssr")]
 pub mod store;
-#[cfg(feature = "ssr")]
-pub mod web;
 
 /// Browser entry point. Pages are rendered on the server; the islands (`#[island]`) on the page
 /// are hydrated right after this returns.

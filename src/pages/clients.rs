@@ -2,9 +2,9 @@
 //! administrator registers one by name, copies its secret from the one-time reveal, and removes
 //! it (a plain form) when it is no longer needed.
 
-use crate::errors::AppError;
 use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::time::LocalTime;
+use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

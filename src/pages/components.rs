@@ -1,6 +1,6 @@
 //! Small building blocks shared by several pages.
 
-use crate::errors::AppError;
+use crate::web::page_error::AppError;
 use leptos::html;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

@@ -3,8 +3,8 @@
 //! came to in context. The guard has checked the origin (CSRF) and marks the answer `no-store`.
 
 use crate::accounts::principal::Principal;
-use crate::errors::AppError;
 use crate::state::AppState;
+use crate::web::page_error::AppError;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::request::Parts;

@@ -23,7 +23,7 @@ pub use sign_in::{LoginPage, SetupPage};
 pub use users::AdminUsersPage;
 
 use crate::domain::accounts::Role;
-use crate::errors::AppError;
+use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 

@@ -1,11 +1,11 @@
 //! The notification routes that are not pages: the settings form posts that show a secret
 //! once, the verification link, and the calendar files.
 
-use crate::errors::AppError;
 use crate::notify::service;
 use crate::pages::form_answer;
 use crate::pages::notifications::{NotifyOutcome, NOTIFICATIONS_PATH};
 use crate::state::AppState;
+use crate::web::page_error::AppError;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

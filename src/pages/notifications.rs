@@ -2,9 +2,9 @@
 //! its verification, the webhook (its secret shown once), the calendar feed (its address shown
 //! once), a test event, and the last 20 deliveries. Plain forms rendered on the server.
 
-use crate::errors::AppError;
 use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
 use crate::time::LocalTime;
+use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

@@ -2,8 +2,8 @@
 //! password and signs out the user's other sessions.
 
 use super::{MeResource, SettingsTabs};
-use crate::errors::AppError;
 use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
+use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;

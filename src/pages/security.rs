@@ -1,8 +1,8 @@
 //! User Settings › Security (`/settings/security`): the caller's security log, newest first,
 //! a page at a time. Rendered on the server; it needs no WebAssembly.
 
-use crate::errors::AppError;
 use crate::time::LocalTime;
+use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -1,9 +1,9 @@
 //! `/setup` (first run: the first account, an administrator) and `/login`.
 
-use crate::errors::AppError;
 use crate::pages::components::{
     field_error, form_error, posted_error, FormAlert, ServerForm, TextField,
 };
+use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;

@@ -4,9 +4,9 @@
 //! back here saying what happened; it needs no WebAssembly.
 
 use crate::domain::accounts::Role;
-use crate::errors::AppError;
 use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
 use crate::time::LocalTime;
+use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

@@ -4,8 +4,8 @@
 
 use crate::accounts::principal::Principal;
 use crate::domain::accounts::Role;
-use crate::errors::AppError;
 use crate::state::AppState;
+use crate::web::page_error::AppError;
 use crate::web::Caller;
 use leptos::prelude::*;
 

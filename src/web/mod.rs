@@ -1,42 +1,29 @@
-//! What every page and handler shares about a request: where it came from and the guard that
-//! decides who is calling.
+//! What every page and handler shares about a request: the guard that decides who is calling,
+//! where the request came from, a page's request context, and the two boundary errors that
+//! put each domain error into words — `AppError` for pages, `ApiError` for REST.
 
+#[cfg(feature = "ssr")]
 pub mod api_error;
+#[cfg(feature = "ssr")]
 pub mod client_address;
+#[cfg(feature = "ssr")]
 pub mod context;
+#[cfg(feature = "ssr")]
 pub mod form_errors;
+#[cfg(feature = "ssr")]
 pub mod guard;
+#[cfg(feature = "ssr")]
 pub mod metrics;
+#[cfg(feature = "ssr")]
+mod origin;
+pub mod page_error;
 
+#[cfg(feature = "ssr")]
 pub use api_error::ApiError;
+#[cfg(feature = "ssr")]
 pub use client_address::ClientAddress;
+#[cfg(feature = "ssr")]
 pub use guard::{Caller, DEFAULT_LANDING};
-
-use crate::domain::events::Origin;
-use axum::http::request::Parts;
-
-/// Who is acting on this request and from where, for the security log: the caller the guard
-/// resolved, the client address (SPEC §9) and the user agent.
-pub fn origin_of(parts: &Parts) -> Origin {
-    let actor = parts
-        .extensions
-        .get::<Caller>()
-        .and_then(|Caller(caller)| caller.as_ref().map(|principal| principal.user.id));
-    let client = parts
-        .extensions
-        .get::<ClientAddress>()
-        .map(|client| client.0);
-    let user_agent = parts
-        .headers
-        .get(axum::http::header::USER_AGENT)
-        .and_then(|value| value.to_str().ok());
-    Origin::new(actor, client, user_agent)
-}
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Origin {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(origin_of(parts))
-    }
-}
+#[cfg(feature = "ssr")]
+pub use origin::origin_of;
+pub use page_error::AppError;

@@ -2,9 +2,9 @@
 //! filtered by actor and action with a plain GET form, paged. Rendered on the server.
 
 use crate::domain::audit::AuditAction;
-use crate::errors::AppError;
 use crate::pages::components::PageRefusal;
 use crate::time::LocalTime;
+use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos_meta::Title;

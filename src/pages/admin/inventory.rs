@@ -2,9 +2,9 @@
 //! access, dates and last address, filtered by a plain GET form and paged; each live one can be
 //! revoked with a plain form. Rendered on the server; it needs no WebAssembly.
 
-use crate::errors::AppError;
 use crate::pages::components::{posted_error, FormAlert, PageRefusal};
 use crate::time::LocalTime;
+use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

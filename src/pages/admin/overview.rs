@@ -2,8 +2,8 @@
 //! authenticated requests by credential kind. The chart is drawn on the server as SVG, with a
 //! table of the same numbers for screen readers; the page needs no WebAssembly.
 
-use crate::errors::AppError;
 use crate::pages::components::PageRefusal;
+use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use serde::{Deserialize, Serialize};

@@ -3,8 +3,8 @@
 
 use crate::domain::policy::{Policy, TokenCreators};
 use crate::domain::tokens::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS};
-use crate::errors::AppError;
 use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
+use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;

@@ -1,8 +1,8 @@
 //! The banner every signed-in page shows while a token expires within seven days (SPEC §10),
 //! naming it and linking to regenerate it.
 
-use crate::errors::AppError;
 use crate::time::LocalTime;
+use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};

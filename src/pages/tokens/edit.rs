@@ -4,8 +4,8 @@
 
 use super::TokenView;
 use crate::domain::tokens::{Access, MAX_ALLOWED_IPS};
-use crate::errors::AppError;
 use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
+use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;

@@ -12,8 +12,8 @@ mod plain;
 mod table;
 
 use crate::domain::tokens::{limit_message, Access, TokenStatus};
-use crate::errors::AppError;
 use crate::pages::SettingsTabs;
+use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
 use dialogs::{DeleteDialog, RegenerateDialog};
 use generate::GenerateDialog;

@@ -7,12 +7,12 @@
 
 use super::{list_tokens, DeleteToken, NewToken, TokenView};
 use crate::domain::tokens::limit_message;
-use crate::errors::AppError;
 use crate::pages::components::{posted_error, FormAlert};
 use crate::pages::tokens::dialogs::REVEAL_WARNING;
 use crate::pages::tokens::edit::get_token;
 use crate::pages::tokens::generate::{GenerateFields, GenerateForm};
 use crate::pages::{SettingsTabs, SignedOutNotice};
+use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
