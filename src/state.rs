@@ -89,6 +89,10 @@ impl AppState {
         Ok(set_up)
     }
 
+    pub fn tokens(&self) -> crate::tokens::service::Tokens<'_> {
+        crate::tokens::service::Tokens::new(&self.store, &*self.clock)
+    }
+
     pub fn mark_set_up(&self) {
         self.set_up.store(true, Ordering::Relaxed);
     }

@@ -9,7 +9,6 @@ use crate::domain::policy::Policy;
 use crate::domain::tokens::{Access, RevokedReason};
 use crate::state::AppState;
 use crate::store::{InventoryEntry, InventorySort, InventoryStatus};
-use crate::tokens::service as tokens;
 use crate::web::api_error::ErrorBody;
 use crate::web::ApiError;
 use axum::extract::{Query, State};
@@ -189,6 +188,6 @@ pub async fn revoke_token(
     IdPath(id): IdPath,
     origin: Origin,
 ) -> Result<StatusCode, ApiError> {
-    tokens::revoke(&state, admin.user.id, id, &origin).await?;
+    state.tokens().revoke(admin.user.id, id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -8,7 +8,7 @@ use crate::web::api_error::ErrorBody;
 use crate::web::ApiError;
 
 use crate::domain::tokens::{Access, ExpirationRequest, RevokedReason, TokenError, TokenStatus};
-use crate::tokens::service::{self as tokens, EditRequest, GenerateRequest, TokenSummary};
+use crate::tokens::service::{EditRequest, GenerateRequest, TokenSummary};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -171,7 +171,7 @@ pub async fn list_tokens(
     Authenticated(caller): Authenticated,
 ) -> Result<Json<TokenList>, ApiError> {
     let now = state.clock.now();
-    let tokens = tokens::list(&state, caller.user.id).await?;
+    let tokens = state.tokens().list(caller.user.id).await?;
     Ok(Json(TokenList {
         tokens: tokens.into_iter().map(|t| Token::of(t, now)).collect(),
     }))
@@ -287,7 +287,10 @@ pub async fn create_token(
         access: request.access.unwrap_or_default(),
         allowed_ips: entries(&request.allowed_ips).unwrap_or_default(),
     };
-    let generated = tokens::generate(&state, caller.user.id, generate, &origin).await?;
+    let generated = state
+        .tokens()
+        .generate(caller.user.id, generate, &origin)
+        .await?;
     let body = CreatedToken {
         token: Token::of(generated.token, state.clock.now()),
         secret: generated.secret.into_exposed(),
@@ -344,7 +347,10 @@ pub async fn edit_token(
         access: change.access,
         allowed_ips: entries(&change.allowed_ips),
     };
-    let token = tokens::edit(&state, caller.user.id, id, request, &origin).await?;
+    let token = state
+        .tokens()
+        .edit(caller.user.id, id, request, &origin)
+        .await?;
     Ok(Json(OneToken {
         token: Token::of(token, state.clock.now()),
     }))
@@ -361,7 +367,7 @@ pub async fn delete_token(
     IdPath(id): IdPath,
     origin: Origin,
 ) -> Result<StatusCode, ApiError> {
-    tokens::delete(&state, caller.user.id, id, &origin).await?;
+    state.tokens().delete(caller.user.id, id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -387,7 +393,10 @@ async fn regenerated(
         Some(renewal) => requested_expiration(&renewal.expires_at, renewal.expires_in_days)?,
         None => None,
     };
-    let generated = tokens::regenerate(state, user_id, id, expiration, origin).await?;
+    let generated = state
+        .tokens()
+        .regenerate(user_id, id, expiration, origin)
+        .await?;
     let body = CreatedToken {
         token: Token::of(generated.token, state.clock.now()),
         secret: generated.secret.into_exposed(),
@@ -437,7 +446,7 @@ pub async fn own_token(
     Authenticated(caller): Authenticated,
 ) -> Result<Json<OneToken>, ApiError> {
     let id = calling_token(&caller)?;
-    let token = tokens::get(&state, caller.user.id, id).await?;
+    let token = state.tokens().get(caller.user.id, id).await?;
     Ok(Json(OneToken {
         token: Token::of(token, state.clock.now()),
     }))
@@ -454,7 +463,7 @@ pub async fn delete_own_token(
     origin: Origin,
 ) -> Result<StatusCode, ApiError> {
     let id = calling_token(&caller)?;
-    tokens::delete(&state, caller.user.id, id, &origin).await?;
+    state.tokens().delete(caller.user.id, id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

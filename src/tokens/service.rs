@@ -10,10 +10,11 @@ use crate::domain::tokens::{
     renewed_expiry, Access, ExpirationRequest, RevokedReason, TokenDescription, TokenError,
     TokenName,
 };
-use crate::state::AppState;
 use crate::store::{
-    NewPat, NewRevocation, PatChange, PatRecord, Renewal, SeenAddress, StoreError, StoreResult,
+    NewPat, NewRevocation, PatChange, PatRecord, Renewal, SeenAddress, Store, StoreError,
+    StoreResult,
 };
+use crate::time::Clock;
 use crate::tokens::usage;
 use chrono::NaiveDate;
 
@@ -32,52 +33,6 @@ pub struct Generated {
     pub secret: Secret,
 }
 
-/// Validates the request and stores the new token, unless the user has reached the limit or
-/// already has an active token of that name (rule failures come back as `StoreError::Token`).
-pub async fn generate(
-    state: &AppState,
-    user_id: i64,
-    request: GenerateRequest<'_>,
-    origin: &Origin,
-) -> StoreResult<Generated> {
-    let now = state.clock.now();
-    let policy = state.store.policy().await?;
-    if policy.token_creators == TokenCreators::Admins {
-        let creator = state.store.user_by_id(user_id).await?;
-        if creator.is_none_or(|user| user.role != crate::domain::accounts::Role::Admin) {
-            return Err(TokenError::CreationRestricted.into());
-        }
-    }
-    let name = TokenName::parse(request.name)?;
-    let description = TokenDescription::parse(request.description)?;
-    let expires_at = request
-        .expiration
-        .resolve_within(now, policy.max_lifetime_days)?;
-    let allowed_ips = AllowList::parse(request.allowed_ips)?;
-    let secret = secret::new_pat();
-    let new = NewPat {
-        user_id,
-        name: &name,
-        description: &description,
-        digest: secret.digest(),
-        hint: secret.hint(),
-        expires_at,
-        access: request.access,
-        allowed_ips: &allowed_ips,
-    };
-    let token = state
-        .store
-        .create_pat(new, now, policy.max_active_tokens, origin)
-        .await?;
-    tracing::info!(user_id, token_id = token.id, hint = %token.hint, "token generated");
-    let token = TokenSummary {
-        token,
-        addresses: Vec::new(),
-        usage: usage::last_days(&[], now),
-    };
-    Ok(Generated { token, secret })
-}
-
 /// A token as its owner sees it: the token, where it was used (newest first) and its requests
 /// on each of the last 30 UTC days (oldest first). The page and the API both show this.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,84 +40,6 @@ pub struct TokenSummary {
     pub token: PatRecord,
     pub addresses: Vec<SeenAddress>,
     pub usage: Vec<(NaiveDate, i64)>,
-}
-
-/// The user's tokens, active, expired and revoked, newest first, with their use.
-pub async fn list(state: &AppState, user_id: i64) -> StoreResult<Vec<TokenSummary>> {
-    let now = state.clock.now();
-    let tokens = state.store.list_pats(user_id).await?;
-    let since = usage::day_number(now) - usage::USAGE_DAYS;
-    let mut activity = state.store.pat_activity(user_id, since).await?;
-    Ok(tokens
-        .into_iter()
-        .map(|token| TokenSummary {
-            addresses: activity.addresses.remove(&token.id).unwrap_or_default(),
-            usage: usage::last_days(
-                activity.usage.get(&token.id).map_or(&[], Vec::as_slice),
-                now,
-            ),
-            token,
-        })
-        .collect())
-}
-
-/// One of the user's own tokens, with its use; `NotFound` for anyone else's.
-pub async fn get(state: &AppState, user_id: i64, token_id: i64) -> StoreResult<TokenSummary> {
-    list(state, user_id)
-        .await?
-        .into_iter()
-        .find(|summary| summary.token.id == token_id)
-        .ok_or(StoreError::NotFound)
-}
-
-/// A token just changed, with the use it has had.
-async fn summarize(state: &AppState, token: PatRecord) -> StoreResult<TokenSummary> {
-    let mut summary = get(state, token.user_id, token.id).await?;
-    summary.token = token;
-    Ok(summary)
-}
-
-/// Gives one of the user's tokens a new secret (SPEC §10): name, description, access,
-/// allowlist and id stay; the old secret is refused from the next request on, on every
-/// instance. The expiration is the one asked for, or else the lifetime the token had.
-pub async fn regenerate(
-    state: &AppState,
-    user_id: i64,
-    token_id: i64,
-    expiration: Option<ExpirationRequest>,
-    origin: &Origin,
-) -> StoreResult<Generated> {
-    let now = state.clock.now();
-    let policy = state.store.policy().await?;
-    let max_days = policy.max_lifetime_days;
-    let current = get(state, user_id, token_id).await?.token;
-    let expires_at = match expiration {
-        Some(request) => request.resolve_within(now, max_days)?,
-        None => renewed_expiry(current.issued_at, current.expires_at, now, max_days),
-    };
-    let secret = secret::new_pat();
-    let renewal = Renewal {
-        digest: secret.digest(),
-        hint: secret.hint(),
-        expires_at,
-    };
-    let token = state
-        .store
-        .regenerate_pat(
-            user_id,
-            token_id,
-            renewal,
-            now,
-            policy.max_active_tokens,
-            origin,
-        )
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    tracing::info!(user_id, token_id, hint = %token.hint, "token regenerated");
-    Ok(Generated {
-        token: summarize(state, token).await?,
-        secret,
-    })
 }
 
 /// Changes to a token's name, description, access or allowlist, as typed; `None` keeps it.
@@ -174,70 +51,197 @@ pub struct EditRequest<'a> {
     pub allowed_ips: Option<Vec<&'a str>>,
 }
 
-/// Edits one of the user's own tokens (§3 rules; names stay unique among active ones);
-/// `NotFound` for anyone else's.
-pub async fn edit(
-    state: &AppState,
-    user_id: i64,
-    token_id: i64,
-    request: EditRequest<'_>,
-    origin: &Origin,
-) -> StoreResult<TokenSummary> {
-    let change = PatChange {
-        name: request.name.map(TokenName::parse).transpose()?,
-        description: request
-            .description
-            .map(TokenDescription::parse)
-            .transpose()?,
-        access: request.access,
-        allowed_ips: request.allowed_ips.map(AllowList::parse).transpose()?,
-    };
-    let token = state
-        .store
-        .update_pat(user_id, token_id, change, state.clock.now(), origin)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    tracing::info!(user_id, token_id, "token edited");
-    summarize(state, token).await
+/// The token use cases, with what they use: the store and the clock.
+#[derive(Clone, Copy)]
+pub struct Tokens<'a> {
+    store: &'a Store,
+    clock: &'a dyn Clock,
 }
 
-/// An administrator revokes any user's token; it stays listed, as revoked, for its owner.
-/// `NotFound` when there is no such token or it is already revoked.
-pub async fn revoke(
-    state: &AppState,
-    admin_id: i64,
-    token_id: i64,
-    origin: &Origin,
-) -> StoreResult<()> {
-    let revocation = NewRevocation {
-        at: state.clock.now(),
-        by: Some(admin_id),
-        reason: RevokedReason::Admin,
-    };
-    if state.store.revoke_pat(token_id, revocation, origin).await? {
-        tracing::info!(admin_id, token_id, "token revoked by an administrator");
-        Ok(())
-    } else {
-        Err(StoreError::NotFound)
+impl<'a> Tokens<'a> {
+    pub fn new(store: &'a Store, clock: &'a dyn Clock) -> Tokens<'a> {
+        Tokens { store, clock }
     }
-}
 
-/// Deletes one of the user's own tokens; `NotFound` for anyone else's (without saying it exists).
-pub async fn delete(
-    state: &AppState,
-    user_id: i64,
-    token_id: i64,
-    origin: &Origin,
-) -> StoreResult<()> {
-    let now = state.clock.now();
-    if state
-        .store
-        .delete_pat(user_id, token_id, now, origin)
-        .await?
-    {
-        tracing::info!(user_id, token_id, "token deleted");
-        Ok(())
-    } else {
-        Err(StoreError::NotFound)
+    /// Validates the request and stores the new token, unless the user has reached the limit or
+    /// already has an active token of that name (rule failures come back as `StoreError::Token`).
+    pub async fn generate(
+        &self,
+        user_id: i64,
+        request: GenerateRequest<'_>,
+        origin: &Origin,
+    ) -> StoreResult<Generated> {
+        let now = self.clock.now();
+        let policy = self.store.policy().await?;
+        if policy.token_creators == TokenCreators::Admins {
+            let creator = self.store.user_by_id(user_id).await?;
+            if creator.is_none_or(|user| user.role != crate::domain::accounts::Role::Admin) {
+                return Err(TokenError::CreationRestricted.into());
+            }
+        }
+        let name = TokenName::parse(request.name)?;
+        let description = TokenDescription::parse(request.description)?;
+        let expires_at = request
+            .expiration
+            .resolve_within(now, policy.max_lifetime_days)?;
+        let allowed_ips = AllowList::parse(request.allowed_ips)?;
+        let secret = secret::new_pat();
+        let new = NewPat {
+            user_id,
+            name: &name,
+            description: &description,
+            digest: secret.digest(),
+            hint: secret.hint(),
+            expires_at,
+            access: request.access,
+            allowed_ips: &allowed_ips,
+        };
+        let token = self
+            .store
+            .create_pat(new, now, policy.max_active_tokens, origin)
+            .await?;
+        tracing::info!(user_id, token_id = token.id, hint = %token.hint, "token generated");
+        let token = TokenSummary {
+            token,
+            addresses: Vec::new(),
+            usage: usage::last_days(&[], now),
+        };
+        Ok(Generated { token, secret })
+    }
+
+    /// The user's tokens, active, expired and revoked, newest first, with their use.
+    pub async fn list(&self, user_id: i64) -> StoreResult<Vec<TokenSummary>> {
+        let now = self.clock.now();
+        let tokens = self.store.list_pats(user_id).await?;
+        let since = usage::day_number(now) - usage::USAGE_DAYS;
+        let mut activity = self.store.pat_activity(user_id, since).await?;
+        Ok(tokens
+            .into_iter()
+            .map(|token| TokenSummary {
+                addresses: activity.addresses.remove(&token.id).unwrap_or_default(),
+                usage: usage::last_days(
+                    activity.usage.get(&token.id).map_or(&[], Vec::as_slice),
+                    now,
+                ),
+                token,
+            })
+            .collect())
+    }
+
+    /// One of the user's own tokens, with its use; `NotFound` for anyone else's.
+    pub async fn get(&self, user_id: i64, token_id: i64) -> StoreResult<TokenSummary> {
+        self.list(user_id)
+            .await?
+            .into_iter()
+            .find(|summary| summary.token.id == token_id)
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// A token just changed, with the use it has had.
+    async fn summarize(&self, token: PatRecord) -> StoreResult<TokenSummary> {
+        let mut summary = self.get(token.user_id, token.id).await?;
+        summary.token = token;
+        Ok(summary)
+    }
+
+    /// Gives one of the user's tokens a new secret (SPEC §10): name, description, access,
+    /// allowlist and id stay; the old secret is refused from the next request on, on every
+    /// instance. The expiration is the one asked for, or else the lifetime the token had.
+    pub async fn regenerate(
+        &self,
+        user_id: i64,
+        token_id: i64,
+        expiration: Option<ExpirationRequest>,
+        origin: &Origin,
+    ) -> StoreResult<Generated> {
+        let now = self.clock.now();
+        let policy = self.store.policy().await?;
+        let max_days = policy.max_lifetime_days;
+        let current = self.get(user_id, token_id).await?.token;
+        let expires_at = match expiration {
+            Some(request) => request.resolve_within(now, max_days)?,
+            None => renewed_expiry(current.issued_at, current.expires_at, now, max_days),
+        };
+        let secret = secret::new_pat();
+        let renewal = Renewal {
+            digest: secret.digest(),
+            hint: secret.hint(),
+            expires_at,
+        };
+        let token = self
+            .store
+            .regenerate_pat(
+                user_id,
+                token_id,
+                renewal,
+                now,
+                policy.max_active_tokens,
+                origin,
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tracing::info!(user_id, token_id, hint = %token.hint, "token regenerated");
+        Ok(Generated {
+            token: self.summarize(token).await?,
+            secret,
+        })
+    }
+
+    /// Edits one of the user's own tokens (§3 rules; names stay unique among active ones);
+    /// `NotFound` for anyone else's.
+    pub async fn edit(
+        &self,
+        user_id: i64,
+        token_id: i64,
+        request: EditRequest<'_>,
+        origin: &Origin,
+    ) -> StoreResult<TokenSummary> {
+        let change = PatChange {
+            name: request.name.map(TokenName::parse).transpose()?,
+            description: request
+                .description
+                .map(TokenDescription::parse)
+                .transpose()?,
+            access: request.access,
+            allowed_ips: request.allowed_ips.map(AllowList::parse).transpose()?,
+        };
+        let token = self
+            .store
+            .update_pat(user_id, token_id, change, self.clock.now(), origin)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        tracing::info!(user_id, token_id, "token edited");
+        self.summarize(token).await
+    }
+
+    /// An administrator revokes any user's token; it stays listed, as revoked, for its owner.
+    /// `NotFound` when there is no such token or it is already revoked.
+    pub async fn revoke(&self, admin_id: i64, token_id: i64, origin: &Origin) -> StoreResult<()> {
+        let revocation = NewRevocation {
+            at: self.clock.now(),
+            by: Some(admin_id),
+            reason: RevokedReason::Admin,
+        };
+        if self.store.revoke_pat(token_id, revocation, origin).await? {
+            tracing::info!(admin_id, token_id, "token revoked by an administrator");
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+
+    /// Deletes one of the user's own tokens; `NotFound` for anyone else's (without saying it exists).
+    pub async fn delete(&self, user_id: i64, token_id: i64, origin: &Origin) -> StoreResult<()> {
+        let now = self.clock.now();
+        if self
+            .store
+            .delete_pat(user_id, token_id, now, origin)
+            .await?
+        {
+            tracing::info!(user_id, token_id, "token deleted");
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
     }
 }

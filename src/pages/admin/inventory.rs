@@ -114,7 +114,9 @@ pub async fn inventory(
 pub async fn revoke_token(id: i64, back: String) -> Result<(), AppError> {
     use crate::web::context;
     let admin = context::admin()?;
-    crate::tokens::service::revoke(&context::state(), admin.user.id, id, &context::origin())
+    context::state()
+        .tokens()
+        .revoke(admin.user.id, id, &context::origin())
         .await?;
     let back = crate::web::guard::safe_next(&back);
     let separator = if back.contains('?') { '&' } else { '?' };

@@ -17,7 +17,7 @@ pub async fn get_token(id: i64) -> Result<TokenView, AppError> {
     use crate::web::context;
     let caller = context::caller()?;
     let state = context::state();
-    let summary = crate::tokens::service::get(&state, caller.user.id, id).await?;
+    let summary = state.tokens().get(caller.user.id, id).await?;
     Ok(TokenView::of(summary, state.clock.now()))
 }
 
@@ -31,7 +31,7 @@ pub async fn edit_token(
     allowed_ips: String,
 ) -> Result<TokenView, AppError> {
     use crate::domain::allowlist::split_text;
-    use crate::tokens::service::{self, EditRequest};
+    use crate::tokens::service::EditRequest;
     use crate::web::context;
     let caller = context::caller()?;
     let state = context::state();
@@ -41,7 +41,10 @@ pub async fn edit_token(
         access: Some(Access::parse(&access)?),
         allowed_ips: Some(split_text(&allowed_ips)),
     };
-    let summary = service::edit(&state, caller.user.id, id, request, &context::origin()).await?;
+    let summary = state
+        .tokens()
+        .edit(caller.user.id, id, request, &context::origin())
+        .await?;
     context::back_to_form(&format!("/settings/tokens?saved={id}"));
     Ok(TokenView::of(summary, state.clock.now()))
 }

@@ -117,7 +117,9 @@ impl TokenView {
 #[cfg(feature = "ssr")]
 async fn current_list(state: &crate::state::AppState, user_id: i64) -> Result<TokenList, AppError> {
     let now = state.clock.now();
-    let tokens: Vec<TokenView> = crate::tokens::service::list(state, user_id)
+    let tokens: Vec<TokenView> = state
+        .tokens()
+        .list(user_id)
         .await?
         .into_iter()
         .map(|token| TokenView::of(token, now))
@@ -162,7 +164,7 @@ pub async fn generate_token(
     access: Option<String>,
     allowed_ips: Option<String>,
 ) -> Result<NewToken, AppError> {
-    use crate::tokens::service::{self, GenerateRequest};
+    use crate::tokens::service::GenerateRequest;
     use crate::web::context;
     let caller = context::caller()?;
     // Without WebAssembly the answer would be a redirect, and the secret would be lost with a
@@ -184,7 +186,10 @@ pub async fn generate_token(
         access: Access::parse(access.as_deref().unwrap_or(""))?,
         allowed_ips: crate::domain::allowlist::split_text(&allowed_ips),
     };
-    let generated = service::generate(&state, caller.user.id, request, &context::origin()).await?;
+    let generated = state
+        .tokens()
+        .generate(caller.user.id, request, &context::origin())
+        .await?;
     context::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),
@@ -198,7 +203,10 @@ pub async fn delete_token(id: i64) -> Result<TokenList, AppError> {
     use crate::web::context;
     let caller = context::caller()?;
     let state = context::state();
-    crate::tokens::service::delete(&state, caller.user.id, id, &context::origin()).await?;
+    state
+        .tokens()
+        .delete(caller.user.id, id, &context::origin())
+        .await?;
     context::back_to_form("/settings/tokens?deleted=1");
     current_list(&state, caller.user.id).await
 }
@@ -217,9 +225,10 @@ pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
         ));
     }
     let state = context::state();
-    let regenerated =
-        crate::tokens::service::regenerate(&state, caller.user.id, id, None, &context::origin())
-            .await?;
+    let regenerated = state
+        .tokens()
+        .regenerate(caller.user.id, id, None, &context::origin())
+        .await?;
     context::set_header(
         http::header::CACHE_CONTROL,
         http::HeaderValue::from_static("no-store"),

@@ -238,7 +238,7 @@ pub async fn generate_answer(
     use crate::domain::tokens::Access;
     use crate::pages::form_answer;
     use crate::pages::tokens::generate::expiration_from_form;
-    use crate::tokens::service::{self, GenerateRequest};
+    use crate::tokens::service::GenerateRequest;
     let (parts, body) = request.into_parts();
     let fields = form_answer::fields(body).await.unwrap_or_default();
     let field = |name: &str| fields.get(name).cloned().unwrap_or_default();
@@ -260,7 +260,10 @@ pub async fn generate_answer(
             allowed_ips: split_text(&form.allowed_ips),
         };
         let origin = crate::web::origin_of(&parts);
-        let generated = service::generate(&state, caller.user.id, request, &origin).await?;
+        let generated = state
+            .tokens()
+            .generate(caller.user.id, request, &origin)
+            .await?;
         super::revealed(&state, caller.user.id, generated).await
     }
     .await;
@@ -276,7 +279,7 @@ pub async fn regenerate_answer(
     request: axum::extract::Request,
 ) -> axum::response::Response {
     use crate::pages::form_answer;
-    use crate::tokens::service;
+
     let (parts, _) = request.into_parts();
     let result = async {
         let caller = form_answer::caller(&parts)?;
@@ -284,7 +287,10 @@ pub async fn regenerate_answer(
             .parse()
             .map_err(|_| AppError::Refused("That token no longer exists.".into()))?;
         let origin = crate::web::origin_of(&parts);
-        let regenerated = service::regenerate(&state, caller.user.id, id, None, &origin).await?;
+        let regenerated = state
+            .tokens()
+            .regenerate(caller.user.id, id, None, &origin)
+            .await?;
         super::revealed(&state, caller.user.id, regenerated).await
     }
     .await;
