@@ -43,7 +43,9 @@ async fn run(args: Vec<String>) -> Result<(), String> {
     match args.as_slice() {
         [] => serve(state).await,
         ["admin", "reset-password", username] => {
-            let password = patio::accounts::service::reset_admin(&state, username)
+            let password = state
+                .accounts()
+                .reset_admin(username)
                 .await
                 .map_err(|e| e.to_string())?;
             println!(

@@ -93,6 +93,19 @@ impl AppState {
         crate::tokens::service::Tokens::new(&self.store, &*self.clock)
     }
 
+    pub fn accounts(&self) -> crate::accounts::service::Accounts<'_> {
+        crate::accounts::service::Accounts::new(
+            &self.store,
+            &*self.clock,
+            &self.passwords,
+            &self.login_slots,
+        )
+    }
+
+    pub fn events(&self) -> crate::events::service::Events<'_> {
+        crate::events::service::Events::new(&self.store, &*self.clock)
+    }
+
     pub fn mark_set_up(&self) {
         self.set_up.store(true, Ordering::Relaxed);
     }

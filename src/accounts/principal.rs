@@ -7,7 +7,6 @@ use crate::domain::allowlist::AllowList;
 use crate::domain::events::{EventKind, Origin};
 use crate::domain::secret;
 use crate::domain::tokens::Access;
-use crate::events::service as events;
 use crate::state::AppState;
 use crate::store::{Account, StoreError};
 use chrono::{DateTime, Duration, Utc};
@@ -137,7 +136,10 @@ impl Principal {
         };
         let kind = EventKind::TokenRefused;
         let token = Some((*id, name.as_str()));
-        let logged = events::record(state, self.user.id, kind, origin, token, Some(detail)).await;
+        let logged = state
+            .events()
+            .record(self.user.id, kind, origin, token, Some(detail))
+            .await;
         log_failed_touch(logged);
     }
 

@@ -87,7 +87,9 @@ async fn connect_token(
                 "`username` and `password` are required.",
             ));
         };
-        let token = service::issue_access_token(&state, username, password, &origin)
+        let token = state
+            .accounts()
+            .issue_access_token(username, password, &origin)
             .await
             .map_err(OAuthError::from)?;
         Ok(Json(serde_json::json!({

@@ -88,7 +88,10 @@ pub async fn list_events(
             message: format!("`limit` is from 1 to {MAX_PAGE}."),
         });
     }
-    let page = events::page(&state, caller.user.id, query.before, limit).await?;
+    let page = state
+        .events()
+        .page(caller.user.id, query.before, limit)
+        .await?;
     Ok(Json(EventPage {
         events: page
             .events

@@ -1,6 +1,6 @@
 //! `/api/v1/admin/users`: accounts, for administrators (SPEC §5, §17).
 
-use crate::accounts::service::{self, AccessRequest, AccountForm};
+use crate::accounts::service::{AccessRequest, AccountForm};
 use crate::api::extract::{Admin, IdPath, JsonBody};
 use crate::domain::accounts::Role;
 use crate::domain::events::Origin;
@@ -114,7 +114,7 @@ pub async fn create_user(
         role: request.role.unwrap_or(Role::User),
     };
     let email = notify::email_for_new_user(&state, request.email.as_deref().unwrap_or(""))?;
-    let user = service::create_user(&state, form, &origin).await?;
+    let user = state.accounts().create_user(form, &origin).await?;
     if let Some(email) = email {
         notify::set_email(&state, user.id, &email).await?;
     }
@@ -152,7 +152,10 @@ pub async fn update_user(
         role: change.role,
         revoke_tokens: change.revoke_tokens,
     };
-    let user = service::change_access(&state, admin.user.id, id, request, &origin).await?;
+    let user = state
+        .accounts()
+        .change_access(admin.user.id, id, request, &origin)
+        .await?;
     Ok(Json(OneUser { user: user.into() }))
 }
 
@@ -174,6 +177,9 @@ pub async fn revoke_user_tokens(
     IdPath(id): IdPath,
     origin: Origin,
 ) -> Result<Json<Revoked>, ApiError> {
-    let revoked = service::revoke_credentials(&state, admin.user.id, id, &origin).await?;
+    let revoked = state
+        .accounts()
+        .revoke_credentials(admin.user.id, id, &origin)
+        .await?;
     Ok(Json(Revoked { revoked }))
 }

@@ -3,8 +3,8 @@
 
 use crate::domain::events::{EventKind, Origin};
 use crate::domain::tokens::RevokedReason;
-use crate::state::AppState;
-use crate::store::{EventRecord, NewEvent, StoreResult};
+use crate::store::{EventRecord, NewEvent, Store, StoreResult};
+use crate::time::Clock;
 use chrono::Duration;
 
 /// Events are kept at least this long (SPEC §10: at least a year).
@@ -20,44 +20,6 @@ pub const MAX_PAGE: i64 = 100;
 pub struct EventPage {
     pub events: Vec<EventRecord>,
     pub next_before: Option<i64>,
-}
-
-/// At most `limit` (1–`MAX_PAGE`) of the user's events with ids below `before`, newest first.
-pub async fn page(
-    state: &AppState,
-    user_id: i64,
-    before: Option<i64>,
-    limit: i64,
-) -> StoreResult<EventPage> {
-    let limit = limit.clamp(1, MAX_PAGE);
-    let mut events = state.store.events(user_id, before, limit + 1).await?;
-    let more = events.len() as i64 > limit;
-    events.truncate(limit as usize);
-    let next_before = more.then(|| events.last().map(|event| event.id)).flatten();
-    Ok(EventPage {
-        events,
-        next_before,
-    })
-}
-
-/// Writes an event that records no change (a refusal). Its failure is the caller's to handle.
-pub async fn record(
-    state: &AppState,
-    user_id: i64,
-    kind: EventKind,
-    origin: &Origin,
-    token: Option<(i64, &str)>,
-    detail: Option<&str>,
-) -> StoreResult<()> {
-    let event = NewEvent {
-        user_id,
-        kind,
-        at: state.clock.now(),
-        origin,
-        token,
-        detail,
-    };
-    state.store.record_event(event).await
 }
 
 /// What happened, in a sentence for the log's owner.
@@ -105,5 +67,56 @@ pub fn describe(event: &EventRecord) -> String {
             "Your role was changed to administrator.".into()
         }
         EventKind::RoleChanged => "Your role was changed to user.".into(),
+    }
+}
+
+/// Reading and writing the security log, with what that uses: the store and the clock.
+#[derive(Clone, Copy)]
+pub struct Events<'a> {
+    store: &'a Store,
+    clock: &'a dyn Clock,
+}
+
+impl<'a> Events<'a> {
+    pub fn new(store: &'a Store, clock: &'a dyn Clock) -> Events<'a> {
+        Events { store, clock }
+    }
+
+    /// At most `limit` (1–`MAX_PAGE`) of the user's events with ids below `before`, newest first.
+    pub async fn page(
+        &self,
+        user_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<EventPage> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut events = self.store.events(user_id, before, limit + 1).await?;
+        let more = events.len() as i64 > limit;
+        events.truncate(limit as usize);
+        let next_before = more.then(|| events.last().map(|event| event.id)).flatten();
+        Ok(EventPage {
+            events,
+            next_before,
+        })
+    }
+
+    /// Writes an event that records no change (a refusal). Its failure is the caller's to handle.
+    pub async fn record(
+        &self,
+        user_id: i64,
+        kind: EventKind,
+        origin: &Origin,
+        token: Option<(i64, &str)>,
+        detail: Option<&str>,
+    ) -> StoreResult<()> {
+        let event = NewEvent {
+            user_id,
+            kind,
+            at: self.clock.now(),
+            origin,
+            token,
+            detail,
+        };
+        self.store.record_event(event).await
     }
 }

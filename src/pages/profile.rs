@@ -11,10 +11,12 @@ use leptos_router::hooks::use_query_map;
 
 #[server(prefix = "/rpc", endpoint = "update_profile")]
 pub async fn update_profile(display_name: String) -> Result<String, AppError> {
-    use crate::accounts::service;
     use crate::web::context;
     let caller = context::caller()?;
-    service::change_display_name(&context::state(), caller.user.id, &display_name).await?;
+    context::state()
+        .accounts()
+        .change_display_name(caller.user.id, &display_name)
+        .await?;
     context::back_to_form(&format!("/settings/profile?saved={SAVED_NAME}"));
     Ok(display_name.trim().to_owned())
 }
@@ -25,22 +27,23 @@ pub async fn change_password(
     new_password: String,
 ) -> Result<(), AppError> {
     use crate::accounts::principal::Credential;
-    use crate::accounts::service;
+
     use crate::web::context;
     let caller = context::caller()?;
     let keep = match &caller.credential {
         Credential::Session { digest } => Some(digest.as_str()),
         _ => None,
     };
-    service::change_password(
-        &context::state(),
-        caller.user.id,
-        &current_password,
-        &new_password,
-        keep,
-        &context::origin(),
-    )
-    .await?;
+    context::state()
+        .accounts()
+        .change_password(
+            caller.user.id,
+            &current_password,
+            &new_password,
+            keep,
+            &context::origin(),
+        )
+        .await?;
     context::back_to_form(&format!("/settings/profile?saved={SAVED_PASSWORD}"));
     Ok(())
 }

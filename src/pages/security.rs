@@ -35,7 +35,7 @@ pub async fn security_events(before: Option<i64>) -> Result<EventList, AppError>
     let caller = context::caller()?;
     let state = context::state();
     // Fifty to a page.
-    let page = crate::events::service::page(&state, caller.user.id, before, 50).await?;
+    let page = state.events().page(caller.user.id, before, 50).await?;
     Ok(EventList {
         events: page
             .events

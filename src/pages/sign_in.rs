@@ -15,7 +15,7 @@ pub async fn set_up(
     display_name: String,
     password: String,
 ) -> Result<String, AppError> {
-    use crate::accounts::service::{self, AccountForm};
+    use crate::accounts::service::AccountForm;
     use crate::domain::accounts::Role;
     use crate::web::context;
     let state = context::state();
@@ -25,17 +25,19 @@ pub async fn set_up(
         password: &password,
         role: Role::Admin,
     };
-    let admin = service::set_up(&state, form).await?;
+    let admin = state.accounts().set_up(form).await?;
     state.mark_set_up();
     context::start_session(admin.id, crate::web::DEFAULT_LANDING.to_owned()).await
 }
 
 #[server(prefix = "/rpc", endpoint = "login")]
 pub async fn log_in(username: String, password: String, next: String) -> Result<String, AppError> {
-    use crate::accounts::service;
     use crate::web::context;
     let state = context::state();
-    let user = service::sign_in(&state, &username, &password, &context::origin()).await?;
+    let user = state
+        .accounts()
+        .sign_in(&username, &password, &context::origin())
+        .await?;
     context::start_session(user.id, crate::web::guard::safe_next(&next)).await
 }
 

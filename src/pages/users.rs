@@ -70,7 +70,7 @@ pub async fn create_user(
     role: String,
     email: Option<String>,
 ) -> Result<UserChanged, AppError> {
-    use crate::accounts::service::{self, AccountForm};
+    use crate::accounts::service::AccountForm;
     use crate::notify::service as notify;
     let admin = crate::web::context::admin()?;
     let state = crate::web::context::state();
@@ -82,7 +82,10 @@ pub async fn create_user(
         password: &password,
         role,
     };
-    let user = service::create_user(&state, form, &crate::web::context::origin()).await?;
+    let user = state
+        .accounts()
+        .create_user(form, &crate::web::context::origin())
+        .await?;
     if let Some(email) = email {
         notify::set_email(&state, user.id, &email).await?;
     }
@@ -102,7 +105,7 @@ pub async fn update_user(
     role: Option<String>,
     revoke_tokens: Option<String>,
 ) -> Result<UserChanged, AppError> {
-    use crate::accounts::service::{self, AccessRequest};
+    use crate::accounts::service::AccessRequest;
     let admin = crate::web::context::admin()?;
     let role = match role.as_deref() {
         None | Some("") => None,
@@ -115,14 +118,10 @@ pub async fn update_user(
         role,
         revoke_tokens: Some(revoke_tokens.is_some()),
     };
-    let user = service::change_access(
-        &crate::web::context::state(),
-        admin.user.id,
-        id,
-        request,
-        &crate::web::context::origin(),
-    )
-    .await?;
+    let user = crate::web::context::state()
+        .accounts()
+        .change_access(admin.user.id, id, request, &crate::web::context::origin())
+        .await?;
     crate::web::context::back_to_form("/admin/users");
     Ok(UserChanged {
         user: row(user, admin.user.id),
@@ -133,10 +132,12 @@ pub async fn update_user(
 /// Ends every session and access token of a user and revokes their personal access tokens.
 #[server(prefix = "/rpc", endpoint = "admin_revoke_credentials")]
 pub async fn revoke_credentials(id: i64) -> Result<UserChanged, AppError> {
-    use crate::accounts::service;
     let admin = crate::web::context::admin()?;
     let state = crate::web::context::state();
-    service::revoke_credentials(&state, admin.user.id, id, &crate::web::context::origin()).await?;
+    state
+        .accounts()
+        .revoke_credentials(admin.user.id, id, &crate::web::context::origin())
+        .await?;
     let user = state
         .store
         .user_by_id(id)

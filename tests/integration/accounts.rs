@@ -868,17 +868,13 @@ async fn password_grant_errors_follow_rfc_6749(app: TestApp) {
 
 async fn reset_admin_restores_access(app: TestApp) {
     app.set_up().await;
-    let password = patio::accounts::service::reset_admin(&app.state, "root")
-        .await
-        .unwrap();
+    let password = app.state.accounts().reset_admin("root").await.unwrap();
     assert!(
         who_am_i(&app, &app.client).await.is_null(),
         "old sessions end"
     );
     app.signed_in("root", &password).await;
-    let created = patio::accounts::service::reset_admin(&app.state, "rescue")
-        .await
-        .unwrap();
+    let created = app.state.accounts().reset_admin("rescue").await.unwrap();
     let rescue = app.signed_in("rescue", &created).await;
     assert_eq!(who_am_i(&app, &rescue).await["role"], "admin");
 }

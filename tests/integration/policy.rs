@@ -348,9 +348,7 @@ async fn administrative_actions_are_audited_and_the_log_is_append_only(app: Test
         StatusCode::OK
     );
     // The command line's password reset.
-    patio::accounts::service::reset_admin(&app.state, "bob")
-        .await
-        .unwrap();
+    app.state.accounts().reset_admin("bob").await.unwrap();
 
     let log = json(app.get_as("/api/v1/admin/audit?limit=100", &root).await).await;
     let entries = log["entries"].as_array().unwrap();
