@@ -143,7 +143,10 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let store = state.store.clone();
-    let sweep = tokio::spawn(crate::accounts::sweep::every_hour(state.clone()));
+    let sweep = tokio::spawn(crate::accounts::sweep::every_hour(
+        state.store.clone(),
+        state.clock.clone(),
+    ));
     let token_use = state.token_use.clone();
     let flush = tokio::spawn(token_use.clone().flush_every_minute(store.clone()));
     let notifications = state

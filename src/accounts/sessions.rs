@@ -3,8 +3,7 @@
 
 use crate::domain::events::Origin;
 use crate::domain::secret;
-use crate::state::AppState;
-use crate::store::StoreResult;
+use crate::store::{Store, StoreResult};
 use chrono::{DateTime, Duration, Utc};
 use http::header::{HeaderMap, COOKIE};
 use http::HeaderValue;
@@ -25,16 +24,22 @@ pub fn is_live(created_at: DateTime<Utc>, last_seen_at: DateTime<Utc>, now: Date
 }
 
 /// Starts a session for `user_id` and returns the `Set-Cookie` value carrying its id.
-pub async fn start(state: &AppState, user_id: i64, origin: &Origin) -> StoreResult<HeaderValue> {
+/// (`secure`: whether users reach Patio over https, so the cookie is only sent there.)
+pub async fn start(
+    store: &Store,
+    now: DateTime<Utc>,
+    secure: bool,
+    user_id: i64,
+    origin: &Origin,
+) -> StoreResult<HeaderValue> {
     let id = secret::new_session_id();
-    state
-        .store
-        .create_session(&id.digest(), user_id, state.clock.now(), origin)
+    store
+        .create_session(&id.digest(), user_id, now, origin)
         .await?;
     Ok(cookie(
         id.expose(),
         absolute_lifetime().num_seconds(),
-        state.config.secure_cookies(),
+        secure,
     ))
 }
 

@@ -6,8 +6,7 @@
 use crate::domain::events::Origin;
 use crate::domain::secret;
 use crate::domain::tokens::RevokedReason;
-use crate::state::AppState;
-use crate::store::NewRevocation;
+use crate::store::{NewRevocation, Store};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -34,19 +33,17 @@ pub fn candidates<'a>(reported: impl IntoIterator<Item = &'a str>) -> Vec<String
 /// Accepts a report: revokes the live PATs among `digests` as leaked, after the caller has its
 /// answer, so the time to answer says nothing about what the report held. The owners' logs name
 /// the reporter's address (`origin`).
-pub fn accept(state: &AppState, digests: Vec<String>, origin: Origin) {
+pub fn accept(store: Arc<Store>, now: DateTime<Utc>, digests: Vec<String>, origin: Origin) {
     if digests.is_empty() {
         return;
     }
-    let state = state.clone();
     tokio::spawn(async move {
         let revocation = NewRevocation {
-            at: state.clock.now(),
+            at: now,
             by: None,
             reason: RevokedReason::Leaked,
         };
-        match state
-            .store
+        match store
             .revoke_leaked_pats(&digests, revocation, &origin)
             .await
         {

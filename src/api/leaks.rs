@@ -68,7 +68,8 @@ pub async fn revoke_credentials(
     }
     admit(&state, client)?;
     leaks::accept(
-        &state,
+        state.store.clone(),
+        state.clock.now(),
         leaks::candidates(report.credentials.iter().map(String::as_str)),
         origin,
     );
@@ -173,7 +174,8 @@ pub async fn revoke_tokens(
     }
     admit(&state, client)?;
     leaks::accept(
-        &state,
+        state.store.clone(),
+        state.clock.now(),
         leaks::candidates(findings.iter().map(|finding| finding.token.as_str())),
         origin,
     );

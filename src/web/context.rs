@@ -103,7 +103,14 @@ pub async fn start_session(user_id: i64, next: String) -> Result<String, AppErro
             )
             .await?;
     }
-    let cookie = crate::accounts::sessions::start(&state, user_id, &origin()).await?;
+    let cookie = crate::accounts::sessions::start(
+        &state.store,
+        state.clock.now(),
+        state.config.secure_cookies(),
+        user_id,
+        &origin(),
+    )
+    .await?;
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         response.append_header(http::header::SET_COOKIE, cookie);
     }

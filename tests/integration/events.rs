@@ -202,8 +202,12 @@ async fn every_event_kind_is_logged_for_its_owner(app: TestApp) {
 
     // The "deploy-bot" token expires; the sweep logs it, once.
     app.clock.advance(Duration::days(8));
-    patio::accounts::sweep::run_once(&app.state).await.unwrap();
-    patio::accounts::sweep::run_once(&app.state).await.unwrap();
+    patio::accounts::sweep::run_once(&app.state.store, app.state.clock.now())
+        .await
+        .unwrap();
+    patio::accounts::sweep::run_once(&app.state.store, app.state.clock.now())
+        .await
+        .unwrap();
 
     let bearer = app.access_token("alice", "a brand new password").await;
     let events = events_of(&app, &bearer).await;
@@ -451,12 +455,16 @@ async fn the_log_is_paged_newest_first_and_kept_a_year(app: TestApp) {
 
     // A year on, everything is still there; past the retention it is gone.
     app.clock.advance(Duration::days(366));
-    patio::accounts::sweep::run_once(&app.state).await.unwrap();
+    patio::accounts::sweep::run_once(&app.state.store, app.state.clock.now())
+        .await
+        .unwrap();
     let root = app.access_token("root", ROOT_PASSWORD).await;
     let kept = events_of(&app, &root).await;
     assert!(ids.iter().all(|id| kept.iter().any(|e| e["id"] == *id)));
     app.clock.advance(Duration::days(40));
-    patio::accounts::sweep::run_once(&app.state).await.unwrap();
+    patio::accounts::sweep::run_once(&app.state.store, app.state.clock.now())
+        .await
+        .unwrap();
     let root = app.access_token("root", ROOT_PASSWORD).await;
     let later = events_of(&app, &root).await;
     assert!(ids.iter().all(|id| later.iter().all(|e| e["id"] != *id)));

@@ -107,6 +107,8 @@ async fn stale_rows_are_purged_at_start_and_by_the_sweep(backend: Backend) {
 
     // Later, the sweep purges what has gone stale since: a session idle for 13 hours.
     app.clock.advance(Duration::hours(13));
-    patio::accounts::sweep::run_once(&app.state).await.unwrap();
+    patio::accounts::sweep::run_once(&app.state.store, app.state.clock.now())
+        .await
+        .unwrap();
     assert!(store.session("fresh").await.unwrap().is_none());
 }

@@ -214,8 +214,8 @@ async fn unused_tokens_are_revoked_once_across_instances() {
             app.clock.advance(Duration::days(15));
         }
         let (a, b) = tokio::join!(
-            patio::accounts::sweep::run_once(&first.state),
-            patio::accounts::sweep::run_once(&second.state)
+            patio::accounts::sweep::run_once(&first.state.store, first.state.clock.now()),
+            patio::accounts::sweep::run_once(&second.state.store, second.state.clock.now())
         );
         a.unwrap();
         b.unwrap();
