@@ -1,9 +1,8 @@
 //! Admin › Tokens (SPEC §14): every user's tokens, filtered and paged, for administrators.
 
 use crate::domain::policy::Policy;
-use crate::state::AppState;
 use crate::store::{
-    InventoryEntry, InventoryFilter, InventorySort, InventoryStatus, PatRecord, StoreResult,
+    InventoryEntry, InventoryFilter, InventorySort, InventoryStatus, PatRecord, Store, StoreResult,
 };
 use chrono::{DateTime, Duration, Utc};
 
@@ -38,8 +37,11 @@ pub fn exceeds_policy(token: &PatRecord, policy: &Policy, now: DateTime<Utc>) ->
         && policy.exceeded_by(token.issued_at, token.expires_at)
 }
 
-pub async fn list(state: &AppState, request: &InventoryRequest) -> StoreResult<InventoryPage> {
-    let now = state.clock.now();
+pub async fn list(
+    store: &Store,
+    now: DateTime<Utc>,
+    request: &InventoryRequest,
+) -> StoreResult<InventoryPage> {
     let limit = request.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     let filter = InventoryFilter {
         user_id: request.user_id,
@@ -55,7 +57,7 @@ pub async fn list(state: &AppState, request: &InventoryRequest) -> StoreResult<I
         // One more than asked shows whether there is a next page.
         limit: limit + 1,
     };
-    let mut entries = state.store.inventory(&filter, now).await?;
+    let mut entries = store.inventory(&filter, now).await?;
     let next = (entries.len() as i64 > limit).then(|| {
         entries.truncate(limit as usize);
         entries.last().map(|entry| entry.token.id)
@@ -63,6 +65,6 @@ pub async fn list(state: &AppState, request: &InventoryRequest) -> StoreResult<I
     Ok(InventoryPage {
         entries,
         next: next.flatten(),
-        policy: state.store.policy().await?,
+        policy: store.policy().await?,
     })
 }

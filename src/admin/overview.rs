@@ -1,10 +1,10 @@
 //! Admin › Overview (SPEC §14): the instance at a glance — counts, and authenticated requests
 //! per day for 30 days by credential kind — with no HTTP in it.
 
-use crate::state::AppState;
-use crate::store::{OverviewQuery, StoreResult};
+use crate::store::{OverviewQuery, Store, StoreResult};
+use crate::tokens::usage::TokenUse;
 use crate::tokens::usage::{day_number, last_days, USAGE_DAYS};
-use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 
 /// The credential kinds the chart shows, as counted and as named.
 pub const KINDS: [(&str, &str); 3] = [
@@ -23,14 +23,17 @@ pub struct Figures {
     pub requests: Vec<Vec<(NaiveDate, i64)>>,
 }
 
-pub async fn figures(state: &AppState) -> StoreResult<Figures> {
-    let now = state.clock.now();
+/// (`token_use`: this instance's counts of the last minute, not yet in the store.)
+pub async fn figures(
+    store: &Store,
+    token_use: &TokenUse,
+    now: DateTime<Utc>,
+) -> StoreResult<Figures> {
     let month_start = Utc
         .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
         .single()
         .unwrap_or(now);
-    let overview = state
-        .store
+    let overview = store
         .overview(OverviewQuery {
             now,
             expiring_before: now + Duration::days(7),
@@ -40,7 +43,7 @@ pub async fn figures(state: &AppState) -> StoreResult<Figures> {
         })
         .await?;
     // What the store holds, and this instance's counts of the last minute, not yet flushed.
-    let pending = state.token_use.pending_kinds();
+    let pending = token_use.pending_kinds();
     let requests = KINDS
         .iter()
         .map(|(kind, _)| {

@@ -2,15 +2,17 @@
 
 use crate::domain::events::Origin;
 use crate::domain::policy::Policy;
-use crate::state::AppState;
-use crate::store::{AuditFilter, AuditRecord, StoreResult};
+use crate::store::{AuditFilter, AuditRecord, Store, StoreResult};
+use chrono::{DateTime, Utc};
 
 /// Replaces the policy; it applies from the next token generated, and the next sweep.
-pub async fn set(state: &AppState, policy: Policy, origin: &Origin) -> StoreResult<Policy> {
-    state
-        .store
-        .set_policy(&policy, state.clock.now(), origin)
-        .await?;
+pub async fn set(
+    store: &Store,
+    now: DateTime<Utc>,
+    policy: Policy,
+    origin: &Origin,
+) -> StoreResult<Policy> {
+    store.set_policy(&policy, now, origin).await?;
     tracing::info!(actor = origin.actor, policy = %policy.summary(), "token policy changed");
     Ok(policy)
 }
@@ -24,10 +26,10 @@ pub struct AuditPage {
     pub next: Option<i64>,
 }
 
-pub async fn audit(state: &AppState, mut filter: AuditFilter) -> StoreResult<AuditPage> {
+pub async fn audit(store: &Store, mut filter: AuditFilter) -> StoreResult<AuditPage> {
     let limit = filter.limit.clamp(1, MAX_AUDIT_PAGE);
     filter.limit = limit + 1;
-    let mut entries = state.store.audit(filter).await?;
+    let mut entries = store.audit(filter).await?;
     let more = entries.len() as i64 > limit;
     entries.truncate(limit as usize);
     let next = more.then(|| entries.last().map(|entry| entry.id)).flatten();

@@ -86,7 +86,11 @@ pub async fn put_policy(
         code: "invalid_policy",
         message: error.message,
     })?;
-    Ok(Json(policy::set(&state, policy, &origin).await?.into()))
+    Ok(Json(
+        policy::set(&state.store, state.clock.now(), policy, &origin)
+            .await?
+            .into(),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -190,7 +194,7 @@ pub async fn list_audit(
         before_id: query.before,
         limit,
     };
-    let page = policy::audit(&state, filter).await?;
+    let page = policy::audit(&state.store, filter).await?;
     Ok(Json(AuditLog {
         entries: page.entries.into_iter().map(AuditEntry::from).collect(),
         next: page.next,

@@ -164,7 +164,7 @@ pub async fn list_all_tokens(
         before: query.before,
         limit: query.limit,
     };
-    let page = inventory::list(&state, &request).await?;
+    let page = inventory::list(&state.store, state.clock.now(), &request).await?;
     let now = state.clock.now();
     Ok(Json(Inventory {
         tokens: page

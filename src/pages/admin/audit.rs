@@ -51,7 +51,7 @@ pub async fn audit_log(
         before_id: number(before),
         limit: 50,
     };
-    let page = crate::admin::policy::audit(&state, filter).await?;
+    let page = crate::admin::policy::audit(&state.store, filter).await?;
     let rows = page
         .entries
         .into_iter()

@@ -72,7 +72,7 @@ pub async fn inventory(
             .unwrap_or_default(),
         limit: Some(50),
     };
-    let page = inventory::list(&state, &request).await?;
+    let page = inventory::list(&state.store, state.clock.now(), &request).await?;
     let now = state.clock.now();
     let rows = page
         .entries

@@ -20,7 +20,9 @@ pub struct OverviewView {
 pub async fn overview() -> Result<OverviewView, AppError> {
     use crate::web::context;
     context::admin()?;
-    let figures = crate::admin::overview::figures(&context::state()).await?;
+    let state = context::state();
+    let figures =
+        crate::admin::overview::figures(&state.store, &state.token_use, state.clock.now()).await?;
     Ok(OverviewView {
         counts: vec![
             ("Users".into(), figures.users),

@@ -46,7 +46,9 @@ pub async fn set_policy(
         creators,
     )
     .map_err(|error| AppError::field(error.field, error.message))?;
-    let policy = crate::admin::policy::set(&context::state(), policy, &context::origin()).await?;
+    let state = context::state();
+    let now = state.clock.now();
+    let policy = crate::admin::policy::set(&state.store, now, policy, &context::origin()).await?;
     context::back_to_form(&format!("{POLICY_PATH}?saved=1"));
     Ok(policy)
 }
