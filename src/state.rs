@@ -106,6 +106,15 @@ impl AppState {
         crate::events::service::Events::new(&self.store, &*self.clock)
     }
 
+    pub fn clients(&self) -> crate::gateway::clients::Clients<'_> {
+        crate::gateway::clients::Clients::new(
+            &self.store,
+            &*self.clock,
+            &self.known_clients,
+            &self.client_failures,
+        )
+    }
+
     pub fn mark_set_up(&self) {
         self.set_up.store(true, Ordering::Relaxed);
     }

@@ -3,7 +3,7 @@
 
 use crate::api::extract::{Admin, IdPath, JsonBody};
 use crate::domain::events::Origin;
-use crate::gateway::clients::{self, ClientError};
+use crate::gateway::clients::ClientError;
 use crate::state::AppState;
 use crate::store::ClientRecord;
 use crate::web::api_error::ErrorBody;
@@ -87,7 +87,7 @@ pub async fn list_clients(
     State(state): State<AppState>,
     _: Admin,
 ) -> Result<Json<ClientList>, ApiError> {
-    let clients = clients::list(&state).await?;
+    let clients = state.clients().list().await?;
     Ok(Json(ClientList {
         clients: clients.into_iter().map(Client::from).collect(),
     }))
@@ -104,7 +104,7 @@ pub async fn create_client(
     origin: Origin,
     JsonBody(request): JsonBody<NewClient>,
 ) -> Result<Response, ApiError> {
-    let registered = clients::register(&state, &request.name, &origin).await?;
+    let registered = state.clients().register(&request.name, &origin).await?;
     let body = CreatedClient {
         client: registered.client.into(),
         client_secret: registered.secret.into_exposed(),
@@ -125,6 +125,6 @@ pub async fn delete_client(
     IdPath(id): IdPath,
     origin: Origin,
 ) -> Result<StatusCode, ApiError> {
-    clients::remove(&state, id, &origin).await?;
+    state.clients().remove(id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,7 +6,7 @@ use crate::accounts::principal::{self, Credential};
 use crate::accounts::service::access_token_lifetime;
 use crate::domain::events::Origin;
 use crate::domain::tokens::Access;
-use crate::gateway::clients::{self, ClientRefused};
+use crate::gateway::clients::ClientRefused;
 use crate::state::AppState;
 use crate::web::ClientAddress;
 use axum::body::Bytes;
@@ -54,7 +54,11 @@ pub async fn introspect(
     let Some((client_id, client_secret)) = credentials else {
         return unauthenticated();
     };
-    match clients::authenticate(&state, address.0, &client_id, &client_secret).await {
+    match state
+        .clients()
+        .authenticate(address.0, &client_id, &client_secret)
+        .await
+    {
         Ok(Ok(_)) => {}
         Ok(Err(ClientRefused::Unauthenticated)) => return unauthenticated(),
         Ok(Err(ClientRefused::RateLimited(seconds))) => {

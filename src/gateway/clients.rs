@@ -4,8 +4,8 @@
 
 use crate::domain::events::Origin;
 use crate::domain::secret::{self, Secret};
-use crate::state::AppState;
-use crate::store::{ClientRecord, StoreError};
+use crate::store::{ClientRecord, Store, StoreError};
+use crate::time::Clock;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -25,53 +25,6 @@ pub enum ClientError {
 pub struct Registered {
     pub client: ClientRecord,
     pub secret: Secret,
-}
-
-/// Registers a resource server under `name` (1–100 characters, no control characters).
-pub async fn register(
-    state: &AppState,
-    name: &str,
-    origin: &Origin,
-) -> Result<Registered, ClientError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
-        return Err(ClientError::InvalidName(
-            "Give the client a name of 1 to 100 characters, without control characters.".into(),
-        ));
-    }
-    let (client_id, secret) = secret::new_client_credentials();
-    let client = state
-        .store
-        .create_client(
-            name,
-            &client_id,
-            &secret.digest(),
-            state.clock.now(),
-            origin,
-        )
-        .await?;
-    tracing::info!(client = client.id, "introspection client registered");
-    Ok(Registered { client, secret })
-}
-
-pub async fn list(state: &AppState) -> Result<Vec<ClientRecord>, ClientError> {
-    Ok(state.store.list_clients().await?)
-}
-
-/// Removes a client: its secret stops working at once on this instance, and within
-/// `CLIENT_CACHE_TTL` on the others. `NotFound` when there is none.
-pub async fn remove(state: &AppState, id: i64, origin: &Origin) -> Result<(), ClientError> {
-    state.known_clients.forget(id);
-    if state
-        .store
-        .delete_client(id, state.clock.now(), origin)
-        .await?
-    {
-        tracing::info!(client = id, "introspection client removed");
-        Ok(())
-    } else {
-        Err(StoreError::NotFound.into())
-    }
 }
 
 /// Why a caller is not an introspection client.
@@ -157,31 +110,94 @@ impl KnownClients {
     }
 }
 
-/// The client these credentials belong to. Right credentials always pass; wrong ones are
-/// refused, with 429 once an address has failed too often within the window.
-pub async fn authenticate(
-    state: &AppState,
-    address: IpAddr,
-    client_id: &str,
-    client_secret: &str,
-) -> Result<Result<ClientRecord, ClientRefused>, StoreError> {
-    let digest = secret::digest(client_secret);
-    let found = match state.known_clients.get(client_id) {
-        Some(client) => Some(client),
-        None => state.store.client(client_id).await?,
-    };
-    if let Some(client) = found {
-        if bool::from(client.secret_digest.as_bytes().ct_eq(digest.as_bytes())) {
-            state.known_clients.remember(&client);
-            return Ok(Ok(client));
+/// The introspection clients' use cases, with what they use: the store, the clock, the cache
+/// of verified clients and the count of wrong secrets per address.
+#[derive(Clone, Copy)]
+pub struct Clients<'a> {
+    store: &'a Store,
+    clock: &'a dyn Clock,
+    known_clients: &'a KnownClients,
+    client_failures: &'a ClientFailures,
+}
+
+impl<'a> Clients<'a> {
+    pub fn new(
+        store: &'a Store,
+        clock: &'a dyn Clock,
+        known_clients: &'a KnownClients,
+        client_failures: &'a ClientFailures,
+    ) -> Clients<'a> {
+        Clients {
+            store,
+            clock,
+            known_clients,
+            client_failures,
         }
     }
-    let now = state.clock.now();
-    let (failures, oldest) = state.client_failures.record(address, now);
-    tracing::info!(%address, failures, "introspection client authentication failed");
-    if failures > MAX_FAILURES {
-        let wait = (oldest + failure_window() - now).num_seconds().max(1) as u64;
-        return Ok(Err(ClientRefused::RateLimited(wait)));
+
+    /// Registers a resource server under `name` (1–100 characters, no control characters).
+    pub async fn register(&self, name: &str, origin: &Origin) -> Result<Registered, ClientError> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+            return Err(ClientError::InvalidName(
+                "Give the client a name of 1 to 100 characters, without control characters.".into(),
+            ));
+        }
+        let (client_id, secret) = secret::new_client_credentials();
+        let client = self
+            .store
+            .create_client(name, &client_id, &secret.digest(), self.clock.now(), origin)
+            .await?;
+        tracing::info!(client = client.id, "introspection client registered");
+        Ok(Registered { client, secret })
     }
-    Ok(Err(ClientRefused::Unauthenticated))
+
+    pub async fn list(&self) -> Result<Vec<ClientRecord>, ClientError> {
+        Ok(self.store.list_clients().await?)
+    }
+
+    /// Removes a client: its secret stops working at once on this instance, and within
+    /// `CLIENT_CACHE_TTL` on the others. `NotFound` when there is none.
+    pub async fn remove(&self, id: i64, origin: &Origin) -> Result<(), ClientError> {
+        self.known_clients.forget(id);
+        if self
+            .store
+            .delete_client(id, self.clock.now(), origin)
+            .await?
+        {
+            tracing::info!(client = id, "introspection client removed");
+            Ok(())
+        } else {
+            Err(StoreError::NotFound.into())
+        }
+    }
+
+    /// The client these credentials belong to. Right credentials always pass; wrong ones are
+    /// refused, with 429 once an address has failed too often within the window.
+    pub async fn authenticate(
+        &self,
+        address: IpAddr,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<Result<ClientRecord, ClientRefused>, StoreError> {
+        let digest = secret::digest(client_secret);
+        let found = match self.known_clients.get(client_id) {
+            Some(client) => Some(client),
+            None => self.store.client(client_id).await?,
+        };
+        if let Some(client) = found {
+            if bool::from(client.secret_digest.as_bytes().ct_eq(digest.as_bytes())) {
+                self.known_clients.remember(&client);
+                return Ok(Ok(client));
+            }
+        }
+        let now = self.clock.now();
+        let (failures, oldest) = self.client_failures.record(address, now);
+        tracing::info!(%address, failures, "introspection client authentication failed");
+        if failures > MAX_FAILURES {
+            let wait = (oldest + failure_window() - now).num_seconds().max(1) as u64;
+            return Ok(Err(ClientRefused::RateLimited(wait)));
+        }
+        Ok(Err(ClientRefused::Unauthenticated))
+    }
 }

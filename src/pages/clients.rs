@@ -30,7 +30,9 @@ pub struct Registered {
 #[cfg(feature = "ssr")]
 async fn all_clients() -> Result<Vec<ClientRow>, AppError> {
     let state = crate::web::context::state();
-    Ok(crate::gateway::clients::list(&state)
+    Ok(state
+        .clients()
+        .list()
         .await?
         .into_iter()
         .map(|client| ClientRow {
@@ -52,7 +54,10 @@ pub async fn list_clients() -> Result<Vec<ClientRow>, AppError> {
 pub async fn remove_client(id: i64) -> Result<Vec<ClientRow>, AppError> {
     use crate::web::context;
     context::admin()?;
-    crate::gateway::clients::remove(&context::state(), id, &context::origin()).await?;
+    context::state()
+        .clients()
+        .remove(id, &context::origin())
+        .await?;
     context::back_to_form("/admin/clients");
     all_clients().await
 }
@@ -198,8 +203,10 @@ pub async fn register_client_page(
         }
         let fields = form_answer::fields(body).await?;
         let name = fields.get("name").map_or("", String::as_str);
-        let registered =
-            crate::gateway::clients::register(&state, name, &crate::web::origin_of(&parts)).await?;
+        let registered = state
+            .clients()
+            .register(name, &crate::web::origin_of(&parts))
+            .await?;
         Ok(Registered {
             client: ClientRow {
                 id: registered.client.id,
