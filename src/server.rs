@@ -152,7 +152,7 @@ pub async fn serve(
     let notifications = state
         .config
         .notification_sender
-        .then(|| tokio::spawn(crate::notify::outbox::every_few_seconds(state.clone())));
+        .then(|| tokio::spawn(state.sender().every_few_seconds()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     // Server-rendered pages stream in several writes; without TCP_NODELAY, Nagle's algorithm
     // and delayed ACKs add ~40 ms to each page.

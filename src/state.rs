@@ -115,6 +115,24 @@ impl AppState {
         )
     }
 
+    pub fn notifications(&self) -> crate::notify::service::Notifications<'_> {
+        crate::notify::service::Notifications::new(
+            &self.store,
+            &*self.clock,
+            &self.config,
+            self.mailer.as_deref(),
+        )
+    }
+
+    pub fn sender(&self) -> crate::notify::outbox::Sender {
+        crate::notify::outbox::Sender::new(
+            self.store.clone(),
+            self.clock.clone(),
+            self.config.clone(),
+            self.mailer.clone(),
+        )
+    }
+
     pub fn mark_set_up(&self) {
         self.set_up.store(true, Ordering::Relaxed);
     }

@@ -4,7 +4,6 @@ use crate::accounts::service::{AccessRequest, AccountForm};
 use crate::api::extract::{Admin, IdPath, JsonBody};
 use crate::domain::accounts::Role;
 use crate::domain::events::Origin;
-use crate::notify::service as notify;
 use crate::state::AppState;
 use crate::store::UserRecord;
 use crate::web::api_error::ErrorBody;
@@ -113,10 +112,12 @@ pub async fn create_user(
         password: &request.password,
         role: request.role.unwrap_or(Role::User),
     };
-    let email = notify::email_for_new_user(&state, request.email.as_deref().unwrap_or(""))?;
+    let email = state
+        .notifications()
+        .email_for_new_user(request.email.as_deref().unwrap_or(""))?;
     let user = state.accounts().create_user(form, &origin).await?;
     if let Some(email) = email {
-        notify::set_email(&state, user.id, &email).await?;
+        state.notifications().set_email(user.id, &email).await?;
     }
     Ok((StatusCode::CREATED, Json(OneUser { user: user.into() })).into_response())
 }

@@ -3,155 +3,186 @@
 //! retries it with backoff, or gives it up after 24 hours. A lease that outlives a crashed sender
 //! lapses and another takes the row, so a notification is lost by no stop and sent by one sender.
 
+use crate::config::Config;
 use crate::domain::notices::{retry_delay_seconds, NoticeKind, GIVE_UP_AFTER_HOURS};
+use crate::notify::mail::Mailer;
 use crate::notify::webhook::{self, Refusal};
-use crate::state::AppState;
+use crate::store::Store;
 use crate::store::{DeliveryOutcome, OutboxItem, StoreResult};
+use crate::time::Clock;
 use chrono::Duration;
+use std::sync::Arc;
 
 /// How often the sender looks for work.
 pub const INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// How long a leased notification is this sender's alone.
 const LEASE_SECONDS: i64 = 60;
+
 /// Most notifications delivered per round.
 const BATCH: i64 = 20;
 
-/// Queues what is due and delivers one batch; how many were delivered.
-pub async fn run_once(state: &AppState) -> StoreResult<usize> {
-    queue_due(state).await?;
-    deliver_due(state).await
+/// The background sender, with what it uses: the store, the clock, the configuration (public
+/// address, private webhook targets) and the mailer when mail is on.
+#[derive(Clone)]
+pub struct Sender {
+    store: Arc<Store>,
+    clock: Arc<dyn Clock>,
+    config: Arc<Config>,
+    mailer: Option<Arc<Mailer>>,
 }
 
-/// Logs the tokens that expired (their events queue the "expired" notices, so that one is not
-/// an hour late) and queues the 7-day and 1-day reminders now due.
-async fn queue_due(state: &AppState) -> StoreResult<()> {
-    let now = state.clock.now();
-    state.store.log_expired_pats(now).await?;
-    state.store.enqueue_expiry_reminders(now).await?;
-    Ok(())
-}
-
-/// Leases and delivers one batch of due notifications; how many were sent.
-async fn deliver_due(state: &AppState) -> StoreResult<usize> {
-    let now = state.clock.now();
-    let leased = state
-        .store
-        .claim_outbox(now, now + Duration::seconds(LEASE_SECONDS), BATCH)
-        .await?;
-    let mut sent = 0;
-    for item in leased {
-        let outcome = deliver(state, &item).await;
-        if matches!(outcome, DeliveryOutcome::Sent { .. }) {
-            sent += 1;
-        }
-        tracing::info!(delivery = item.id, channel = %item.channel, kind = %item.kind, ?outcome, "notification");
-        state
-            .store
-            .finish_outbox(item.id, outcome, state.clock.now())
-            .await?;
-    }
-    Ok(sent)
-}
-
-/// Runs the sender for as long as the server runs: deliveries every `INTERVAL`, the scan for
-/// due reminders every minute. A round that fails (the database away) is logged and the next
-/// one tries again.
-pub async fn every_few_seconds(state: AppState) {
-    let mut ticks = tokio::time::interval(INTERVAL);
-    let per_minute = (60 / INTERVAL.as_secs()).max(1);
-    for round in 0_u64.. {
-        ticks.tick().await;
-        let result = if round % per_minute == 0 {
-            run_once(&state).await
-        } else {
-            deliver_due(&state).await
-        };
-        if let Err(error) = result {
-            tracing::warn!(%error, "the notification sender could not run; it tries again shortly");
+impl Sender {
+    pub fn new(
+        store: Arc<Store>,
+        clock: Arc<dyn Clock>,
+        config: Arc<Config>,
+        mailer: Option<Arc<Mailer>>,
+    ) -> Sender {
+        Sender {
+            store,
+            clock,
+            config,
+            mailer,
         }
     }
-}
 
-async fn deliver(state: &AppState, item: &OutboxItem) -> DeliveryOutcome {
-    let now = state.clock.now();
-    let Some(kind) = NoticeKind::parse(&item.kind) else {
-        return DeliveryOutcome::Failed {
-            status: format!("unknown kind {}", item.kind),
-        };
-    };
-    let payload: serde_json::Value = serde_json::from_str(&item.payload).unwrap_or_default();
-    let attempt = match item.channel.as_str() {
-        "mail" => send_mail(state, kind, &payload, &item.recipient).await,
-        _ => send_webhook(state, item, kind, &payload).await,
-    };
-    match attempt {
-        Ok(status) => DeliveryOutcome::Sent { status },
-        Err(Refusal::Permanent(status)) => DeliveryOutcome::Failed { status },
-        Err(Refusal::Retry(status)) => {
-            if now - item.created_at >= Duration::hours(GIVE_UP_AFTER_HOURS) {
-                DeliveryOutcome::Failed {
-                    status: format!("given up after 24 hours: {status}"),
-                }
+    /// Runs the sender for as long as the server runs: deliveries every `INTERVAL`, the scan for
+    /// due reminders every minute. A round that fails (the database away) is logged and the next
+    /// one tries again.
+    pub async fn every_few_seconds(self) {
+        let mut ticks = tokio::time::interval(INTERVAL);
+        let per_minute = (60 / INTERVAL.as_secs()).max(1);
+        for round in 0_u64.. {
+            ticks.tick().await;
+            let result = if round % per_minute == 0 {
+                self.run_once().await
             } else {
-                let at = now + Duration::seconds(retry_delay_seconds(item.attempts));
-                DeliveryOutcome::Retry { at, status }
+                self.deliver_due().await
+            };
+            if let Err(error) = result {
+                tracing::warn!(%error, "the notification sender could not run; it tries again shortly");
             }
         }
     }
-}
 
-async fn send_mail(
-    state: &AppState,
-    kind: NoticeKind,
-    payload: &serde_json::Value,
-    to: &str,
-) -> Result<String, Refusal> {
-    let Some(mailer) = &state.mailer else {
-        return Err(Refusal::Permanent("mail is off (no PATIO_SMTP_URL)".into()));
-    };
-    let base = state
-        .config
-        .public_url
-        .as_str()
-        .trim_end_matches('/')
-        .to_owned();
-    let letter = crate::notify::mail::letter(kind, payload, &base);
-    mailer.send(to, &letter).await.map_err(Refusal::Retry)
-}
+    /// Queues what is due and delivers one batch; how many were delivered.
+    pub async fn run_once(&self) -> StoreResult<usize> {
+        self.queue_due().await?;
+        self.deliver_due().await
+    }
 
-async fn send_webhook(
-    state: &AppState,
-    item: &OutboxItem,
-    kind: NoticeKind,
-    payload: &serde_json::Value,
-) -> Result<String, Refusal> {
-    let settings = state
-        .store
-        .notification_settings(item.user_id)
+    /// Logs the tokens that expired (their events queue the "expired" notices, so that one is not
+    /// an hour late) and queues the 7-day and 1-day reminders now due.
+    async fn queue_due(&self) -> StoreResult<()> {
+        let now = self.clock.now();
+        self.store.log_expired_pats(now).await?;
+        self.store.enqueue_expiry_reminders(now).await?;
+        Ok(())
+    }
+
+    /// Leases and delivers one batch of due notifications; how many were sent.
+    async fn deliver_due(&self) -> StoreResult<usize> {
+        let now = self.clock.now();
+        let leased = self
+            .store
+            .claim_outbox(now, now + Duration::seconds(LEASE_SECONDS), BATCH)
+            .await?;
+        let mut sent = 0;
+        for item in leased {
+            let outcome = self.deliver(&item).await;
+            if matches!(outcome, DeliveryOutcome::Sent { .. }) {
+                sent += 1;
+            }
+            tracing::info!(delivery = item.id, channel = %item.channel, kind = %item.kind, ?outcome, "notification");
+            self.store
+                .finish_outbox(item.id, outcome, self.clock.now())
+                .await?;
+        }
+        Ok(sent)
+    }
+
+    async fn deliver(&self, item: &OutboxItem) -> DeliveryOutcome {
+        let now = self.clock.now();
+        let Some(kind) = NoticeKind::parse(&item.kind) else {
+            return DeliveryOutcome::Failed {
+                status: format!("unknown kind {}", item.kind),
+            };
+        };
+        let payload: serde_json::Value = serde_json::from_str(&item.payload).unwrap_or_default();
+        let attempt = match item.channel.as_str() {
+            "mail" => self.send_mail(kind, &payload, &item.recipient).await,
+            _ => self.send_webhook(item, kind, &payload).await,
+        };
+        match attempt {
+            Ok(status) => DeliveryOutcome::Sent { status },
+            Err(Refusal::Permanent(status)) => DeliveryOutcome::Failed { status },
+            Err(Refusal::Retry(status)) => {
+                if now - item.created_at >= Duration::hours(GIVE_UP_AFTER_HOURS) {
+                    DeliveryOutcome::Failed {
+                        status: format!("given up after 24 hours: {status}"),
+                    }
+                } else {
+                    let at = now + Duration::seconds(retry_delay_seconds(item.attempts));
+                    DeliveryOutcome::Retry { at, status }
+                }
+            }
+        }
+    }
+
+    async fn send_mail(
+        &self,
+        kind: NoticeKind,
+        payload: &serde_json::Value,
+        to: &str,
+    ) -> Result<String, Refusal> {
+        let Some(mailer) = &self.mailer else {
+            return Err(Refusal::Permanent("mail is off (no PATIO_SMTP_URL)".into()));
+        };
+        let base = self
+            .config
+            .public_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned();
+        let letter = crate::notify::mail::letter(kind, payload, &base);
+        mailer.send(to, &letter).await.map_err(Refusal::Retry)
+    }
+
+    async fn send_webhook(
+        &self,
+        item: &OutboxItem,
+        kind: NoticeKind,
+        payload: &serde_json::Value,
+    ) -> Result<String, Refusal> {
+        let settings = self
+            .store
+            .notification_settings(item.user_id)
+            .await
+            .map_err(|error| Refusal::Retry(error.to_string()))?;
+        // Removed or replaced since it was queued: the old endpoint gets nothing more.
+        let Some(hook) = settings.webhook.filter(|hook| hook.url == item.recipient) else {
+            return Err(Refusal::Permanent("the webhook was removed".into()));
+        };
+        let body = serde_json::json!({
+            "event": kind.as_str(),
+            "delivery": item.id,
+            "created_at": crate::time::rfc3339_string(item.created_at),
+            "data": payload,
+        })
+        .to_string();
+        // The signature's time is for the receiver to compare with its own clock (replays), so
+        // it is the wall clock's, never a moved one.
+        let now = chrono::Utc::now().timestamp();
+        webhook::deliver(
+            &hook.url,
+            &hook.secret,
+            kind.as_str(),
+            item.id,
+            &body,
+            now,
+            self.config.webhook_allow_private,
+        )
         .await
-        .map_err(|error| Refusal::Retry(error.to_string()))?;
-    // Removed or replaced since it was queued: the old endpoint gets nothing more.
-    let Some(hook) = settings.webhook.filter(|hook| hook.url == item.recipient) else {
-        return Err(Refusal::Permanent("the webhook was removed".into()));
-    };
-    let body = serde_json::json!({
-        "event": kind.as_str(),
-        "delivery": item.id,
-        "created_at": crate::time::rfc3339_string(item.created_at),
-        "data": payload,
-    })
-    .to_string();
-    // The signature's time is for the receiver to compare with its own clock (replays), so
-    // it is the wall clock's, never a moved one.
-    let now = chrono::Utc::now().timestamp();
-    webhook::deliver(
-        &hook.url,
-        &hook.secret,
-        kind.as_str(),
-        item.id,
-        &body,
-        now,
-        state.config.webhook_allow_private,
-    )
-    .await
+    }
 }

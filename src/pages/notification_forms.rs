@@ -28,7 +28,9 @@ async fn settings_answer(State(state): State<AppState>, request: Request) -> Res
     let caller = form_answer::caller(&parts);
     let outcome = match fields.get("action").map(String::as_str) {
         Some("calendar") => NotifyOutcome::CalendarFeed(match caller {
-            Ok(caller) => service::reset_calendar_feed(&state, caller.user.id)
+            Ok(caller) => state
+                .notifications()
+                .reset_calendar_feed(caller.user.id)
                 .await
                 .map(|feed| {
                     let base = state.config.public_url.as_str().trim_end_matches('/');
@@ -40,7 +42,9 @@ async fn settings_answer(State(state): State<AppState>, request: Request) -> Res
         _ => NotifyOutcome::Webhook(match caller {
             Ok(caller) => {
                 let url = fields.get("url").map_or("", String::as_str);
-                service::set_webhook(&state, caller.user.id, url)
+                state
+                    .notifications()
+                    .set_webhook(caller.user.id, url)
                     .await
                     .map_err(AppError::from)
             }
@@ -59,7 +63,7 @@ struct VerifyQuery {
 /// mail may be opened in another browser); the link is single-use and expires.
 async fn verify_link(State(state): State<AppState>, Query(query): Query<VerifyQuery>) -> Response {
     let verified = match query.token.as_deref() {
-        Some(token) => service::verify_email(&state, token).await,
+        Some(token) => state.notifications().verify_email(token).await,
         None => Ok(false),
     };
     match verified {
@@ -73,7 +77,13 @@ async fn verify_link(State(state): State<AppState>, Query(query): Query<VerifyQu
 async fn own_calendar(State(state): State<AppState>, request: Request) -> Response {
     let (parts, _) = request.into_parts();
     match form_answer::caller(&parts) {
-        Ok(caller) => calendar_answer(service::calendar(&state, caller.user.id).await.map(Some)),
+        Ok(caller) => calendar_answer(
+            state
+                .notifications()
+                .calendar(caller.user.id)
+                .await
+                .map(Some),
+        ),
         Err(_) => StatusCode::UNAUTHORIZED.into_response(),
     }
 }
@@ -83,7 +93,7 @@ async fn feed_calendar(State(state): State<AppState>, Path(file): Path<String>) 
     let Some(feed) = file.strip_suffix(".ics") else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    calendar_answer(service::calendar_by_feed(&state, feed).await)
+    calendar_answer(state.notifications().calendar_by_feed(feed).await)
 }
 
 fn calendar_answer(calendar: Result<Option<String>, service::NotifyError>) -> Response {

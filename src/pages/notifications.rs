@@ -47,7 +47,7 @@ pub async fn notification_settings() -> Result<SettingsView, AppError> {
     use crate::web::context;
     let caller = context::caller()?;
     let state = context::state();
-    let settings = crate::notify::service::settings(&state, caller.user.id).await?;
+    let settings = state.notifications().settings(caller.user.id).await?;
     let deliveries = state
         .store
         .deliveries(caller.user.id, 20)
@@ -81,7 +81,10 @@ pub async fn notification_settings() -> Result<SettingsView, AppError> {
 pub async fn set_email(email: String) -> Result<(), AppError> {
     use crate::web::context;
     let caller = context::caller()?;
-    crate::notify::service::set_email(&context::state(), caller.user.id, &email).await?;
+    context::state()
+        .notifications()
+        .set_email(caller.user.id, &email)
+        .await?;
     context::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=email"));
     Ok(())
 }
@@ -90,7 +93,10 @@ pub async fn set_email(email: String) -> Result<(), AppError> {
 pub async fn remove_webhook() -> Result<(), AppError> {
     use crate::web::context;
     let caller = context::caller()?;
-    crate::notify::service::remove_webhook(&context::state(), caller.user.id).await?;
+    context::state()
+        .notifications()
+        .remove_webhook(caller.user.id)
+        .await?;
     context::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=webhook_removed"));
     Ok(())
 }
@@ -99,7 +105,10 @@ pub async fn remove_webhook() -> Result<(), AppError> {
 pub async fn send_test() -> Result<u64, AppError> {
     use crate::web::context;
     let caller = context::caller()?;
-    let queued = crate::notify::service::send_test(&context::state(), caller.user.id).await?;
+    let queued = context::state()
+        .notifications()
+        .send_test(caller.user.id)
+        .await?;
     context::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=test"));
     Ok(queued)
 }
@@ -108,7 +117,10 @@ pub async fn send_test() -> Result<u64, AppError> {
 pub async fn remove_feed() -> Result<(), AppError> {
     use crate::web::context;
     let caller = context::caller()?;
-    crate::notify::service::remove_calendar_feed(&context::state(), caller.user.id).await?;
+    context::state()
+        .notifications()
+        .remove_calendar_feed(caller.user.id)
+        .await?;
     context::back_to_form(&format!("{NOTIFICATIONS_PATH}?saved=feed_removed"));
     Ok(())
 }

@@ -71,11 +71,13 @@ pub async fn create_user(
     email: Option<String>,
 ) -> Result<UserChanged, AppError> {
     use crate::accounts::service::AccountForm;
-    use crate::notify::service as notify;
+
     let admin = crate::web::context::admin()?;
     let state = crate::web::context::state();
     let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "Choose a role."))?;
-    let email = notify::email_for_new_user(&state, email.as_deref().unwrap_or(""))?;
+    let email = state
+        .notifications()
+        .email_for_new_user(email.as_deref().unwrap_or(""))?;
     let form = AccountForm {
         username: &username,
         display_name: &display_name,
@@ -87,7 +89,7 @@ pub async fn create_user(
         .create_user(form, &crate::web::context::origin())
         .await?;
     if let Some(email) = email {
-        notify::set_email(&state, user.id, &email).await?;
+        state.notifications().set_email(user.id, &email).await?;
     }
     crate::web::context::back_to_form(&format!("/admin/users?{CREATED}={}", user.username));
     Ok(UserChanged {

@@ -118,10 +118,10 @@ fn deliveries(dir: &Path) -> Vec<Value> {
 /// meanwhile), then gives it a moment.
 async fn settle(app: &TestApp) {
     for _ in 0..50 {
-        let sent = patio::notify::outbox::run_once(&app.state).await.unwrap();
+        let sent = app.state.sender().run_once().await.unwrap();
         if sent == 0 {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            if patio::notify::outbox::run_once(&app.state).await.unwrap() == 0 {
+            if app.state.sender().run_once().await.unwrap() == 0 {
                 return;
             }
         }
@@ -266,7 +266,7 @@ async fn journey(backend: Backend) {
     std::fs::write(receiver.dir.join("fail"), "").unwrap();
     app.clock.advance(Duration::days(6) + Duration::minutes(1));
     for _ in 0..3 {
-        patio::notify::outbox::run_once(&app.state).await.unwrap();
+        app.state.sender().run_once().await.unwrap();
     }
     let browser = app.signed_in("alice", USER_PASSWORD).await;
     let queued = json(app.rpc_as(&browser, "notify_settings", &[]).await).await;
@@ -425,10 +425,8 @@ async fn two_instances_send_each_reminder_once() {
             .await;
     }
     for _ in 0..3 {
-        let (a, b) = tokio::join!(
-            patio::notify::outbox::run_once(&first.state),
-            patio::notify::outbox::run_once(&second.state)
-        );
+        let (first_sender, second_sender) = (first.state.sender(), second.state.sender());
+        let (a, b) = tokio::join!(first_sender.run_once(), second_sender.run_once());
         a.unwrap();
         b.unwrap();
     }
