@@ -27,8 +27,6 @@ pub mod gateway;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]
-pub mod state;
-#[cfg(feature = "ssr")]
 pub mod store;
 
 /// Browser entry point. Pages are rendered on the server; the islands (`#[island]`) on the page

@@ -10,7 +10,7 @@
 
 use patio::config::{Config, LogFormat};
 use patio::server;
-use patio::state::AppState;
+use patio::web::state::AppState;
 use tracing_subscriber::EnvFilter;
 
 const USAGE: &str = "usage: patio [admin reset-password USERNAME | backup FILE]";

@@ -2,7 +2,7 @@
 //! graceful shutdown. `main` and the integration tests both start Patio through here.
 
 use crate::app::{shell, App};
-use crate::state::{AppState, MAX_BODY_BYTES};
+use crate::web::state::{AppState, MAX_BODY_BYTES};
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
 use axum::Router;

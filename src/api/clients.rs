@@ -4,9 +4,9 @@
 use crate::api::extract::{Admin, IdPath, JsonBody};
 use crate::domain::events::Origin;
 use crate::gateway::clients::ClientError;
-use crate::state::AppState;
 use crate::store::ClientRecord;
 use crate::web::api_error::ErrorBody;
+use crate::web::state::AppState;
 use crate::web::ApiError;
 use axum::extract::State;
 use axum::http::StatusCode;

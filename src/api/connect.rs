@@ -1,10 +1,10 @@
 //! The HTTP edge of accounts: `POST /logout` and the password grant `POST /connect/token`.
 
-use crate::accounts::principal::{Credential, Principal};
 use crate::accounts::service::{self, AccountError};
 use crate::accounts::sessions;
 use crate::domain::events::Origin;
-use crate::state::AppState;
+use crate::web::principal::{Credential, Principal};
+use crate::web::state::AppState;
 use crate::web::ApiError;
 use crate::web::Caller;
 use axum::body::Bytes;

@@ -1,7 +1,7 @@
 //! Extractors that turn a request into what handlers need, refusing in the API's own words.
 
-use crate::accounts::principal::Principal;
 use crate::domain::accounts::Role;
+use crate::web::principal::Principal;
 use crate::web::ApiError;
 use crate::web::Caller;
 use axum::extract::rejection::JsonRejection;

@@ -1,8 +1,8 @@
 //! `GET /healthz`: whether the database answers.
 
-use crate::state::AppState;
 use crate::store::Outage;
 use crate::web::api_error::ErrorBody;
+use crate::web::state::AppState;
 use crate::web::ApiError;
 use axum::extract::State;
 use axum::Json;

@@ -2,12 +2,12 @@
 //! active. Active: who it belongs to and what it may do. Anything else, for whatever reason:
 //! exactly `{"active":false}`, so the answer says nothing about why.
 
-use crate::accounts::principal::{self, Credential};
 use crate::accounts::service::access_token_lifetime;
 use crate::domain::events::Origin;
 use crate::domain::tokens::Access;
 use crate::gateway::clients::ClientRefused;
-use crate::state::AppState;
+use crate::web::principal::{self, Credential};
+use crate::web::state::AppState;
 use crate::web::ClientAddress;
 use axum::body::Bytes;
 use axum::extract::State;

@@ -7,8 +7,8 @@
 use crate::admin::leaks::{self, MAX_CREDENTIALS};
 use crate::api::extract::JsonBody;
 use crate::domain::events::Origin;
-use crate::state::AppState;
 use crate::web::api_error::ErrorBody;
+use crate::web::state::AppState;
 use crate::web::ApiError;
 use crate::web::ClientAddress;
 use axum::body::Bytes;

@@ -1,10 +1,10 @@
 //! `GET /api/v1/me`: who the caller is and how they authenticated.
 
-use crate::accounts::principal::Credential;
 use crate::api::extract::Authenticated;
 use crate::domain::accounts::Role;
-use crate::state::AppState;
 use crate::web::api_error::ErrorBody;
+use crate::web::principal::Credential;
+use crate::web::state::AppState;
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Serialize;

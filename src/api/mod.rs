@@ -19,7 +19,7 @@ pub mod verify;
 
 pub use crate::web::ApiError;
 
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::routing::any;
 use axum::Router;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};

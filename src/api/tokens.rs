@@ -1,10 +1,10 @@
 //! `/api/v1/tokens`: the caller's own tokens (SPEC §5, §10, §17).
 
-use crate::accounts::principal::Principal;
 use crate::api::extract::{Authenticated, IdPath, JsonBody, OptionalJsonBody};
 use crate::domain::events::Origin;
-use crate::state::AppState;
 use crate::web::api_error::ErrorBody;
+use crate::web::principal::Principal;
+use crate::web::state::AppState;
 use crate::web::ApiError;
 
 use crate::domain::tokens::{Access, ExpirationRequest, RevokedReason, TokenError, TokenStatus};

@@ -3,12 +3,12 @@
 //! both a Bearer and a Basic challenge, 403 for a read-only token's write or an address outside
 //! the token's allowlist, 503 when the database cannot answer; never a redirect.
 
-use crate::accounts::principal::{self, AuthFailure, Principal};
 use crate::accounts::sessions;
 use crate::domain::events::Origin;
 use crate::gateway::VERIFY_PATH;
-use crate::state::AppState;
 use crate::web::guard::claimed_origin;
+use crate::web::principal::{self, AuthFailure, Principal};
+use crate::web::state::AppState;
 use crate::web::ClientAddress;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};

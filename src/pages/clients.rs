@@ -191,7 +191,7 @@ pub struct RegistrationOutcome(pub Result<Registered, AppError>);
 /// redirect or a cookie — and the answer is never stored (`no-store`).
 #[cfg(feature = "ssr")]
 pub async fn register_client_page(
-    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::web::state::AppState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
     use crate::pages::form_answer;
@@ -223,6 +223,6 @@ pub async fn register_client_page(
 
 /// The registration form's plain POST (no WebAssembly), answered with the page and the secret.
 #[cfg(feature = "ssr")]
-pub fn routes() -> axum::Router<crate::state::AppState> {
+pub fn routes() -> axum::Router<crate::web::state::AppState> {
     axum::Router::new().route(CLIENTS_PATH, axum::routing::post(register_client_page))
 }

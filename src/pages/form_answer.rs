@@ -2,9 +2,9 @@
 //! cannot redirect: the page itself is rendered as the answer to the post, with what the post
 //! came to in context. The guard has checked the origin (CSRF) and marks the answer `no-store`.
 
-use crate::accounts::principal::Principal;
-use crate::state::AppState;
 use crate::web::page_error::AppError;
+use crate::web::principal::Principal;
+use crate::web::state::AppState;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::request::Parts;
@@ -24,7 +24,7 @@ pub fn caller(parts: &Parts) -> Result<Principal, AppError> {
 /// The fields of an `application/x-www-form-urlencoded` body; a repeated field keeps its last
 /// value.
 pub async fn fields(body: Body) -> Result<HashMap<String, String>, AppError> {
-    let body = axum::body::to_bytes(body, crate::state::MAX_BODY_BYTES)
+    let body = axum::body::to_bytes(body, crate::web::state::MAX_BODY_BYTES)
         .await
         .map_err(|_| AppError::Request("The form could not be read.".into()))?;
     Ok(url::form_urlencoded::parse(&body).into_owned().collect())

@@ -38,7 +38,7 @@ pub struct Me {
 
 impl Me {
     #[cfg(feature = "ssr")]
-    pub fn of(principal: &crate::accounts::principal::Principal) -> Me {
+    pub fn of(principal: &crate::web::principal::Principal) -> Me {
         Me {
             id: principal.user.id,
             username: principal.user.username.clone(),

@@ -4,8 +4,8 @@
 use crate::notify::service;
 use crate::pages::form_answer;
 use crate::pages::notifications::{NotifyOutcome, NOTIFICATIONS_PATH};
-use crate::state::AppState;
 use crate::web::page_error::AppError;
+use crate::web::state::AppState;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};

@@ -26,7 +26,7 @@ pub async fn change_password(
     current_password: String,
     new_password: String,
 ) -> Result<(), AppError> {
-    use crate::accounts::principal::Credential;
+    use crate::web::principal::Credential;
 
     use crate::web::context;
     let caller = context::caller()?;

@@ -2,10 +2,10 @@
 //! the matching status, and RFC 6750 `WWW-Authenticate` on 401s. Internals are logged, never
 //! sent.
 
-use crate::accounts::principal::UseRefused;
 use crate::accounts::service::AccountError;
 use crate::domain::tokens::TokenError;
 use crate::store::{Outage, StoreError};
+use crate::web::principal::UseRefused;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;

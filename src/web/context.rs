@@ -2,10 +2,10 @@
 //! request they serve — its caller, its origin, whether it is a plain form post — and what they
 //! set on its answer.
 
-use crate::accounts::principal::Principal;
 use crate::domain::accounts::Role;
-use crate::state::AppState;
 use crate::web::page_error::AppError;
+use crate::web::principal::Principal;
+use crate::web::state::AppState;
 use crate::web::Caller;
 use leptos::prelude::*;
 

@@ -2,12 +2,12 @@
 //! calling and whether their credential may make this request (§12), where a page visit must go
 //! first, and the caching rule for personal answers.
 
-use crate::accounts::principal::{authenticate, AuthFailure, Principal};
 use crate::accounts::sessions;
 use crate::domain::events::Origin;
-use crate::state::AppState;
 use crate::web::client_address::{self, ClientAddress};
 use crate::web::form_errors;
+use crate::web::principal::{authenticate, AuthFailure, Principal};
+use crate::web::state::AppState;
 use crate::web::ApiError;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method};

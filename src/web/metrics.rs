@@ -4,7 +4,7 @@
 //! anyone with `PATIO_METRICS_TOKEN` as a Bearer token.
 
 use super::ClientAddress;
-use crate::state::AppState;
+use crate::web::state::AppState;
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;

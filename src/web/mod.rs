@@ -17,6 +17,10 @@ pub mod metrics;
 #[cfg(feature = "ssr")]
 mod origin;
 pub mod page_error;
+#[cfg(feature = "ssr")]
+pub mod principal;
+#[cfg(feature = "ssr")]
+pub mod state;
 
 #[cfg(feature = "ssr")]
 pub use api_error::ApiError;

@@ -115,7 +115,10 @@ impl TokenView {
 
 /// The caller's tokens as the page shows them, newest first.
 #[cfg(feature = "ssr")]
-async fn current_list(state: &crate::state::AppState, user_id: i64) -> Result<TokenList, AppError> {
+async fn current_list(
+    state: &crate::web::state::AppState,
+    user_id: i64,
+) -> Result<TokenList, AppError> {
     let now = state.clock.now();
     let tokens: Vec<TokenView> = state
         .tokens()
@@ -144,7 +147,7 @@ pub async fn list_tokens() -> Result<TokenList, AppError> {
 /// A new secret as the page shows it, once, with the list as it now stands.
 #[cfg(feature = "ssr")]
 async fn revealed(
-    state: &crate::state::AppState,
+    state: &crate::web::state::AppState,
     user_id: i64,
     generated: crate::tokens::service::Generated,
 ) -> Result<NewToken, AppError> {
@@ -238,7 +241,7 @@ pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
 
 /// The plain forms' posts that answer with a page (`plain`).
 #[cfg(feature = "ssr")]
-pub fn routes() -> axum::Router<crate::state::AppState> {
+pub fn routes() -> axum::Router<crate::web::state::AppState> {
     use axum::routing::post;
     axum::Router::new()
         .route(plain::NEW_TOKEN_PATH, post(plain::generate_answer))

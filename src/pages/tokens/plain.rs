@@ -231,7 +231,7 @@ pub fn DeleteTokenPage() -> impl IntoView {
 /// showing the secret once, or the form again with what went wrong.
 #[cfg(feature = "ssr")]
 pub async fn generate_answer(
-    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::web::state::AppState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
     use crate::domain::allowlist::split_text;
@@ -274,7 +274,7 @@ pub async fn generate_answer(
 /// with the page, showing the new secret once.
 #[cfg(feature = "ssr")]
 pub async fn regenerate_answer(
-    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::web::state::AppState>,
     axum::extract::Path(id): axum::extract::Path<String>,
     request: axum::extract::Request,
 ) -> axum::response::Response {

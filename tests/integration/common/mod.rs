@@ -6,9 +6,9 @@
 pub mod instance;
 
 use patio::config::{Config, DEFAULT_LOG_FILTER};
-use patio::state::AppState;
 use patio::store::Store;
 use patio::time::ManualClock;
+use patio::web::state::AppState;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
