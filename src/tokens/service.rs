@@ -1,6 +1,6 @@
 //! The token lifecycle, with no HTTP in it: generate, list, edit, revoke, delete. The Tokens
-//! page's server functions and the REST API both call these; authentication (using a token)
-//! lives in `accounts::principal`.
+//! page's server functions and the REST API both call these; authenticating with a token is
+//! `tokens::authenticate`.
 
 use crate::domain::allowlist::AllowList;
 use crate::domain::events::Origin;

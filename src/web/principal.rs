@@ -1,6 +1,7 @@
 //! Who is calling (SPEC §1, §5). One resolution for every route: a Bearer header (an access
 //! token or a PAT) or else the session cookie. Bearer requests never read cookies. The caller's
-//! role and active flag are read fresh on every request, so changes apply at once.
+//! role and active flag are read fresh on every request, so changes apply at once. A PAT is
+//! found, and its use recorded, by `tokens::authenticate`; sessions by `accounts::sessions`.
 
 use crate::accounts::sessions;
 use crate::domain::allowlist::AllowList;
@@ -8,8 +9,9 @@ use crate::domain::events::{EventKind, Origin};
 use crate::domain::secret;
 use crate::domain::tokens::Access;
 use crate::store::{Account, StoreError};
+use crate::tokens::authenticate::{self, log_failed_write};
 use crate::web::state::AppState;
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use http::header::{HeaderMap, AUTHORIZATION};
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -140,31 +142,21 @@ impl Principal {
             .events()
             .record(self.user.id, kind, origin, token, Some(detail))
             .await;
-        log_failed_touch(logged);
+        log_failed_write(logged);
     }
 
-    /// Records a PAT's use (SPEC §10): counted in memory; its last use, and the client
-    /// address when there is one, written at most once a minute.
+    /// Records a PAT's use (SPEC §10; `tokens::authenticate`); other credentials keep none.
     pub async fn record_use(&self, state: &AppState, origin: &Origin) {
-        let client = origin.client;
         if let Credential::Pat {
             id, last_used_at, ..
         } = &self.credential
         {
-            let now = state.clock.now();
-            state.token_use.count(*id, now);
-            let unless_used_after = now - touch_interval();
-            if last_used_at.is_none_or(|at| at <= unless_used_after) {
-                let touched = state.store.touch_pat(*id, now, unless_used_after).await;
-                log_failed_touch(touched);
-            }
-            if let Some(client) = client.filter(|ip| state.token_use.address_due(*id, *ip, now)) {
-                let recorded = state
-                    .store
-                    .record_pat_address(*id, &client.to_string(), now, origin)
-                    .await;
-                log_failed_touch(recorded);
-            }
+            let used = authenticate::Use {
+                token_id: *id,
+                last_used_at: *last_used_at,
+                origin,
+            };
+            authenticate::record_use(&state.store, &state.token_use, state.clock.now(), used).await;
         }
     }
 }
@@ -177,11 +169,6 @@ pub enum AuthFailure {
     InvalidToken,
     #[error(transparent)]
     Unavailable(#[from] StoreError),
-}
-
-/// `last_used_at` and `last_seen_at` are written at most this often.
-pub fn touch_interval() -> Duration {
-    Duration::minutes(1)
 }
 
 /// The caller of a request: `Ok(None)` when no credential was sent (or the session cookie is
@@ -229,14 +216,9 @@ pub async fn with_token(state: &AppState, token: &str) -> Result<Principal, Auth
 async fn resolve_token(state: &AppState, token: &str) -> Result<Principal, AuthFailure> {
     let now = state.clock.now();
     if secret::is_well_formed_pat(token) {
-        let (pat, user) = state
-            .store
-            .pat(&secret::digest(token))
+        let (pat, user) = authenticate::find(&state.store, now, token)
             .await?
             .ok_or(AuthFailure::InvalidToken)?;
-        if pat.expires_at <= now || !user.active {
-            return Err(AuthFailure::InvalidToken);
-        }
         let credential = Credential::Pat {
             last_used_at: pat.last_used_at,
             id: pat.id,
@@ -277,21 +259,13 @@ pub async fn session(state: &AppState, id: &str) -> Result<Option<Principal>, Au
         state.store.delete_session(&digest).await?;
         return Ok(None);
     }
-    if session.last_seen_at <= now - touch_interval() {
-        log_failed_touch(state.store.touch_session(&digest, now).await);
+    if session.last_seen_at <= now - authenticate::touch_interval() {
+        log_failed_write(state.store.touch_session(&digest, now).await);
     }
     Ok(Some(Principal {
         user,
         credential: Credential::Session { digest },
     }))
-}
-
-/// Recording use is bookkeeping: a database that can still be read but no longer written (a
-/// full or read-only disk) must not lock everyone out, so the failure is logged, not returned.
-fn log_failed_touch(result: Result<(), StoreError>) {
-    if let Err(error) = result {
-        tracing::warn!(%error, "could not record credential use");
-    }
 }
 
 #[cfg(test)]
