@@ -1,7 +1,5 @@
 //! What can go wrong storing or reading, and how each outage is put to people.
 
-use crate::domain::tokens::TokenError;
-
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Why the database cannot do what was asked: each is answered with 503, in its own words, so
@@ -50,22 +48,32 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL (expected sqlite: or postgres:)")]
     UnsupportedUrl,
-    #[error("setup is already done")]
+    // The refusals a write decides with its lock, in the words people read (pages and API).
+    #[error("Patio is already set up.")]
     AlreadySetUp,
-    #[error("that username is taken")]
+    #[error("That username is taken.")]
     UsernameTaken,
-    #[error("not found")]
+    #[error("That no longer exists.")]
     NotFound,
-    #[error("the last active administrator cannot be deactivated or demoted")]
+    #[error("The last active administrator cannot be deactivated or demoted.")]
     LastAdmin,
     /// What this backend does not do, and what to do instead.
     #[error("{0}")]
     Unsupported(&'static str),
-    #[error(transparent)]
-    Token(#[from] TokenError),
 }
 
 impl StoreError {
+    /// The API's code for a refusal (SPEC §5), `None` for a failure.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            StoreError::AlreadySetUp => Some("already_set_up"),
+            StoreError::UsernameTaken => Some("username_taken"),
+            StoreError::NotFound => Some("not_found"),
+            StoreError::LastAdmin => Some("last_admin"),
+            _ => None,
+        }
+    }
+
     /// The kind of outage behind a failure that is not the caller's doing.
     pub fn outage(&self) -> Outage {
         let error = match self {

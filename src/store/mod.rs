@@ -28,7 +28,8 @@ pub use outbox::{DeliveryOutcome, DeliveryRecord, NewNotice, OutboxItem};
 pub use revocations::{NewRevocation, RevokedPat};
 pub use sign_ins::{LoginFailures, LoginLimits, LoginReservation, SessionRecord};
 pub use tokens::{
-    NewPat, PatChange, PatCredential, PatRecord, Renewal, Revocation, SeenAddress, MAX_ADDRESSES,
+    Change, NewPat, PatChange, PatCredential, PatRecord, Renewal, Revocation, SeenAddress,
+    MAX_ADDRESSES,
 };
 pub use usage::{KindCount, Overview, OverviewQuery, TokenActivity, UsageCount};
 pub use users::{AccessChange, Account, NewUser, UserRecord, UserRef};

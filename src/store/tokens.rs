@@ -87,17 +87,26 @@ pub struct NewPat<'a> {
     pub allowed_ips: &'a AllowList,
 }
 
+/// What became of a change to an existing token.
+#[derive(Debug)]
+pub enum Change<T> {
+    Done(T),
+    /// No such token of this user's.
+    NotFound,
+    /// A rule refused it, decided with the write (a name taken meanwhile, say).
+    Refused(TokenError),
+}
+
 impl Store {
-    /// Inserts a token unless the user already has `limit` active tokens
-    /// (`Token(LimitReached)`) or an active token with the same name (`Token(DuplicateName)`),
-    /// as one atomic step.
+    /// Inserts a token unless the user already has `limit` active tokens (`LimitReached`) or an
+    /// active token with the same name (`DuplicateName`), as one atomic step.
     pub async fn create_pat(
         &self,
         pat: NewPat<'_>,
         now: DateTime<Utc>,
         limit: usize,
         origin: &Origin,
-    ) -> StoreResult<PatRecord> {
+    ) -> StoreResult<Result<PatRecord, TokenError>> {
         let mut tx = self.pool.begin_write(WriteLock::User(pat.user_id)).await?;
         // A request authenticated just before its owner was deactivated must not leave
         // a token behind: the owner is checked again under the lock.
@@ -128,13 +137,11 @@ impl Store {
         // back later, and SQLite's pool would discard the connection meanwhile.
         if row.try_get::<i64>("active")? >= limit as i64 {
             tx.rollback().await?;
-            return Err(StoreError::Token(TokenError::LimitReached(limit)));
+            return Ok(Err(TokenError::LimitReached(limit)));
         }
         if row.try_get::<i64>("same_name")? > 0 {
             tx.rollback().await?;
-            return Err(StoreError::Token(TokenError::DuplicateName(
-                pat.name.as_str().to_owned(),
-            )));
+            return Ok(Err(TokenError::DuplicateName(pat.name.as_str().to_owned())));
         }
         let row = query(
             "INSERT INTO personal_access_tokens \
@@ -164,7 +171,7 @@ impl Store {
         );
         insert_event(&mut tx, event).await?;
         tx.commit().await?;
-        Ok(PatRecord {
+        Ok(Ok(PatRecord {
             id,
             user_id: pat.user_id,
             name: pat.name.as_str().to_owned(),
@@ -177,7 +184,7 @@ impl Store {
             access: pat.access,
             allowed_ips: pat.allowed_ips.clone(),
             revoked: None,
-        })
+        }))
     }
 
     /// A user's tokens, active, expired and revoked, newest first.
@@ -190,8 +197,8 @@ impl Store {
         Ok(rows.iter().map(pat_from_row).collect::<sqlx::Result<_>>()?)
     }
 
-    /// Changes one of a user's tokens (`None` when there is no such token of theirs); a new
-    /// name must stay unique among the user's active tokens (`Token(DuplicateName)`).
+    /// Changes one of a user's tokens (`NotFound` when there is no such token of theirs); a new
+    /// name must stay unique among the user's active tokens (`Refused(DuplicateName)`).
     pub async fn update_pat(
         &self,
         user_id: i64,
@@ -199,11 +206,11 @@ impl Store {
         change: PatChange,
         now: DateTime<Utc>,
         origin: &Origin,
-    ) -> StoreResult<Option<PatRecord>> {
+    ) -> StoreResult<Change<PatRecord>> {
         let mut tx = self.pool.begin_write(WriteLock::User(user_id)).await?;
         let Some(mut token) = pat_of_user(&mut tx, user_id, id).await? else {
             tx.rollback().await?;
-            return Ok(None);
+            return Ok(Change::NotFound);
         };
         if let Some(name) = &change.name {
             let row = query(
@@ -220,7 +227,7 @@ impl Store {
             let active = token.revoked.is_none() && token.expires_at > now;
             if active && row.try_get::<i64>("n")? > 0 {
                 tx.rollback().await?;
-                return Err(StoreError::Token(TokenError::DuplicateName(
+                return Ok(Change::Refused(TokenError::DuplicateName(
                     name.as_str().to_owned(),
                 )));
             }
@@ -255,7 +262,7 @@ impl Store {
         );
         insert_event(&mut tx, event).await?;
         tx.commit().await?;
-        Ok(Some(token))
+        Ok(Change::Done(token))
     }
 
     /// Gives one of a user's tokens a new secret and expiration, as one atomic step: the old
@@ -271,16 +278,16 @@ impl Store {
         now: DateTime<Utc>,
         limit: usize,
         origin: &Origin,
-    ) -> StoreResult<Option<PatRecord>> {
+    ) -> StoreResult<Change<PatRecord>> {
         let mut tx = self.pool.begin_write(WriteLock::User(user_id)).await?;
         let Some(mut token) = pat_of_user(&mut tx, user_id, id).await? else {
             tx.rollback().await?;
-            return Ok(None);
+            return Ok(Change::NotFound);
         };
         if let Some(revocation) = &token.revoked {
             if !revocation.reason.allows_regeneration() {
                 tx.rollback().await?;
-                return Err(StoreError::Token(TokenError::NotRegenerable(
+                return Ok(Change::Refused(TokenError::NotRegenerable(
                     revocation.reason,
                 )));
             }
@@ -309,7 +316,7 @@ impl Store {
             };
             if let Some(refusal) = refusal {
                 tx.rollback().await?;
-                return Err(StoreError::Token(refusal));
+                return Ok(Change::Refused(refusal));
             }
         }
         query(
@@ -339,7 +346,7 @@ impl Store {
         token.expires_at = from_millis(to_millis(renewal.expires_at));
         token.issued_at = from_millis(to_millis(now));
         token.revoked = None;
-        Ok(Some(token))
+        Ok(Change::Done(token))
     }
 
     /// Revokes one token unless it is already revoked; whether it was revoked now.

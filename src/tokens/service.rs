@@ -11,12 +11,34 @@ use crate::domain::tokens::{
     TokenName,
 };
 use crate::store::{
-    NewPat, NewRevocation, PatChange, PatRecord, Renewal, SeenAddress, Store, StoreError,
-    StoreResult,
+    Change, NewPat, NewRevocation, PatChange, PatRecord, Renewal, SeenAddress, Store, StoreError,
 };
 use crate::time::Clock;
 use crate::tokens::usage;
 use chrono::NaiveDate;
+
+/// Why a step of a token's life did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    /// A rule refused it (SPEC §3): the request is the caller's to correct.
+    #[error(transparent)]
+    Refused(#[from] TokenError),
+    /// No such token of this user's (or, to an administrator, no such live token).
+    #[error("That no longer exists.")]
+    NotFound,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl Change<PatRecord> {
+    fn done(self) -> Result<PatRecord, LifecycleError> {
+        match self {
+            Change::Done(token) => Ok(token),
+            Change::NotFound => Err(LifecycleError::NotFound),
+            Change::Refused(refusal) => Err(refusal.into()),
+        }
+    }
+}
 
 /// What a user asks for when generating a token, as typed.
 pub struct GenerateRequest<'a> {
@@ -64,13 +86,13 @@ impl<'a> Tokens<'a> {
     }
 
     /// Validates the request and stores the new token, unless the user has reached the limit or
-    /// already has an active token of that name (rule failures come back as `StoreError::Token`).
+    /// already has an active token of that name (a refusal by a rule is `LifecycleError::Refused`).
     pub async fn generate(
         &self,
         user_id: i64,
         request: GenerateRequest<'_>,
         origin: &Origin,
-    ) -> StoreResult<Generated> {
+    ) -> Result<Generated, LifecycleError> {
         let now = self.clock.now();
         let policy = self.store.policy().await?;
         if policy.token_creators == TokenCreators::Admins {
@@ -99,7 +121,7 @@ impl<'a> Tokens<'a> {
         let token = self
             .store
             .create_pat(new, now, policy.max_active_tokens, origin)
-            .await?;
+            .await??;
         tracing::info!(user_id, token_id = token.id, hint = %token.hint, "token generated");
         let token = TokenSummary {
             token,
@@ -110,7 +132,7 @@ impl<'a> Tokens<'a> {
     }
 
     /// The user's tokens, active, expired and revoked, newest first, with their use.
-    pub async fn list(&self, user_id: i64) -> StoreResult<Vec<TokenSummary>> {
+    pub async fn list(&self, user_id: i64) -> Result<Vec<TokenSummary>, LifecycleError> {
         let now = self.clock.now();
         let tokens = self.store.list_pats(user_id).await?;
         let since = usage::day_number(now) - usage::USAGE_DAYS;
@@ -129,16 +151,16 @@ impl<'a> Tokens<'a> {
     }
 
     /// One of the user's own tokens, with its use; `NotFound` for anyone else's.
-    pub async fn get(&self, user_id: i64, token_id: i64) -> StoreResult<TokenSummary> {
+    pub async fn get(&self, user_id: i64, token_id: i64) -> Result<TokenSummary, LifecycleError> {
         self.list(user_id)
             .await?
             .into_iter()
             .find(|summary| summary.token.id == token_id)
-            .ok_or(StoreError::NotFound)
+            .ok_or(LifecycleError::NotFound)
     }
 
     /// A token just changed, with the use it has had.
-    async fn summarize(&self, token: PatRecord) -> StoreResult<TokenSummary> {
+    async fn summarize(&self, token: PatRecord) -> Result<TokenSummary, LifecycleError> {
         let mut summary = self.get(token.user_id, token.id).await?;
         summary.token = token;
         Ok(summary)
@@ -153,7 +175,7 @@ impl<'a> Tokens<'a> {
         token_id: i64,
         expiration: Option<ExpirationRequest>,
         origin: &Origin,
-    ) -> StoreResult<Generated> {
+    ) -> Result<Generated, LifecycleError> {
         let now = self.clock.now();
         let policy = self.store.policy().await?;
         let max_days = policy.max_lifetime_days;
@@ -179,7 +201,7 @@ impl<'a> Tokens<'a> {
                 origin,
             )
             .await?
-            .ok_or(StoreError::NotFound)?;
+            .done()?;
         tracing::info!(user_id, token_id, hint = %token.hint, "token regenerated");
         Ok(Generated {
             token: self.summarize(token).await?,
@@ -195,7 +217,7 @@ impl<'a> Tokens<'a> {
         token_id: i64,
         request: EditRequest<'_>,
         origin: &Origin,
-    ) -> StoreResult<TokenSummary> {
+    ) -> Result<TokenSummary, LifecycleError> {
         let change = PatChange {
             name: request.name.map(TokenName::parse).transpose()?,
             description: request
@@ -209,14 +231,19 @@ impl<'a> Tokens<'a> {
             .store
             .update_pat(user_id, token_id, change, self.clock.now(), origin)
             .await?
-            .ok_or(StoreError::NotFound)?;
+            .done()?;
         tracing::info!(user_id, token_id, "token edited");
         self.summarize(token).await
     }
 
     /// An administrator revokes any user's token; it stays listed, as revoked, for its owner.
     /// `NotFound` when there is no such token or it is already revoked.
-    pub async fn revoke(&self, admin_id: i64, token_id: i64, origin: &Origin) -> StoreResult<()> {
+    pub async fn revoke(
+        &self,
+        admin_id: i64,
+        token_id: i64,
+        origin: &Origin,
+    ) -> Result<(), LifecycleError> {
         let revocation = NewRevocation {
             at: self.clock.now(),
             by: Some(admin_id),
@@ -226,12 +253,17 @@ impl<'a> Tokens<'a> {
             tracing::info!(admin_id, token_id, "token revoked by an administrator");
             Ok(())
         } else {
-            Err(StoreError::NotFound)
+            Err(LifecycleError::NotFound)
         }
     }
 
     /// Deletes one of the user's own tokens; `NotFound` for anyone else's (without saying it exists).
-    pub async fn delete(&self, user_id: i64, token_id: i64, origin: &Origin) -> StoreResult<()> {
+    pub async fn delete(
+        &self,
+        user_id: i64,
+        token_id: i64,
+        origin: &Origin,
+    ) -> Result<(), LifecycleError> {
         let now = self.clock.now();
         if self
             .store
@@ -241,7 +273,7 @@ impl<'a> Tokens<'a> {
             tracing::info!(user_id, token_id, "token deleted");
             Ok(())
         } else {
-            Err(StoreError::NotFound)
+            Err(LifecycleError::NotFound)
         }
     }
 }

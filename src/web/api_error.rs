@@ -142,22 +142,13 @@ impl IntoResponse for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
-        match error {
-            StoreError::Token(token) => token.into(),
-            StoreError::NotFound => ApiError::NotFound,
-            StoreError::UsernameTaken => ApiError::Conflict {
-                code: "username_taken",
-                message: "That username is taken.".into(),
+        match (error.code(), &error) {
+            (_, StoreError::NotFound) => ApiError::NotFound,
+            (Some(code), _) => ApiError::Conflict {
+                code,
+                message: error.to_string(),
             },
-            StoreError::LastAdmin => ApiError::Conflict {
-                code: "last_admin",
-                message: "The last active administrator cannot be deactivated or demoted.".into(),
-            },
-            StoreError::AlreadySetUp => ApiError::Conflict {
-                code: "already_set_up",
-                message: "Patio is already set up.".into(),
-            },
-            other => {
+            (None, other) => {
                 tracing::error!(error = %other, "store failure");
                 ApiError::Unavailable(other.outage())
             }
@@ -177,6 +168,17 @@ impl From<TokenError> for ApiError {
                 ApiError::InvalidRequest(message)
             }
             _ => ApiError::Unprocessable { code, message },
+        }
+    }
+}
+
+impl From<crate::tokens::service::LifecycleError> for ApiError {
+    fn from(error: crate::tokens::service::LifecycleError) -> ApiError {
+        use crate::tokens::service::LifecycleError;
+        match error {
+            LifecycleError::Refused(refusal) => refusal.into(),
+            LifecycleError::NotFound => ApiError::NotFound,
+            LifecycleError::Store(store) => store.into(),
         }
     }
 }

@@ -108,13 +108,10 @@ impl From<crate::store::StoreError> for AppError {
     fn from(error: crate::store::StoreError) -> AppError {
         use crate::store::StoreError;
         match error {
-            StoreError::Token(token) => token.into(),
-            StoreError::NotFound => AppError::Refused("That no longer exists.".into()),
-            StoreError::UsernameTaken => AppError::field("username", "That username is taken."),
-            StoreError::LastAdmin => AppError::Refused(
-                "The last active administrator cannot be deactivated or demoted.".into(),
-            ),
-            StoreError::AlreadySetUp => AppError::Refused("Patio is already set up.".into()),
+            StoreError::UsernameTaken => AppError::field("username", error.to_string()),
+            StoreError::NotFound | StoreError::LastAdmin | StoreError::AlreadySetUp => {
+                AppError::Refused(error.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "store failure");
                 AppError::Unavailable(other.outage().message().to_owned())
@@ -138,6 +135,18 @@ impl From<crate::domain::tokens::TokenError> for AppError {
             | TokenError::CreationRestricted => AppError::Refused(message),
             TokenError::InvalidAllowlist(_) => AppError::field("allowed_ips", message),
             TokenError::InvalidAccess => AppError::field("access", message),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::tokens::service::LifecycleError> for AppError {
+    fn from(error: crate::tokens::service::LifecycleError) -> AppError {
+        use crate::tokens::service::LifecycleError;
+        match error {
+            LifecycleError::Refused(refusal) => refusal.into(),
+            LifecycleError::NotFound => AppError::Refused(error.to_string()),
+            LifecycleError::Store(store) => store.into(),
         }
     }
 }

@@ -56,7 +56,7 @@ async fn pat(
     user_id: i64,
     name: &str,
     expires_at: DateTime<Utc>,
-) -> Result<patio::store::PatRecord, StoreError> {
+) -> Result<patio::store::PatRecord, TokenError> {
     pat_at(store, user_id, name, expires_at, now()).await
 }
 
@@ -66,7 +66,7 @@ async fn pat_at(
     name: &str,
     expires_at: DateTime<Utc>,
     at: DateTime<Utc>,
-) -> Result<patio::store::PatRecord, StoreError> {
+) -> Result<patio::store::PatRecord, TokenError> {
     let secret = patio::domain::secret::new_pat();
     store
         .create_pat(
@@ -85,6 +85,7 @@ async fn pat_at(
             &Origin::default(),
         )
         .await
+        .expect("the store answers")
 }
 
 async fn first_admin_is_created_once(store: Arc<Store>) {
@@ -419,10 +420,7 @@ async fn the_token_limit_counts_only_active_tokens(store: Arc<Store>) {
             .unwrap();
     }
     let sixth = pat(&store, alice.id, "t5", t0 + Duration::days(30)).await;
-    assert!(matches!(
-        sixth,
-        Err(StoreError::Token(TokenError::LimitReached(_)))
-    ));
+    assert!(matches!(sixth, Err(TokenError::LimitReached(_))));
     assert_eq!(store.list_pats(alice.id).await.unwrap().len(), 6);
     // Another user's limit is their own.
     let bob = user(&store, "bob", Role::User).await;
@@ -447,7 +445,7 @@ async fn names_are_unique_among_active_tokens_ignoring_case(store: Arc<Store>) {
         .await
         .unwrap();
     let again = pat(&store, alice.id, "deploy", t0 + Duration::days(30)).await;
-    assert!(matches!(again, Err(StoreError::Token(TokenError::DuplicateName(n))) if n == "deploy"));
+    assert!(matches!(again, Err(TokenError::DuplicateName(n)) if n == "deploy"));
     // Once expired, the name is free again.
     pat_at(
         &store,
@@ -481,10 +479,7 @@ async fn concurrent_generation_stops_at_five(store: Arc<Store>) {
     let created = results.iter().filter(|r| r.is_ok()).count();
     for result in &results {
         assert!(
-            matches!(
-                result,
-                Ok(_) | Err(StoreError::Token(TokenError::LimitReached(_)))
-            ),
+            matches!(result, Ok(_) | Err(TokenError::LimitReached(_))),
             "unexpected outcome {result:?}"
         );
     }
@@ -513,6 +508,7 @@ async fn last_use_is_recorded_at_most_once_a_minute(store: Arc<Store>) {
             &Origin::default(),
         )
         .await
+        .unwrap()
         .unwrap();
     let (found, owner) = store.pat(&secret.digest()).await.unwrap().unwrap();
     assert_eq!((found.last_used_at, owner.id), (None, alice.id));
