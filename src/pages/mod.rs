@@ -10,11 +10,11 @@ pub mod form_answer;
 #[cfg(feature = "ssr")]
 pub mod notification_forms;
 pub mod notifications;
-mod profile;
+pub mod profile;
 pub mod security;
-mod sign_in;
+pub mod sign_in;
 pub mod tokens;
-mod users;
+pub mod users;
 
 pub use notifications::NotificationsPage;
 pub use profile::{ProfilePage, SignedOutNotice};

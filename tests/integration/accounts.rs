@@ -1,10 +1,14 @@
 //! Accounts over HTTP (SPEC §1–2), on both backends: setup, sign-in, sessions, limits, CSRF,
 //! profile, administration and the password grant.
 
-use crate::common::{json, TestApp, ROOT_PASSWORD, USER_PASSWORD};
+use crate::common::{json, who_am_i, TestApp, ROOT_PASSWORD, USER_PASSWORD};
 use chrono::Duration;
+use patio::domain::accounts::Role;
+use patio::pages::profile::{ChangePassword, UpdateProfile};
+use patio::pages::sign_in::{LogIn, SetUp};
+use patio::pages::users::{CreateUser, UpdateUser};
+use patio::web::AppError;
 use reqwest::StatusCode;
-use serde_json::Value;
 
 on_both_backends!(crate::common::TestApp::spawn =>
     first_run_sends_every_page_to_setup,
@@ -35,10 +39,6 @@ fn location(response: &reqwest::Response) -> &str {
     response.headers()["location"].to_str().unwrap()
 }
 
-async fn who_am_i(app: &TestApp, client: &reqwest::Client) -> Value {
-    json(app.rpc_as(client, "who_am_i", &[]).await).await
-}
-
 async fn first_run_sends_every_page_to_setup(app: TestApp) {
     for path in [
         "/",
@@ -62,21 +62,19 @@ async fn first_run_sends_every_page_to_setup(app: TestApp) {
 
 async fn setup_creates_a_signed_in_admin_once(app: TestApp) {
     let bad = app
-        .rpc(
-            "setup",
-            &[
-                ("username", "x"),
-                ("display_name", ""),
-                ("password", "short"),
-            ],
-        )
-        .await;
-    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(json(bad).await["Field"]["field"], "username");
+        .server_fn(SetUp {
+            username: "x".into(),
+            display_name: String::new(),
+            password: "short".into(),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(matches!(bad.error, AppError::Field { field, .. } if field == "username"));
     app.set_up().await;
-    let me = who_am_i(&app, &app.client).await;
-    assert_eq!(me["username"], "root");
-    assert_eq!(me["role"], "admin");
+    let me = who_am_i(&app, &app.client).await.unwrap();
+    assert_eq!(me.username, "root");
+    assert_eq!(me.role, Role::Admin);
     // Setup is gone: the page redirects, the function refuses.
     let page = app.get("/setup").await;
     assert_eq!(location(&page), "/login");
@@ -288,7 +286,7 @@ async fn logout_ends_the_session(app: TestApp) {
         .to_str()
         .unwrap()
         .contains("Max-Age=0"));
-    assert!(who_am_i(&app, &browser).await.is_null());
+    assert!(who_am_i(&app, &browser).await.is_none());
     // Logout needs POST.
     assert_eq!(
         app.get("/logout").await.status(),
@@ -303,12 +301,12 @@ async fn sessions_expire_when_idle_and_after_seven_days(app: TestApp) {
     for _ in 0..3 {
         app.clock.advance(Duration::hours(5));
         assert!(
-            !who_am_i(&app, &busy).await.is_null(),
+            !who_am_i(&app, &busy).await.is_none(),
             "activity keeps a session alive"
         );
     }
     assert!(
-        who_am_i(&app, &idle).await.is_null(),
+        who_am_i(&app, &idle).await.is_none(),
         "15 idle hours end a session"
     );
     for _ in 0..15 {
@@ -316,7 +314,7 @@ async fn sessions_expire_when_idle_and_after_seven_days(app: TestApp) {
         who_am_i(&app, &busy).await;
     }
     assert!(
-        who_am_i(&app, &busy).await.is_null(),
+        who_am_i(&app, &busy).await.is_none(),
         "no session outlives 7 days"
     );
 }
@@ -325,34 +323,32 @@ async fn five_failures_per_username_lock_it_without_argon2(app: TestApp) {
     app.set_up().await;
     let app = &app;
     let attempt = |password: &'static str| async move {
-        let browser = app.browser();
-        app.rpc_as(
-            &browser,
-            "login",
-            &[("username", "root"), ("password", password), ("next", "")],
-        )
-        .await
+        let sign_in = LogIn {
+            username: "root".into(),
+            password: password.into(),
+            next: String::new(),
+        };
+        app.server_fn_as(&app.browser(), sign_in).await
     };
     for _ in 0..5 {
-        let refused = attempt("wrong password").await;
-        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let refused = attempt("wrong password").await.unwrap_err();
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
         assert_eq!(
-            json(refused).await["Refused"],
-            "The username or password is incorrect."
+            refused.error,
+            AppError::Refused("The username or password is incorrect.".into())
         );
     }
     let work = app.state.passwords.work_done();
-    let locked = attempt(ROOT_PASSWORD).await;
-    assert_eq!(locked.status(), StatusCode::TOO_MANY_REQUESTS);
+    let locked = attempt(ROOT_PASSWORD).await.unwrap_err();
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert_eq!(
         app.state.passwords.work_done(),
         work,
         "no argon2 work for a locked account"
     );
-    let message = json(locked).await["RateLimited"]["message"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let AppError::RateLimited { message, .. } = locked.error else {
+        panic!("not rate limited: {:?}", locked.error);
+    };
     assert!(
         message.contains("Too many failed sign-in attempts"),
         "{message}"
@@ -378,7 +374,7 @@ async fn five_failures_per_username_lock_it_without_argon2(app: TestApp) {
     assert!((1..=900).contains(&retry), "{retry}");
     // After the window the account opens again.
     app.clock.advance(Duration::minutes(15));
-    assert_eq!(attempt(ROOT_PASSWORD).await.status(), StatusCode::OK);
+    attempt(ROOT_PASSWORD).await.expect("signed in again");
 }
 
 async fn twenty_failures_per_client_lock_the_client(app: TestApp) {
@@ -412,20 +408,15 @@ async fn twenty_failures_per_client_lock_the_client(app: TestApp) {
 async fn unknown_users_cost_a_password_verification(app: TestApp) {
     app.set_up().await;
     let before = app.state.passwords.work_done();
-    let response = app
-        .rpc_as(
-            &app.browser(),
-            "login",
-            &[
-                ("username", "ghost"),
-                ("password", "whatever1"),
-                ("next", ""),
-            ],
-        )
-        .await;
+    let sign_in = LogIn {
+        username: "ghost".into(),
+        password: "whatever1".into(),
+        next: String::new(),
+    };
+    let refused = app.server_fn_as(&app.browser(), sign_in).await.unwrap_err();
     assert_eq!(
-        json(response).await["Refused"],
-        "The username or password is incorrect."
+        refused.error,
+        AppError::Refused("The username or password is incorrect.".into())
     );
     assert_eq!(app.state.passwords.work_done(), before + 1);
 }
@@ -479,7 +470,8 @@ async fn cross_site_state_changes_are_refused(app: TestApp) {
     .await
     .unwrap();
     assert_eq!(same.status(), StatusCode::OK);
-    assert_eq!(who_am_i(&app, &app.client).await["display_name"], "Mallory");
+    let me = who_am_i(&app, &app.client).await.unwrap();
+    assert_eq!(me.display_name, "Mallory");
 }
 
 /// The profile page ships no WebAssembly: its forms post, and the redirect back says what
@@ -613,51 +605,34 @@ async fn a_form_error_in_the_address_is_never_shown(app: TestApp) {
 async fn profile_changes_name_and_password(app: TestApp) {
     app.set_up().await;
     let other = app.signed_in("root", ROOT_PASSWORD).await;
-    let blank = app.rpc("update_profile", &[("display_name", "   ")]).await;
-    assert_eq!(json(blank).await["Field"]["field"], "display_name");
-    let response = app
-        .rpc("update_profile", &[("display_name", "  Ada Lovelace ")])
-        .await;
-    assert_eq!(json(response).await, "Ada Lovelace");
+    let rename = |display_name: &str| {
+        app.server_fn(UpdateProfile {
+            display_name: display_name.into(),
+        })
+    };
+    let blank = rename("   ").await.unwrap_err();
+    assert!(matches!(blank.error, AppError::Field { field, .. } if field == "display_name"));
+    assert_eq!(rename("  Ada Lovelace ").await.unwrap(), "Ada Lovelace");
     let page = app.get("/settings/profile").await.text().await.unwrap();
     assert!(page.contains("Ada Lovelace"));
 
-    let wrong = app
-        .rpc(
-            "change_password",
-            &[
-                ("current_password", "not it at all"),
-                ("new_password", "brand new pass"),
-            ],
-        )
-        .await;
-    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(json(wrong).await["Field"]["field"], "current_password");
-    let short = app
-        .rpc(
-            "change_password",
-            &[
-                ("current_password", ROOT_PASSWORD),
-                ("new_password", "short"),
-            ],
-        )
-        .await;
-    assert_eq!(json(short).await["Field"]["field"], "new_password");
-    let ok = app
-        .rpc(
-            "change_password",
-            &[
-                ("current_password", ROOT_PASSWORD),
-                ("new_password", "brand new pass"),
-            ],
-        )
-        .await;
-    assert_eq!(ok.status(), StatusCode::OK);
+    let change = |current_password: &str, new_password: &str| {
+        app.server_fn(ChangePassword {
+            current_password: current_password.into(),
+            new_password: new_password.into(),
+        })
+    };
+    let wrong = change("not it at all", "brand new pass").await.unwrap_err();
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(matches!(wrong.error, AppError::Field { field, .. } if field == "current_password"));
+    let short = change(ROOT_PASSWORD, "short").await.unwrap_err();
+    assert!(matches!(short.error, AppError::Field { field, .. } if field == "new_password"));
+    change(ROOT_PASSWORD, "brand new pass").await.unwrap();
     assert!(
-        !who_am_i(&app, &app.client).await.is_null(),
+        who_am_i(&app, &app.client).await.is_some(),
         "this session stays"
     );
-    assert!(who_am_i(&app, &other).await.is_null(), "other sessions end");
+    assert!(who_am_i(&app, &other).await.is_none(), "other sessions end");
     app.signed_in("root", "brand new pass").await;
 }
 
@@ -665,19 +640,18 @@ async fn admin_pages_are_for_admins_only(app: TestApp) {
     app.set_up().await;
     app.create_user("alice", "user").await;
     let duplicate = app
-        .rpc(
-            "admin_create_user",
-            &[
-                ("username", "ALICE"),
-                ("display_name", ""),
-                ("password", USER_PASSWORD),
-                ("role", "user"),
-            ],
-        )
-        .await;
-    assert_eq!(
-        json(duplicate).await["Field"]["message"],
-        "That username is taken."
+        .server_fn(CreateUser {
+            username: "ALICE".into(),
+            display_name: String::new(),
+            password: USER_PASSWORD.into(),
+            role: "user".into(),
+            email: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&duplicate.error, AppError::Field { message, .. } if message == "That username is taken."),
+        "{duplicate:?}"
     );
     let admin_page = app.get("/admin/users").await;
     assert_eq!(admin_page.status(), StatusCode::OK);
@@ -708,7 +682,7 @@ async fn admin_pages_are_for_admins_only(app: TestApp) {
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "{endpoint}");
     }
     // Promoted, alice's very next request has admin access.
-    let id = who_am_i(&app, &alice).await["id"].to_string();
+    let id = who_am_i(&app, &alice).await.unwrap().id.to_string();
     app.rpc("admin_update_user", &[("id", &id), ("role", "admin")])
         .await;
     assert_eq!(
@@ -722,7 +696,7 @@ async fn deactivation_ends_every_credential_at_once(app: TestApp) {
     app.create_user("alice", "user").await;
     let alice = app.signed_in("alice", USER_PASSWORD).await;
     let token = app.access_token("alice", USER_PASSWORD).await;
-    let id = who_am_i(&app, &alice).await["id"].to_string();
+    let id = who_am_i(&app, &alice).await.unwrap().id.to_string();
     let bearer = || {
         app.browser()
             .post(app.url("/rpc/who_am_i"))
@@ -738,7 +712,7 @@ async fn deactivation_ends_every_credential_at_once(app: TestApp) {
     // The answer carries the whole list too, for the page's table.
     let listed = changed["users"].as_array().unwrap();
     assert!(listed.contains(&changed["user"]), "{changed}");
-    assert!(who_am_i(&app, &alice).await.is_null());
+    assert!(who_am_i(&app, &alice).await.is_none());
     assert_eq!(bearer().await.unwrap().status(), StatusCode::UNAUTHORIZED);
     let login = app
         .rpc_as(
@@ -759,17 +733,29 @@ async fn deactivation_ends_every_credential_at_once(app: TestApp) {
 
 async fn the_last_admin_stays(app: TestApp) {
     app.set_up().await;
-    let id = who_am_i(&app, &app.client).await["id"].to_string();
-    for form in [
-        [("id", id.as_str()), ("active", "false")],
-        [("id", id.as_str()), ("role", "user")],
-    ] {
-        let response = app.rpc("admin_update_user", &form).await;
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-        let message = json(response).await["Refused"].as_str().unwrap().to_owned();
+    let id = who_am_i(&app, &app.client).await.unwrap().id;
+    let deactivate = UpdateUser {
+        id,
+        active: Some(false),
+        role: None,
+        revoke_tokens: None,
+    };
+    let demote = UpdateUser {
+        id,
+        active: None,
+        role: Some("user".into()),
+        revoke_tokens: None,
+    };
+    for change in [deactivate, demote] {
+        let refused = app.server_fn(change).await.unwrap_err();
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        let AppError::Refused(message) = refused.error else {
+            panic!("not refused: {:?}", refused.error);
+        };
         assert!(message.contains("last active administrator"), "{message}");
     }
-    assert_eq!(who_am_i(&app, &app.client).await["role"], "admin");
+    let me = who_am_i(&app, &app.client).await.unwrap();
+    assert_eq!(me.role, Role::Admin);
 }
 
 async fn password_grant_issues_one_hour_access_tokens(app: TestApp) {
@@ -870,11 +856,11 @@ async fn reset_admin_restores_access(app: TestApp) {
     app.set_up().await;
     let password = app.state.accounts().reset_admin("root").await.unwrap();
     assert!(
-        who_am_i(&app, &app.client).await.is_null(),
+        who_am_i(&app, &app.client).await.is_none(),
         "old sessions end"
     );
     app.signed_in("root", &password).await;
     let created = app.state.accounts().reset_admin("rescue").await.unwrap();
     let rescue = app.signed_in("rescue", &created).await;
-    assert_eq!(who_am_i(&app, &rescue).await["role"], "admin");
+    assert_eq!(who_am_i(&app, &rescue).await.unwrap().role, Role::Admin);
 }

@@ -5,10 +5,14 @@
 
 pub mod instance;
 
+use leptos::server_fn::ServerFn;
 use patio::config::{Config, DEFAULT_LOG_FILTER};
+use patio::pages::sign_in::{LogIn, SetUp};
+use patio::pages::users::CreateUser;
 use patio::store::Store;
 use patio::time::ManualClock;
 use patio::web::state::AppState;
+use patio::web::AppError;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
@@ -253,6 +257,54 @@ impl TestApp {
         self.rpc_as(&self.client, endpoint, form).await
     }
 
+    /// Calls a server function through the type Leptos generates for it (its path, its
+    /// arguments), the way the hydrated page does, and decodes the crate's own types: the
+    /// function's output, or the `AppError` it answered with.
+    pub async fn server_fn_as<S>(
+        &self,
+        client: &reqwest::Client,
+        call: S,
+    ) -> Result<S::Output, Refusal>
+    where
+        S: ServerFn<Error = AppError> + serde::Serialize,
+        S::Output: serde::de::DeserializeOwned,
+    {
+        let response = client
+            .post(self.url(S::PATH))
+            .header("origin", &self.address)
+            .form(&call)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.bytes().await.unwrap();
+        if status.is_success() {
+            Ok(serde_json::from_slice(&body).unwrap_or_else(|error| {
+                panic!(
+                    "{} answered {status} with an unexpected body ({error}): {body:?}",
+                    S::PATH
+                )
+            }))
+        } else {
+            let error = serde_json::from_slice(&body).unwrap_or_else(|error| {
+                panic!(
+                    "{} answered {status} with no AppError ({error}): {body:?}",
+                    S::PATH
+                )
+            });
+            Err(Refusal { status, error })
+        }
+    }
+
+    /// `server_fn_as` with `self.client`.
+    pub async fn server_fn<S>(&self, call: S) -> Result<S::Output, Refusal>
+    where
+        S: ServerFn<Error = AppError> + serde::Serialize,
+        S::Output: serde::de::DeserializeOwned,
+    {
+        self.server_fn_as(&self.client, call).await
+    }
+
     /// A request to the API with a Bearer credential (and a JSON body, if any).
     pub async fn call(
         &self,
@@ -323,46 +375,39 @@ impl TestApp {
 
     /// Runs first-run setup; `self.client` is then signed in as the administrator `root`.
     pub async fn set_up(&self) {
-        let response = self
-            .rpc(
-                "setup",
-                &[
-                    ("username", "root"),
-                    ("display_name", "Root"),
-                    ("password", ROOT_PASSWORD),
-                ],
-            )
-            .await;
-        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        self.server_fn(SetUp {
+            username: "root".into(),
+            display_name: "Root".into(),
+            password: ROOT_PASSWORD.into(),
+        })
+        .await
+        .expect("first-run setup");
     }
 
     /// An administrator (`self.client`) creates an account.
     pub async fn create_user(&self, username: &str, role: &str) {
-        let response = self
-            .rpc(
-                "admin_create_user",
-                &[
-                    ("username", username),
-                    ("display_name", username),
-                    ("password", USER_PASSWORD),
-                    ("role", role),
-                ],
-            )
-            .await;
-        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        self.server_fn(CreateUser {
+            username: username.into(),
+            display_name: username.into(),
+            password: USER_PASSWORD.into(),
+            role: role.into(),
+            email: None,
+        })
+        .await
+        .expect("an administrator creates an account");
     }
 
     /// A new browser signed in as `username`.
     pub async fn signed_in(&self, username: &str, password: &str) -> reqwest::Client {
         let browser = self.browser();
-        let response = self
-            .rpc_as(
-                &browser,
-                "login",
-                &[("username", username), ("password", password), ("next", "")],
-            )
-            .await;
-        assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+        let sign_in = LogIn {
+            username: username.into(),
+            password: password.into(),
+            next: String::new(),
+        };
+        self.server_fn_as(&browser, sign_in)
+            .await
+            .expect("signing in");
         browser
     }
 
@@ -370,6 +415,21 @@ impl TestApp {
     pub async fn access_token(&self, username: &str, password: &str) -> String {
         password_grant(&self.browser(), &self.address, username, password).await
     }
+}
+
+/// A server function's refusal as a browser gets it: the HTTP status, and the error decoded
+/// as the crate's own `AppError`.
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: reqwest::StatusCode,
+    pub error: AppError,
+}
+
+/// Who `client` is signed in as, through the page's own server function.
+pub async fn who_am_i(app: &TestApp, client: &reqwest::Client) -> Option<patio::pages::Me> {
+    app.server_fn_as(client, patio::pages::WhoAmI {})
+        .await
+        .expect("who_am_i answers")
 }
 
 /// A response's JSON body.
