@@ -1,7 +1,6 @@
 //! `GET /api/v1/me`: who the caller is and how they authenticated.
 
 use crate::api::extract::Authenticated;
-use crate::domain::accounts::Role;
 use crate::web::api_error::ErrorBody;
 use crate::web::principal::Credential;
 use crate::web::state::AppState;
@@ -18,11 +17,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Serialize, ToSchema)]
 pub struct Me {
-    id: i64,
-    username: String,
-    display_name: String,
-    #[schema(example = "user")]
-    role: Role,
+    #[serde(flatten)]
+    user: crate::domain::accounts::Me,
     /// How this request authenticated: `session`, `access_token` or `pat`.
     #[schema(example = "pat")]
     auth: &'static str,
@@ -56,11 +52,8 @@ pub async fn me(Authenticated(caller): Authenticated) -> Json<Me> {
         _ => None,
     };
     Json(Me {
-        id: caller.user.id,
+        user: caller.me(),
         auth: caller.credential.kind(),
-        username: caller.user.username,
-        display_name: caller.user.display_name,
-        role: caller.user.role,
         token,
     })
 }

@@ -12,6 +12,23 @@ pub enum Role {
     User,
 }
 
+/// Who a signed-in user is, as the pages and `GET /api/v1/me` show them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Me {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    #[cfg_attr(feature = "ssr", schema(example = "user"))]
+    pub role: Role,
+}
+
+impl Me {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
 impl Role {
     pub fn as_str(self) -> &'static str {
         match self {

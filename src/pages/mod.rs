@@ -22,42 +22,16 @@ pub use security::SecurityPage;
 pub use sign_in::{LoginPage, SetupPage};
 pub use users::AdminUsersPage;
 
-use crate::domain::accounts::Role;
+pub use crate::domain::accounts::Me;
 use crate::web::page_error::AppError;
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
-
-/// The signed-in user, as pages need to know them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Me {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-}
-
-impl Me {
-    #[cfg(feature = "ssr")]
-    pub fn of(principal: &crate::web::principal::Principal) -> Me {
-        Me {
-            id: principal.user.id,
-            username: principal.user.username.clone(),
-            display_name: principal.user.display_name.clone(),
-            role: principal.user.role,
-        }
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
 
 /// Who is signed in, if anyone.
 #[server(prefix = "/rpc", endpoint = "who_am_i")]
 pub async fn who_am_i() -> Result<Option<Me>, AppError> {
     Ok(crate::web::context::caller()
         .ok()
-        .map(|principal| Me::of(&principal)))
+        .map(|principal| principal.me()))
 }
 
 /// The signed-in user for the whole page, loaded once per page load.

@@ -82,6 +82,16 @@ pub enum UseRefused {
 }
 
 impl Principal {
+    /// Who the caller is, as pages and the API show them.
+    pub fn me(&self) -> crate::domain::accounts::Me {
+        crate::domain::accounts::Me {
+            id: self.user.id,
+            username: self.user.username.clone(),
+            display_name: self.user.display_name.clone(),
+            role: self.user.role,
+        }
+    }
+
     /// Whether the credential's access level and allowlist let it make a request with
     /// `method` from `client`; when they do, a PAT's use is recorded (SPEC §3 last used, at
     /// most once a minute), so a refused request never counts as one.
