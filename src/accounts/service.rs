@@ -169,10 +169,7 @@ impl<'a> Accounts<'a> {
             password_hash,
             role: form.role,
         };
-        let created = self
-            .store
-            .create_user(user, self.clock.now(), origin)
-            .await?;
+        let created = self.store.add_user(user, self.clock.now(), origin).await?;
         tracing::info!(user_id = created.id, role = %created.role, "user created");
         Ok(created)
     }

@@ -179,7 +179,7 @@ pub async fn list_tokens(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewToken {
+pub struct GenerateTokenBody {
     /// 1–100 characters (after trimming), no control characters, unique among your active
     /// tokens without regard to case.
     #[schema(
@@ -222,7 +222,7 @@ pub struct CreatedToken {
     secret: String,
 }
 
-fn expiration(request: &NewToken) -> Result<ExpirationRequest, ApiError> {
+fn expiration(request: &GenerateTokenBody) -> Result<ExpirationRequest, ApiError> {
     requested_expiration(&request.expires_at, request.expires_in_days)?.ok_or_else(|| {
         TokenError::InvalidExpiration(
             "Give `expires_at` (an RFC 3339 date-time) or `expires_in_days` (1–365).".into(),
@@ -266,7 +266,7 @@ fn entries(list: &Option<Vec<String>>) -> Option<Vec<&str>> {
 }
 
 /// Generates a token. The response is the only time the secret is shown.
-#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewToken,
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = GenerateTokenBody,
     responses(
         (status = 201, body = CreatedToken),
         (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
@@ -278,7 +278,7 @@ pub async fn create_token(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     origin: Origin,
-    JsonBody(request): JsonBody<NewToken>,
+    JsonBody(request): JsonBody<GenerateTokenBody>,
 ) -> Result<Response, ApiError> {
     let generate = GenerateRequest {
         name: &request.name,

@@ -75,7 +75,7 @@ pub async fn list_users(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewUser {
+pub struct CreateUserBody {
     /// 3–64 of `[A-Za-z0-9._-]`, unique without regard to case.
     #[schema(min_length = 3, max_length = 64, pattern = r"^[A-Za-z0-9._-]+$")]
     username: String,
@@ -95,7 +95,7 @@ pub struct NewUser {
 }
 
 /// Creates an account (administrators only).
-#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = NewUser,
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin", request_body = CreateUserBody,
     responses((status = 201, body = OneUser), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
         (status = 409, description = "`username_taken`", body = ErrorBody),
@@ -104,7 +104,7 @@ pub async fn create_user(
     State(state): State<AppState>,
     _: Admin,
     origin: Origin,
-    JsonBody(request): JsonBody<NewUser>,
+    JsonBody(request): JsonBody<CreateUserBody>,
 ) -> Result<Response, ApiError> {
     let form = AccountForm {
         username: &request.username,

@@ -63,7 +63,7 @@ pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_create_user")]
-pub async fn create_user(
+pub async fn admin_create_user(
     username: String,
     display_name: String,
     password: String,
@@ -176,7 +176,7 @@ pub fn AdminUsersPage() -> impl IntoView {
 /// The user table and the form to create one.
 #[component]
 fn UserAdministration(users: Vec<UserRow>) -> impl IntoView {
-    let create_error = Signal::stored(posted_error(CreateUser::PATH));
+    let create_error = Signal::stored(posted_error(AdminCreateUser::PATH));
     let change_error = Signal::stored(
         posted_error(UpdateUser::PATH).or_else(|| posted_error(RevokeCredentials::PATH)),
     );
@@ -213,7 +213,7 @@ fn UserAdministration(users: Vec<UserRow>) -> impl IntoView {
             {created.map(|name| view! {
                 <div class="alert success" role="status">{format!("Created {name}.")}</div>
             })}
-            <form method="post" action=CreateUser::url()>
+            <form method="post" action=AdminCreateUser::url()>
                 <div class="grid-2">
                     <TextField label="Username" name="username" required=true maxlength=64
                         autocomplete="off" error=field_error(create_error, "username") />

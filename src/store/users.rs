@@ -84,7 +84,7 @@ impl Store {
     }
 
     /// `UsernameTaken` when the case-insensitive username exists.
-    pub async fn create_user(
+    pub async fn add_user(
         &self,
         user: NewUser<'_>,
         now: DateTime<Utc>,

@@ -6,7 +6,7 @@ use chrono::Duration;
 use patio::domain::accounts::Role;
 use patio::pages::profile::{ChangePassword, UpdateProfile};
 use patio::pages::sign_in::{LogIn, SetUp};
-use patio::pages::users::{CreateUser, UpdateUser};
+use patio::pages::users::{AdminCreateUser, UpdateUser};
 use patio::web::AppError;
 use reqwest::StatusCode;
 
@@ -640,7 +640,7 @@ async fn admin_pages_are_for_admins_only(app: TestApp) {
     app.set_up().await;
     app.create_user("alice", "user").await;
     let duplicate = app
-        .server_fn(CreateUser {
+        .server_fn(AdminCreateUser {
             username: "ALICE".into(),
             display_name: String::new(),
             password: USER_PASSWORD.into(),

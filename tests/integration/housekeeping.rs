@@ -50,7 +50,7 @@ async fn stale_rows_are_purged_at_start_and_by_the_sweep(backend: Backend) {
     };
     let now = Utc::now();
     let alice = store
-        .create_user(user, now - Duration::days(30), &Origin::default())
+        .add_user(user, now - Duration::days(30), &Origin::default())
         .await
         .unwrap();
     store

@@ -37,7 +37,7 @@ async fn user(store: &Arc<Store>, name: &str, role: Role) -> patio::store::UserR
     let username = Username::parse(name).unwrap();
     let display = DisplayName::parse(name).unwrap();
     store
-        .create_user(
+        .add_user(
             NewUser {
                 username: &username,
                 display_name: &display,
@@ -147,7 +147,7 @@ async fn usernames_are_unique_without_regard_to_case(store: Arc<Store>) {
     let name = Username::parse("ALICE").unwrap();
     let display = DisplayName::parse("Other").unwrap();
     let again = store
-        .create_user(
+        .add_user(
             NewUser {
                 username: &name,
                 display_name: &display,

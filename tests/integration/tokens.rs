@@ -4,7 +4,7 @@
 use crate::common::{json, Refusal, TestApp, USER_PASSWORD};
 use chrono::{Duration, Utc};
 use patio::domain::tokens::TokenStatus;
-use patio::pages::tokens::{DeleteToken, GenerateToken, ListTokens, NewToken, TokenList};
+use patio::pages::tokens::{DeleteToken, GenerateToken, GeneratedToken, ListTokens, TokenList};
 use patio::web::AppError;
 use reqwest::StatusCode;
 
@@ -41,7 +41,7 @@ async fn generate(
     name: &str,
     expiration: &str,
     date: &str,
-) -> Result<NewToken, Refusal> {
+) -> Result<GeneratedToken, Refusal> {
     app.server_fn_as(client, generation(name, expiration, date))
         .await
 }
@@ -96,7 +96,7 @@ async fn generated_tokens_are_shown_once_and_listed_without_secret(app: TestApp)
     let response = app.rpc("tokens_generate", &form).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["cache-control"], "no-store");
-    let body: NewToken = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+    let body: GeneratedToken = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     let secret = body.secret.as_str();
     assert_eq!(secret.len(), 55);
     assert!(patio::domain::secret::is_well_formed_pat(secret));

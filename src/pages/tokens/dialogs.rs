@@ -1,7 +1,7 @@
 //! The page's dialogs: native modal `<dialog>`s for the one-time reveal, regeneration and
 //! deletion, and the focus handling they share.
 
-use super::{DeleteToken, NewToken, RegenerateToken};
+use super::{DeleteToken, GeneratedToken, RegenerateToken};
 use crate::pages::components::{action_error, FormAlert, ServerForm};
 use leptos::html;
 use leptos::prelude::*;
@@ -45,7 +45,7 @@ pub(super) const REVEAL_WARNING: &str =
 pub(super) fn Reveal(
     /// The id of the heading, which labels the dialog around it.
     title_id: &'static str,
-    new: Signal<Option<NewToken>>,
+    new: Signal<Option<GeneratedToken>>,
 ) -> impl IntoView {
     let copied = RwSignal::new(false);
     let copy_failed = RwSignal::new(false);

@@ -66,7 +66,7 @@ pub struct TokenList {
 /// The answer to a generation: the only response that ever carries the secret. `tokens` is the
 /// list as it now stands, for the page to show.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NewToken {
+pub struct GeneratedToken {
     pub token: TokenView,
     pub secret: String,
     pub tokens: TokenList,
@@ -150,8 +150,8 @@ async fn revealed(
     state: &crate::web::state::AppState,
     user_id: i64,
     generated: crate::tokens::service::Generated,
-) -> Result<NewToken, AppError> {
-    Ok(NewToken {
+) -> Result<GeneratedToken, AppError> {
+    Ok(GeneratedToken {
         token: TokenView::of(generated.token, state.clock.now()),
         secret: generated.secret.into_exposed(),
         tokens: current_list(state, user_id).await?,
@@ -166,7 +166,7 @@ pub async fn generate_token(
     custom_date: Option<String>,
     access: Option<String>,
     allowed_ips: Option<String>,
-) -> Result<NewToken, AppError> {
+) -> Result<GeneratedToken, AppError> {
     use crate::tokens::service::GenerateRequest;
     use crate::web::context;
     let caller = context::caller()?;
@@ -216,7 +216,7 @@ pub async fn delete_token(id: i64) -> Result<TokenList, AppError> {
 
 /// Gives one of the caller's tokens a new secret; the answer carries it, once, and the list.
 #[server(prefix = "/rpc", endpoint = "tokens_regenerate")]
-pub async fn regenerate_token(id: i64) -> Result<NewToken, AppError> {
+pub async fn regenerate_token(id: i64) -> Result<GeneratedToken, AppError> {
     use crate::web::context;
     let caller = context::caller()?;
     // As with generating: without WebAssembly the new secret would be lost on the redirect.

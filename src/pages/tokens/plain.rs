@@ -5,7 +5,7 @@
 //! secret once (`web::form_answer`), never through a redirect. With WebAssembly, the Tokens
 //! page's dialogs do the same without leaving the page.
 
-use super::{list_tokens, DeleteToken, NewToken, TokenView};
+use super::{list_tokens, DeleteToken, GeneratedToken, TokenView};
 use crate::domain::tokens::limit_message;
 use crate::pages::components::{posted_error, FormAlert};
 use crate::pages::tokens::dialogs::REVEAL_WARNING;
@@ -29,17 +29,17 @@ pub fn action_path(id: i64, action: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct GenerateOutcome {
     pub form: GenerateForm,
-    pub result: Result<NewToken, AppError>,
+    pub result: Result<GeneratedToken, AppError>,
 }
 
 /// What a plain regenerate form's post came to.
 #[derive(Clone, Debug)]
-pub struct RegenerateOutcome(pub Result<NewToken, AppError>);
+pub struct RegenerateOutcome(pub Result<GeneratedToken, AppError>);
 
 /// The reveal of a new secret, as a page's card: the field is selected for copying by hand
 /// (a Copy button needs scripts), and Done goes back to the list.
 #[component]
-fn RevealCard(new: NewToken) -> impl IntoView {
+fn RevealCard(new: GeneratedToken) -> impl IntoView {
     view! {
         <section class="card narrow-card reveal" aria-labelledby="reveal-title">
             <h2 id="reveal-title">"Your new token"</h2>

@@ -8,7 +8,7 @@ pub mod instance;
 use leptos::server_fn::ServerFn;
 use patio::config::{Config, DEFAULT_LOG_FILTER};
 use patio::pages::sign_in::{LogIn, SetUp};
-use patio::pages::users::CreateUser;
+use patio::pages::users::AdminCreateUser;
 use patio::store::Store;
 use patio::time::ManualClock;
 use patio::web::state::AppState;
@@ -386,7 +386,7 @@ impl TestApp {
 
     /// An administrator (`self.client`) creates an account.
     pub async fn create_user(&self, username: &str, role: &str) {
-        self.server_fn(CreateUser {
+        self.server_fn(AdminCreateUser {
             username: username.into(),
             display_name: username.into(),
             password: USER_PASSWORD.into(),
