@@ -13,6 +13,7 @@ mod notifications;
 mod outbox;
 mod revocations;
 mod sign_ins;
+mod token_use;
 mod tokens;
 mod usage;
 mod users;
@@ -27,10 +28,8 @@ pub use notifications::{NotificationSettings, WebhookRecord};
 pub use outbox::{DeliveryOutcome, DeliveryRecord, NewNotice, OutboxItem};
 pub use revocations::{NewRevocation, RevokedPat};
 pub use sign_ins::{LoginFailures, LoginLimits, LoginReservation, SessionRecord};
-pub use tokens::{
-    Change, NewPat, PatChange, PatCredential, PatRecord, Renewal, Revocation, SeenAddress,
-    MAX_ADDRESSES,
-};
+pub use token_use::{PatCredential, SeenAddress, MAX_ADDRESSES};
+pub use tokens::{Change, NewPat, PatChange, PatRecord, Renewal, Revocation};
 pub use usage::{KindCount, Overview, OverviewQuery, TokenActivity, UsageCount};
 pub use users::{AccessChange, Account, NewUser, UserRecord, UserRef};
 

@@ -1,7 +1,7 @@
 use super::Store;
 use crate::store::db::query;
 use crate::store::error::StoreResult;
-use crate::store::tokens::SeenAddress;
+use crate::store::token_use::SeenAddress;
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 
