@@ -1,4 +1,6 @@
-//! Accounts (SPEC §1–2): users, passwords, sessions, sign-in and the admin page.
+//! Accounts (SPEC §1–2): the account use cases — first-run setup, sign-in with its race-free
+//! limits, profile, administration (`service`) — passwords (`passwords`), sessions
+//! (`sessions`) and the housekeeping sweep (`sweep`). Their pages are in `pages/`.
 
 #[cfg(feature = "ssr")]
 pub mod passwords;
