@@ -3,7 +3,7 @@
 
 use crate::admin::policy::{self, MAX_AUDIT_PAGE};
 use crate::api::extract::{Admin, JsonBody};
-use crate::api::tokens::UserRef;
+use crate::api::schema::UserRef;
 use crate::domain::audit::AuditAction;
 use crate::domain::events::Origin;
 use crate::domain::policy::{Policy, TokenCreators};

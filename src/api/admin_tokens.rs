@@ -3,7 +3,7 @@
 
 use crate::admin::inventory::{self, InventoryRequest};
 use crate::api::extract::{Admin, IdPath};
-use crate::api::tokens::{ApiTokenStatus, UserRef};
+use crate::api::schema::{ApiTokenStatus, UserRef};
 use crate::domain::events::Origin;
 use crate::domain::policy::Policy;
 use crate::domain::tokens::{Access, RevokedReason};

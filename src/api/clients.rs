@@ -109,7 +109,7 @@ pub async fn create_client(
         client: registered.client.into(),
         client_secret: registered.secret.into_exposed(),
     };
-    Ok(crate::api::tokens::no_store(
+    Ok(crate::api::schema::no_store(
         (StatusCode::CREATED, Json(body)).into_response(),
     ))
 }

@@ -1,7 +1,7 @@
 //! `GET /api/v1/me/events`: the caller's security log (SPEC §10), newest first, paged.
 
 use crate::api::extract::Authenticated;
-use crate::api::tokens::UserRef;
+use crate::api::schema::UserRef;
 use crate::domain::events::EventKind;
 use crate::events::service::{self as events, MAX_PAGE};
 use crate::web::api_error::ErrorBody;

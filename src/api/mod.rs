@@ -13,6 +13,7 @@ mod health;
 pub mod introspect;
 mod leaks;
 mod me;
+pub mod schema;
 pub mod tokens;
 mod users;
 pub mod verify;
