@@ -2,7 +2,7 @@
 //! administrator registers one by name, copies its secret from the one-time reveal, and removes
 //! it (a plain form) when it is no longer needed.
 
-use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
+use crate::pages::components::{field_error, posted_error, AdminContent, FormAlert, TextField};
 use crate::time::LocalTime;
 use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
@@ -75,19 +75,10 @@ pub fn AdminClientsPage() -> impl IntoView {
             " whether a token is active and whose it is (RFC 7662), authenticating with their "
             "client id and secret as HTTP Basic."
         </p>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match clients.await {
-                    Ok(clients) => view! {
-                        <ClientTable clients />
-                        <RegisterClientForm />
-                    }.into_any(),
-                    Err(error) => view! {
-                        <PageRefusal error forbidden="Only administrators can manage clients." />
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <AdminContent data=clients forbidden="Only administrators can manage clients." show=|clients| view! {
+            <ClientTable clients />
+            <RegisterClientForm />
+        } />
     }
 }
 

@@ -127,6 +127,30 @@ pub fn forbid_non_admins() {
     }
 }
 
+/// An admin page's content once `data` has loaded, drawn by `show`; while loading a line that
+/// says so, and if it cannot load, why not (`forbidden` to someone who is no administrator).
+#[component]
+pub fn AdminContent<T, V>(
+    data: Resource<Result<T, AppError>>,
+    forbidden: &'static str,
+    show: fn(T) -> V,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(loaded) => show(loaded).into_any(),
+                    Err(error) => view! { <PageRefusal error forbidden /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
 /// Why a page shows nothing: `forbidden` for someone not allowed to see it, else the error's
 /// own sentence.
 #[component]

@@ -4,7 +4,7 @@
 //! back here saying what happened; it needs no WebAssembly.
 
 use crate::domain::accounts::Role;
-use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
+use crate::pages::components::{field_error, posted_error, AdminContent, FormAlert, TextField};
 use crate::time::LocalTime;
 use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
@@ -160,16 +160,7 @@ pub fn AdminUsersPage() -> impl IntoView {
         <Title text="Users" />
         <p class="eyebrow">"Admin"</p>
         <h1>"Users"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match users.await {
-                    Ok(users) => view! { <UserAdministration users /> }.into_any(),
-                    Err(error) => view! {
-                        <PageRefusal error forbidden="Only administrators can manage users." />
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <AdminContent data=users forbidden="Only administrators can manage users." show=|users| view! { <UserAdministration users /> } />
     }
 }
 

@@ -2,7 +2,7 @@
 //! filtered by actor and action with a plain GET form, paged. Rendered on the server.
 
 use crate::domain::audit::AuditAction;
-use crate::pages::components::PageRefusal;
+use crate::pages::components::AdminContent;
 use crate::time::LocalTime;
 use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
@@ -110,16 +110,7 @@ pub fn AdminAuditPage() -> impl IntoView {
             "another role, passwords reset, tokens revoked (by an administrator, as leaked or by "
             "the policy), clients and policy changes. Nothing here can be changed or deleted."
         </p>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(view) => view! { <AuditTable view /> }.into_any(),
-                    Err(error) => view! {
-                        <PageRefusal error forbidden="Only administrators can read the audit log." />
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <AdminContent data=page forbidden="Only administrators can read the audit log." show=|view| view! { <AuditTable view /> } />
     }
 }
 

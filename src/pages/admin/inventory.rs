@@ -2,7 +2,7 @@
 //! access, dates and last address, filtered by a plain GET form and paged; each live one can be
 //! revoked with a plain form. Rendered on the server; it needs no WebAssembly.
 
-use crate::pages::components::{posted_error, FormAlert, PageRefusal};
+use crate::pages::components::{posted_error, AdminContent, FormAlert};
 use crate::time::LocalTime;
 use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
@@ -147,16 +147,7 @@ pub fn AdminTokensPage() -> impl IntoView {
         <Title text="All tokens" />
         <p class="eyebrow">"Admin"</p>
         <h1>"All tokens"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match page.await {
-                    Ok(view) => view! { <Inventory view /> }.into_any(),
-                    Err(error) => view! {
-                        <PageRefusal error forbidden="Only administrators can see every token." />
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <AdminContent data=page forbidden="Only administrators can see every token." show=|view| view! { <Inventory view /> } />
     }
 }
 

@@ -2,7 +2,7 @@
 //! authenticated requests by credential kind. The chart is drawn on the server as SVG, with a
 //! table of the same numbers for screen readers; the page needs no WebAssembly.
 
-use crate::pages::components::PageRefusal;
+use crate::pages::components::AdminContent;
 use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -43,26 +43,17 @@ pub fn AdminOverviewPage() -> impl IntoView {
         <Title text="Overview" />
         <p class="eyebrow">"Admin"</p>
         <h1>"Overview"</h1>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match figures.await {
-                    Ok(view) => view! {
-                        <ul class="counts">
-                            {view.counts.into_iter().map(|(label, number)| view! {
-                                <li class="card count"><strong>{number}</strong><span>{label}</span></li>
-                            }).collect_view()}
-                        </ul>
-                        <section class="card" aria-labelledby="requests-heading">
-                            <h2 id="requests-heading">"Authenticated requests, last 30 days"</h2>
-                            <div class="chart" inner_html=view.chart></div>
-                        </section>
-                    }.into_any(),
-                    Err(error) => view! {
-                        <PageRefusal error forbidden="Only administrators can see the overview." />
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <AdminContent data=figures forbidden="Only administrators can see the overview." show=|view| view! {
+            <ul class="counts">
+                {view.counts.into_iter().map(|(label, number)| view! {
+                    <li class="card count"><strong>{number}</strong><span>{label}</span></li>
+                }).collect_view()}
+            </ul>
+            <section class="card" aria-labelledby="requests-heading">
+                <h2 id="requests-heading">"Authenticated requests, last 30 days"</h2>
+                <div class="chart" inner_html=view.chart></div>
+            </section>
+        } />
     }
 }
 

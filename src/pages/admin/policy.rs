@@ -3,7 +3,7 @@
 
 use crate::domain::policy::{Policy, TokenCreators};
 use crate::domain::tokens::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS};
-use crate::pages::components::{field_error, posted_error, FormAlert, PageRefusal, TextField};
+use crate::pages::components::{field_error, posted_error, AdminContent, FormAlert, TextField};
 use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -67,16 +67,7 @@ pub fn AdminPolicyPage() -> impl IntoView {
             {format!("at most {MAX_LIFETIME_DAYS} days and {MAX_ACTIVE_TOKENS} active tokens.")}
         </p>
         {saved.then(|| view! { <div class="alert success" role="status">"Policy saved."</div> })}
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match policy.await {
-                    Ok(policy) => view! { <PolicyForm policy /> }.into_any(),
-                    Err(error) => view! {
-                        <PageRefusal error forbidden="Only administrators can set the policy." />
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+        <AdminContent data=policy forbidden="Only administrators can set the policy." show=|policy| view! { <PolicyForm policy /> } />
     }
 }
 
