@@ -15,17 +15,14 @@ pub fn touch_interval() -> Duration {
     Duration::minutes(1)
 }
 
-/// The live token `presented` is the secret of, with its owner; `None` for anything else —
-/// a malformed string (refused without a query), an unknown, expired or revoked token, or a
-/// deactivated owner.
+/// The live token whose secret `presented` is, with its owner; `None` for an unknown, expired
+/// or revoked token, or a deactivated owner. The caller has already checked the secret's form
+/// (`secret::is_well_formed_pat`), so a malformed string never costs a query.
 pub async fn find(
     store: &Store,
     now: DateTime<Utc>,
     presented: &str,
 ) -> StoreResult<Option<(PatCredential, Account)>> {
-    if !secret::is_well_formed_pat(presented) {
-        return Ok(None);
-    }
     let found = store.pat(&secret::digest(presented)).await?;
     Ok(found.filter(|(pat, owner)| pat.expires_at > now && owner.active))
 }

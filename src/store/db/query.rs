@@ -5,7 +5,7 @@
 use super::{Pool, Tx};
 use sqlx::postgres::{PgArguments, PgRow};
 use sqlx::sqlite::{SqliteArguments, SqliteRow};
-use sqlx::{Decode, Postgres, Row as _, Sqlite, Type};
+use sqlx::{Decode, Encode, Postgres, Row as _, Sqlite, Type};
 
 /// A statement and the values bound to its parameters, in order.
 #[must_use]
@@ -117,19 +117,24 @@ impl Query {
     }
 
     fn sqlite(self) -> sqlx::query::Query<'static, Sqlite, SqliteArguments<'static>> {
-        let mut query = sqlx::query(self.sql);
-        for value in self.values {
-            query = match value {
-                Value::BigInt(value) => query.bind(value),
-                Value::Int(value) => query.bind(value),
-                Value::Text(value) => query.bind(value),
-                Value::Bool(value) => query.bind(value),
-            };
-        }
-        query
+        self.bound()
     }
 
     fn postgres(self) -> sqlx::query::Query<'static, Postgres, PgArguments> {
+        self.bound()
+    }
+
+    /// The sqlx statement for backend `DB`, its values bound in order.
+    fn bound<DB>(
+        self,
+    ) -> sqlx::query::Query<'static, DB, <DB as sqlx::Database>::Arguments<'static>>
+    where
+        DB: sqlx::Database,
+        Option<i64>: Encode<'static, DB> + Type<DB>,
+        Option<i32>: Encode<'static, DB> + Type<DB>,
+        Option<String>: Encode<'static, DB> + Type<DB>,
+        Option<bool>: Encode<'static, DB> + Type<DB>,
+    {
         let mut query = sqlx::query(self.sql);
         for value in self.values {
             query = match value {
