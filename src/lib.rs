@@ -23,6 +23,8 @@ pub mod web;
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod config;
+#[cfg(feature = "ssr")]
+pub mod db;
 pub mod gateway;
 #[cfg(feature = "ssr")]
 pub mod server;

@@ -1,7 +1,9 @@
 //! The shape of the code, checked (issue 12): which top-level modules of `src/` may import
 //! which. It reads the source, so it fails the moment an import goes the wrong way.
 //!
-//! - The bottom — `time`, `config`, `domain` (the rules) and `store` — imports nothing above it.
+//! - The bottom — `time`, `config`, `domain` (the shared rules), `db` (the connection),
+//!   `tokens` (the token rules and use cases, which ask their storage through a trait of their
+//!   own) and `store` (the tables, which answer it) — imports nothing above it.
 //! - The top — `server` (the composition root), `app`, `pages` and `api` — is imported by
 //!   nothing below it, and `server` by nothing at all.
 //! - No import cycle joins top-level modules: services take only what they use (the store, the
@@ -15,7 +17,9 @@ const BOTTOM: &[(&str, &[&str])] = &[
     ("time", &[]),
     ("config", &["time"]),
     ("domain", &["config", "time"]),
-    ("store", &["config", "domain", "time"]),
+    ("db", &[]),
+    ("tokens", &["config", "db", "domain", "time"]),
+    ("store", &["config", "db", "domain", "time", "tokens"]),
 ];
 
 /// Modules nothing below them may import, with the only modules that may.

@@ -137,7 +137,7 @@ fn hash_now(password: &str) -> String {
 /// A hash with the same parameters as real ones, of a password nobody knows.
 fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    DUMMY.get_or_init(|| hash_now(&crate::domain::secret::new_session_id().into_exposed()))
+    DUMMY.get_or_init(|| hash_now(&crate::tokens::secret::new_session_id().into_exposed()))
 }
 
 #[cfg(test)]

@@ -3,15 +3,16 @@
 //! The pages' server functions, the REST API and the command line all call these.
 
 use crate::accounts::passwords::{Busy, Passwords};
+use crate::db::StoreError;
 use crate::domain::accounts::{username_key, DisplayName, NewPassword, Role, Username};
 use crate::domain::events::{EventKind, Origin};
-use crate::domain::secret::{self, Secret};
-use crate::domain::tokens::RevokedReason;
+use crate::domain::problem::{Answer, Kind, Problem};
 use crate::events::service::Events;
-use crate::store::{
-    AccessChange, LoginFailures, LoginLimits, NewRevocation, NewUser, Store, StoreError, UserRecord,
-};
+use crate::store::{AccessChange, LoginFailures, LoginLimits, NewUser, Store, UserRecord};
 use crate::time::Clock;
+use crate::tokens::rules::RevokedReason;
+use crate::tokens::secret::{self, Secret};
+use crate::tokens::storage::NewRevocation;
 use chrono::{DateTime, Duration, Utc};
 
 /// Failed sign-ins allowed per username, and per client address, within the window.
@@ -44,6 +45,30 @@ pub enum AccountError {
     Busy(#[from] Busy),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl Problem for AccountError {
+    fn answer(&self) -> Answer {
+        let invalid = || Answer::new(Kind::Invalid, "invalid_request", self.to_string());
+        match self {
+            AccountError::Invalid { field, .. } => invalid().at(field),
+            AccountError::WrongCurrentPassword => invalid().at("current_password"),
+            AccountError::BadCredentials => invalid(),
+            AccountError::RateLimited { retry_after_secs } => {
+                let kind = Kind::RateLimited {
+                    retry_after_secs: *retry_after_secs,
+                };
+                Answer::new(kind, "rate_limited", self.to_string())
+            }
+            AccountError::Busy(_) => {
+                let kind = Kind::RateLimited {
+                    retry_after_secs: 1,
+                };
+                Answer::new(kind, "rate_limited", self.to_string())
+            }
+            AccountError::Store(store) => store.answer(),
+        }
+    }
 }
 
 fn invalid(field: &'static str) -> impl FnOnce(String) -> AccountError {

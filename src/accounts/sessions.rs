@@ -1,9 +1,10 @@
 //! Browser sessions (SPEC §1): a 256-bit random id in the `patio_session` cookie, stored only
 //! as its SHA-256 digest; 12 hours idle and 7 days absolute lifetime.
 
+use crate::db::StoreResult;
 use crate::domain::events::Origin;
-use crate::domain::secret;
-use crate::store::{Store, StoreResult};
+use crate::store::Store;
+use crate::tokens::secret;
 use chrono::{DateTime, Duration, Utc};
 use http::header::{HeaderMap, COOKIE};
 use http::HeaderValue;

@@ -6,7 +6,8 @@
 
 use crate::accounts::service::failure_window;
 use crate::accounts::sessions::{absolute_lifetime, idle_timeout};
-use crate::store::{StaleBefore, Store, StoreResult};
+use crate::db::StoreResult;
+use crate::store::{StaleBefore, Store};
 use crate::time::Clock;
 use chrono::Duration;
 use chrono::{DateTime, Utc};

@@ -1,9 +1,9 @@
 //! Admin › Tokens (SPEC §14): every user's tokens, filtered and paged, for administrators.
 
-use crate::domain::policy::Policy;
-use crate::store::{
-    InventoryEntry, InventoryFilter, InventorySort, InventoryStatus, PatRecord, Store, StoreResult,
-};
+use crate::db::StoreResult;
+use crate::store::{InventoryEntry, InventoryFilter, InventorySort, InventoryStatus, Store};
+use crate::tokens::policy::Policy;
+use crate::tokens::storage::PatRecord;
 use chrono::{DateTime, Duration, Utc};
 
 /// Most tokens on one page.

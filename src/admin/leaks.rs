@@ -4,9 +4,10 @@
 //! the answer; strings that fail the checksum are dropped without any database work.
 
 use crate::domain::events::Origin;
-use crate::domain::secret;
-use crate::domain::tokens::RevokedReason;
-use crate::store::{NewRevocation, Store};
+use crate::store::Store;
+use crate::tokens::rules::RevokedReason;
+use crate::tokens::secret;
+use crate::tokens::storage::NewRevocation;
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;

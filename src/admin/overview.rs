@@ -1,7 +1,8 @@
 //! Admin › Overview (SPEC §14): the instance at a glance — counts, and authenticated requests
 //! per day for 30 days by credential kind — with no HTTP in it.
 
-use crate::store::{OverviewQuery, Store, StoreResult};
+use crate::db::StoreResult;
+use crate::store::{OverviewQuery, Store};
 use crate::tokens::usage::TokenUse;
 use crate::tokens::usage::{day_number, last_days, USAGE_DAYS};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};

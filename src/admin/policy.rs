@@ -1,8 +1,9 @@
 //! Setting the instance's token policy (SPEC §14) and reading the audit log, with no HTTP in it.
 
+use crate::db::StoreResult;
 use crate::domain::events::Origin;
-use crate::domain::policy::Policy;
-use crate::store::{AuditFilter, AuditRecord, Store, StoreResult};
+use crate::store::{AuditFilter, AuditRecord, Store};
+use crate::tokens::policy::Policy;
 use chrono::{DateTime, Utc};
 
 /// Replaces the policy; it applies from the next token generated, and the next sweep.

@@ -3,7 +3,6 @@
 
 use crate::api::extract::{Admin, IdPath, JsonBody};
 use crate::domain::events::Origin;
-use crate::gateway::clients::ClientError;
 use crate::store::ClientRecord;
 use crate::web::api_error::ErrorBody;
 use crate::web::state::AppState;
@@ -65,18 +64,6 @@ pub struct CreatedClient {
     /// The password of HTTP Basic authentication, shown this once.
     #[schema(example = "patio_cs_…")]
     client_secret: String,
-}
-
-impl From<ClientError> for ApiError {
-    fn from(error: ClientError) -> ApiError {
-        match error {
-            ClientError::InvalidName(message) => ApiError::Unprocessable {
-                code: "invalid_name",
-                message,
-            },
-            ClientError::Store(store) => store.into(),
-        }
-    }
 }
 
 /// Every registered introspection client (administrators only). Never a secret.

@@ -1,6 +1,6 @@
 //! `GET /healthz`: whether the database answers.
 
-use crate::store::Outage;
+use crate::db::Outage;
 use crate::web::api_error::ErrorBody;
 use crate::web::state::AppState;
 use crate::web::ApiError;

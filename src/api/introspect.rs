@@ -4,8 +4,8 @@
 
 use crate::accounts::service::access_token_lifetime;
 use crate::domain::events::Origin;
-use crate::domain::tokens::Access;
 use crate::gateway::clients::ClientRefused;
+use crate::tokens::rules::Access;
 use crate::web::principal::{self, Credential};
 use crate::web::state::AppState;
 use crate::web::ClientAddress;
@@ -164,7 +164,7 @@ fn unauthenticated() -> Response {
     response
 }
 
-fn unavailable(error: crate::store::StoreError) -> Response {
+fn unavailable(error: crate::db::StoreError) -> Response {
     tracing::error!(%error, "store failure");
     oauth_error(StatusCode::SERVICE_UNAVAILABLE, "temporarily_unavailable")
 }

@@ -1,7 +1,7 @@
 //! The shapes REST answers in, shared by its resources: a token as its owner and
 //! administrators see it, and the one response rule for secrets.
 
-use crate::domain::tokens::{Access, RevokedReason, TokenStatus};
+use crate::tokens::rules::{Access, RevokedReason, TokenStatus};
 use crate::tokens::service::TokenSummary;
 use axum::http::{header, HeaderValue};
 use axum::response::Response;
@@ -66,8 +66,8 @@ pub struct UserRef {
     username: String,
 }
 
-impl From<crate::store::UserRef> for UserRef {
-    fn from(user: crate::store::UserRef) -> UserRef {
+impl From<crate::domain::accounts::UserRef> for UserRef {
+    fn from(user: crate::domain::accounts::UserRef) -> UserRef {
         UserRef {
             id: user.id,
             username: user.username,
@@ -84,7 +84,7 @@ pub enum ApiTokenStatus {
 }
 
 impl ApiTokenStatus {
-    pub fn of(token: &crate::store::PatRecord, now: DateTime<Utc>) -> ApiTokenStatus {
+    pub fn of(token: &crate::tokens::storage::PatRecord, now: DateTime<Utc>) -> ApiTokenStatus {
         match TokenStatus::of(token.expires_at, token.revoked.is_some(), now) {
             TokenStatus::Revoked => ApiTokenStatus::Revoked,
             TokenStatus::Expired => ApiTokenStatus::Expired,

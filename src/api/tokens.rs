@@ -8,7 +8,7 @@ use crate::web::principal::Principal;
 use crate::web::state::AppState;
 use crate::web::ApiError;
 
-use crate::domain::tokens::{Access, ExpirationRequest, TokenError};
+use crate::tokens::rules::{Access, ExpirationRequest, TokenError};
 use crate::tokens::service::{EditRequest, GenerateRequest};
 use axum::extract::State;
 use axum::http::StatusCode;

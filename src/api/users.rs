@@ -2,9 +2,8 @@
 
 use crate::accounts::service::{AccessRequest, AccountForm};
 use crate::api::extract::{Admin, IdPath, JsonBody};
-use crate::domain::accounts::Role;
+use crate::domain::accounts::{Role, User};
 use crate::domain::events::Origin;
-use crate::store::UserRecord;
 use crate::web::api_error::ErrorBody;
 use crate::web::state::AppState;
 use crate::web::ApiError;
@@ -12,7 +11,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,30 +21,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users, create_user))
         .routes(routes!(update_user))
         .routes(routes!(revoke_user_tokens))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct User {
-    id: i64,
-    username: String,
-    display_name: String,
-    role: Role,
-    active: bool,
-    #[serde(serialize_with = "crate::time::rfc3339")]
-    created_at: DateTime<Utc>,
-}
-
-impl From<UserRecord> for User {
-    fn from(user: UserRecord) -> User {
-        User {
-            id: user.id,
-            username: user.username,
-            display_name: user.display_name,
-            role: user.role,
-            active: user.active,
-            created_at: user.created_at,
-        }
-    }
 }
 
 #[derive(Serialize, ToSchema)]

@@ -1,6 +1,7 @@
 //! Account rules (SPEC §1): what a username, display name, password and role may be.
 //! Pure functions: parse, don't validate — a value of these types is known to be valid.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -21,6 +22,20 @@ pub struct Me {
     pub display_name: String,
     #[cfg_attr(feature = "ssr", schema(example = "user"))]
     pub role: Role,
+}
+
+/// An account as administrators see it, on Admin › Users and in `/api/v1/admin/users`:
+/// everything but its password hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+    #[cfg_attr(feature = "ssr", serde(serialize_with = "crate::time::rfc3339"))]
+    pub created_at: DateTime<Utc>,
 }
 
 impl Me {
@@ -209,4 +224,21 @@ mod tests {
         }
         assert_eq!(Role::parse("root"), None);
     }
+}
+/// The account behind a credential: what every request needs to know about its caller, read
+/// fresh each time. Narrower than the stored user record (no password hash), so authenticating a request
+/// decodes only what it uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRef {
+    pub id: i64,
+    pub username: String,
 }

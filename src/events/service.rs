@@ -1,10 +1,11 @@
 //! Reading a user's security log, and the events that record no change of their own: a refused
 //! sign-in, a refused token.
 
+use crate::db::StoreResult;
 use crate::domain::events::{EventKind, Origin};
-use crate::domain::tokens::RevokedReason;
-use crate::store::{EventRecord, NewEvent, Store, StoreResult};
+use crate::store::{EventRecord, NewEvent, Store};
 use crate::time::Clock;
+use crate::tokens::rules::RevokedReason;
 use chrono::Duration;
 
 /// Events are kept at least this long (SPEC §10: at least a year).

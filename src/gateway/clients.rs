@@ -2,10 +2,12 @@
 //! may ask `POST /oauth/introspect` about tokens. The secret is shown once and stored as its
 //! SHA-256 digest; failed client authentications are limited per client address.
 
+use crate::db::StoreError;
 use crate::domain::events::Origin;
-use crate::domain::secret::{self, Secret};
-use crate::store::{ClientRecord, Store, StoreError};
+use crate::domain::problem::{Answer, Kind, Problem};
+use crate::store::{ClientRecord, Store};
 use crate::time::Clock;
+use crate::tokens::secret::{self, Secret};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -18,6 +20,17 @@ pub enum ClientError {
     InvalidName(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl Problem for ClientError {
+    fn answer(&self) -> Answer {
+        match self {
+            ClientError::InvalidName(message) => {
+                Answer::new(Kind::Unprocessable, "invalid_name", &**message).at("name")
+            }
+            ClientError::Store(store) => store.answer(),
+        }
+    }
 }
 
 /// A client just registered, with its secret: the only time the secret exists outside the

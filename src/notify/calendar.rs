@@ -1,7 +1,7 @@
 //! The calendar feed (SPEC §11): each active token's expiry as an all-day event, in iCalendar
 //! (RFC 5545) for calendar apps to poll.
 
-use crate::store::PatRecord;
+use crate::tokens::storage::PatRecord;
 use chrono::{DateTime, Days, Utc};
 use std::fmt::Write;
 

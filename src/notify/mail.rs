@@ -130,7 +130,7 @@ pub fn letter(kind: NoticeKind, payload: &Value, base: &str) -> Letter {
             vec![
                 format!(
                     "Your personal access token ‘{name}’ was revoked {} and no longer works.",
-                    crate::domain::tokens::RevokedReason::parse(payload["detail"].as_str().unwrap_or(""))
+                    crate::tokens::rules::RevokedReason::parse(payload["detail"].as_str().unwrap_or(""))
                         .map_or("", |reason| reason.describe())
                 ),
                 "Your security log says who did it and when.".into(),

@@ -4,11 +4,12 @@
 //! lapses and another takes the row, so a notification is lost by no stop and sent by one sender.
 
 use crate::config::Config;
+use crate::db::StoreResult;
 use crate::domain::notices::{retry_delay_seconds, NoticeKind, GIVE_UP_AFTER_HOURS};
 use crate::notify::mail::Mailer;
 use crate::notify::webhook::{self, Refusal};
 use crate::store::Store;
-use crate::store::{DeliveryOutcome, OutboxItem, StoreResult};
+use crate::store::{DeliveryOutcome, OutboxItem};
 use crate::time::Clock;
 use chrono::Duration;
 use std::sync::Arc;

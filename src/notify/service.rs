@@ -2,11 +2,13 @@
 //! its verification, a webhook, the calendar feed, and a test notice.
 
 use crate::config::Config;
+use crate::db::StoreError;
 use crate::domain::notices::{parse_email, parse_webhook_url, NoticeKind};
-use crate::domain::secret;
+use crate::domain::problem::{Answer, Kind, Problem};
 use crate::notify::mail::Mailer;
-use crate::store::{NewNotice, NotificationSettings, Store, StoreError};
+use crate::store::{NewNotice, NotificationSettings, Store};
 use crate::time::Clock;
+use crate::tokens::secret;
 use chrono::Duration;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +26,17 @@ pub enum NotifyError {
     MailOff,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl Problem for NotifyError {
+    fn answer(&self) -> Answer {
+        let unprocessable = |code| Answer::new(Kind::Unprocessable, code, self.to_string());
+        match self {
+            NotifyError::Invalid { field, .. } => unprocessable("invalid_email").at(field),
+            NotifyError::MailOff => unprocessable("mail_off"),
+            NotifyError::Store(store) => store.answer(),
+        }
+    }
 }
 
 /// How long a verification link works.

@@ -3,11 +3,10 @@
 //! server with plain HTML forms: each posts to its server function, which sends the browser
 //! back here saying what happened; it needs no WebAssembly.
 
-use crate::domain::accounts::Role;
+use crate::domain::accounts::{Role, User};
 use crate::pages::components::{field_error, posted_error, AdminContent, FormAlert, TextField};
 use crate::time::LocalTime;
 use crate::web::page_error::AppError;
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -18,48 +17,33 @@ use serde::{Deserialize, Serialize};
 const CREATED: &str = "created";
 const REVOKED: &str = "revoked";
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserRow {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub active: bool,
-    /// Milliseconds on the wire, as `TokenView`'s instants.
-    #[serde(with = "chrono::serde::ts_milliseconds")]
-    pub created_at: DateTime<Utc>,
-    pub is_me: bool,
-}
-
-#[cfg(feature = "ssr")]
-fn row(user: crate::store::UserRecord, me: i64) -> UserRow {
-    UserRow {
-        is_me: user.id == me,
-        id: user.id,
-        username: user.username,
-        display_name: user.display_name,
-        role: user.role,
-        active: user.active,
-        created_at: user.created_at,
-    }
-}
-
 /// What creating or changing a user answers: that user, and the list as it now stands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserChanged {
-    pub user: UserRow,
-    pub users: Vec<UserRow>,
+    pub user: User,
+    pub users: Vec<User>,
 }
 
 #[cfg(feature = "ssr")]
-async fn all_users(admin: i64) -> Result<Vec<UserRow>, AppError> {
+async fn all_users() -> Result<Vec<User>, AppError> {
     let users = crate::web::context::state().store.list_users().await?;
-    Ok(users.into_iter().map(|u| row(u, admin)).collect())
+    Ok(users.into_iter().map(User::from).collect())
+}
+
+/// Every user, and which of them is the administrator asking.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserListing {
+    pub me: i64,
+    pub users: Vec<User>,
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_list_users")]
-pub async fn list_users() -> Result<Vec<UserRow>, AppError> {
-    all_users(crate::web::context::admin()?.user.id).await
+pub async fn list_users() -> Result<UserListing, AppError> {
+    let me = crate::web::context::admin()?.user.id;
+    Ok(UserListing {
+        me,
+        users: all_users().await?,
+    })
 }
 
 #[server(prefix = "/rpc", endpoint = "admin_create_user")]
@@ -72,7 +56,7 @@ pub async fn admin_create_user(
 ) -> Result<UserChanged, AppError> {
     use crate::accounts::service::AccountForm;
 
-    let admin = crate::web::context::admin()?;
+    crate::web::context::admin()?;
     let state = crate::web::context::state();
     let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "Choose a role."))?;
     let email = state
@@ -93,8 +77,8 @@ pub async fn admin_create_user(
     }
     crate::web::context::back_to_form(&format!("/admin/users?{CREATED}={}", user.username));
     Ok(UserChanged {
-        user: row(user, admin.user.id),
-        users: all_users(admin.user.id).await?,
+        user: user.into(),
+        users: all_users().await?,
     })
 }
 
@@ -111,9 +95,7 @@ pub async fn update_user(
     let admin = crate::web::context::admin()?;
     let role = match role.as_deref() {
         None | Some("") => None,
-        Some(text) => {
-            Some(Role::parse(text).ok_or_else(|| AppError::Refused("Unknown role.".into()))?)
-        }
+        Some(text) => Some(Role::parse(text).ok_or_else(|| AppError::refused("Unknown role."))?),
     };
     let request = AccessRequest {
         active,
@@ -126,8 +108,8 @@ pub async fn update_user(
         .await?;
     crate::web::context::back_to_form("/admin/users");
     Ok(UserChanged {
-        user: row(user, admin.user.id),
-        users: all_users(admin.user.id).await?,
+        user: user.into(),
+        users: all_users().await?,
     })
 }
 
@@ -144,11 +126,11 @@ pub async fn revoke_credentials(id: i64) -> Result<UserChanged, AppError> {
         .store
         .user_by_id(id)
         .await?
-        .ok_or_else(|| AppError::Refused("That user no longer exists.".into()))?;
+        .ok_or_else(|| AppError::refused("That user no longer exists."))?;
     crate::web::context::back_to_form(&format!("/admin/users?{REVOKED}={}", user.username));
     Ok(UserChanged {
-        user: row(user, admin.user.id),
-        users: all_users(admin.user.id).await?,
+        user: user.into(),
+        users: all_users().await?,
     })
 }
 
@@ -160,13 +142,13 @@ pub fn AdminUsersPage() -> impl IntoView {
         <Title text="Users" />
         <p class="eyebrow">"Admin"</p>
         <h1>"Users"</h1>
-        <AdminContent data=users forbidden="Only administrators can manage users." show=|users| view! { <UserAdministration users /> } />
+        <AdminContent data=users forbidden="Only administrators can manage users." show=|listing| view! { <UserAdministration listing /> } />
     }
 }
 
 /// The user table and the form to create one.
 #[component]
-fn UserAdministration(users: Vec<UserRow>) -> impl IntoView {
+fn UserAdministration(listing: UserListing) -> impl IntoView {
     let create_error = Signal::stored(posted_error(AdminCreateUser::PATH));
     let change_error = Signal::stored(
         posted_error(UpdateUser::PATH).or_else(|| posted_error(RevokeCredentials::PATH)),
@@ -194,7 +176,10 @@ fn UserAdministration(users: Vec<UserRow>) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    {users.into_iter().map(|user| view! { <UserRowView user /> }).collect_view()}
+                    {listing.users.into_iter().map(|user| {
+                        let is_me = user.id == listing.me;
+                        view! { <UserRowView user is_me /> }
+                    }).collect_view()}
                 </tbody>
             </table>
         </div>
@@ -233,7 +218,7 @@ fn UserAdministration(users: Vec<UserRow>) -> impl IntoView {
 }
 
 #[component]
-fn UserRowView(user: UserRow) -> impl IntoView {
+fn UserRowView(user: User, is_me: bool) -> impl IntoView {
     let (toggle_label, next_active) = if user.active {
         ("Deactivate", "false")
     } else {
@@ -254,7 +239,7 @@ fn UserRowView(user: UserRow) -> impl IntoView {
             <td data-label="User">
                 <strong>{user.display_name.clone()}</strong>
                 <span class="muted">" @"{user.username.clone()}</span>
-                {user.is_me.then(|| view! { <span class="badge neutral">"You"</span> })}
+                {is_me.then(|| view! { <span class="badge neutral">"You"</span> })}
             </td>
             <td data-label="Role">{match user.role { Role::Admin => "Administrator", Role::User => "User" }}</td>
             <td data-label="Status">

@@ -1,11 +1,11 @@
 use super::Store;
+use crate::db::StoreResult;
+use crate::db::{query, Tx};
+use crate::domain::accounts::UserRef;
 use crate::domain::audit::AuditAction;
 use crate::domain::events::Origin;
-use crate::domain::policy::{Policy, TokenCreators};
-use crate::store::db::{query, Tx};
-use crate::store::error::StoreResult;
-use crate::store::users::UserRef;
 use crate::time::{from_millis, to_millis};
+use crate::tokens::policy::{Policy, TokenCreators};
 use chrono::{DateTime, Utc};
 
 /// An entry of the audit log (SPEC §14).

@@ -1,9 +1,9 @@
 use super::Store;
+use crate::db::StoreResult;
+use crate::db::{query, Row};
 use crate::domain::audit::AuditAction;
 use crate::domain::events::Origin;
 use crate::store::audit::{insert_audit, NewAudit};
-use crate::store::db::{query, Row};
-use crate::store::error::StoreResult;
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 

@@ -1,11 +1,11 @@
 use super::Store;
+use crate::db::StoreResult;
+use crate::db::{query, Tx};
+use crate::domain::accounts::UserRef;
 use crate::domain::audit::AuditAction;
 use crate::domain::events::{EventKind, Origin};
 use crate::store::audit::{insert_audit, NewAudit};
-use crate::store::db::{query, Tx};
-use crate::store::error::StoreResult;
 use crate::store::outbox::{enqueue, NewNotice};
-use crate::store::users::UserRef;
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 

@@ -1,9 +1,10 @@
 use super::Store;
-use crate::store::db::query;
-use crate::store::error::{StoreError, StoreResult};
-use crate::store::tokens::{pat_from_row, PatRecord};
-use crate::store::users::UserRef;
+use crate::db::query;
+use crate::db::{StoreError, StoreResult};
+use crate::domain::accounts::UserRef;
+use crate::store::tokens::pat_from_row;
 use crate::time::to_millis;
+use crate::tokens::storage::PatRecord;
 use chrono::{DateTime, Utc};
 
 /// Which tokens an administrator's inventory lists (SPEC §14); `None` leaves a filter out.

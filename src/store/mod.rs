@@ -1,12 +1,10 @@
 //! Storage (SPEC §6): one file per table (or close family of tables), each with the literal SQL
-//! of its statements, on SQLite embedded by default or PostgreSQL for production (`db`).
+//! of its statements, on SQLite embedded by default or PostgreSQL for production (`crate::db`).
 //! Operations whose check must hold with their write (the five-token limit, the last admin,
 //! first-run setup) are single methods, made atomic with the lock `db::WriteLock` names.
 
 mod audit;
 mod clients;
-mod db;
-mod error;
 mod events;
 mod inventory;
 mod notifications;
@@ -20,22 +18,18 @@ mod users;
 
 pub use audit::{AuditFilter, AuditRecord};
 pub use clients::ClientRecord;
-pub use db::PoolUsage;
-pub use error::{Outage, StoreError, StoreResult};
 pub use events::{EventRecord, NewEvent};
 pub use inventory::{InventoryEntry, InventoryFilter, InventorySort, InventoryStatus};
 pub use notifications::{NotificationSettings, WebhookRecord};
 pub use outbox::{DeliveryOutcome, DeliveryRecord, NewNotice, OutboxItem};
-pub use revocations::{NewRevocation, RevokedPat};
+pub use revocations::RevokedPat;
 pub use sign_ins::{LoginFailures, LoginLimits, LoginReservation, SessionRecord};
-pub use token_use::{PatCredential, SeenAddress, MAX_ADDRESSES};
-pub use tokens::{Change, NewPat, PatChange, PatRecord, Renewal, Revocation};
-pub use usage::{KindCount, Overview, OverviewQuery, TokenActivity, UsageCount};
-pub use users::{AccessChange, Account, NewUser, UserRecord, UserRef};
+pub use usage::{Overview, OverviewQuery};
+pub use users::{AccessChange, NewUser, UserRecord};
 
+use crate::db::{query, Pool, PoolUsage, StoreResult};
 use crate::time::to_millis;
 use chrono::{DateTime, Utc};
-use db::{query, Pool};
 
 /// The database, with one method per thing Patio stores or asks.
 pub struct Store {

@@ -1,6 +1,6 @@
 use super::Store;
-use crate::store::db::query;
-use crate::store::error::{StoreError, StoreResult};
+use crate::db::query;
+use crate::db::{StoreError, StoreResult};
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 

@@ -1,12 +1,13 @@
 use super::Store;
+use crate::db::StoreResult;
+use crate::db::{query, Row, Tx, WriteLock};
 use crate::domain::audit::AuditAction;
 use crate::domain::events::{EventKind, Origin};
-use crate::domain::tokens::RevokedReason;
 use crate::store::audit::{insert_audit, NewAudit};
-use crate::store::db::{query, Row, Tx, WriteLock};
-use crate::store::error::StoreResult;
 use crate::store::events::{insert_event, token_event};
 use crate::time::to_millis;
+use crate::tokens::rules::RevokedReason;
+use crate::tokens::storage::NewRevocation;
 use chrono::{DateTime, Utc};
 
 /// A token just revoked, for the log (and, later, its owner's notifications).
@@ -15,14 +16,6 @@ pub struct RevokedPat {
     pub id: i64,
     pub user_id: i64,
     pub hint: String,
-}
-
-/// A revocation about to be recorded.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct NewRevocation {
-    pub at: DateTime<Utc>,
-    pub by: Option<i64>,
-    pub reason: RevokedReason,
 }
 
 impl Store {

@@ -1,9 +1,10 @@
 use super::Store;
+use crate::db::StoreResult;
+use crate::db::{query, Target, Tx, WriteLock};
+use crate::domain::accounts::Account;
 use crate::domain::events::{EventKind, Origin};
-use crate::store::db::{query, Target, Tx, WriteLock};
-use crate::store::error::StoreResult;
 use crate::store::events::{account_event, insert_event};
-use crate::store::users::{account_from_row, Account};
+use crate::store::users::account_from_row;
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 

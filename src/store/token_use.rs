@@ -1,40 +1,18 @@
 //! A token in use: found by its secret's digest, its last use, and the addresses it was used
 //! from (SPEC §3, §10).
 
-use super::db::query;
-use super::error::StoreResult;
 use super::events::{insert_event, token_event};
 use super::tokens::{access_from_row, last_used_from_row};
-use super::users::{account_from_row, Account};
+use super::users::account_from_row;
 use super::Store;
-use crate::domain::allowlist::AllowList;
+use crate::db::query;
+use crate::db::StoreResult;
+use crate::domain::accounts::Account;
 use crate::domain::events::{EventKind, Origin};
-use crate::domain::tokens::Access;
 use crate::time::{from_millis, to_millis};
+use crate::tokens::allowlist::AllowList;
+use crate::tokens::storage::{PatCredential, MAX_ADDRESSES};
 use chrono::{DateTime, Utc};
-
-/// What authenticating with a PAT needs of it. Revoked tokens are never returned.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PatCredential {
-    pub id: i64,
-    pub name: String,
-    /// When its current secret was issued.
-    pub issued_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub last_used_at: Option<DateTime<Utc>>,
-    pub access: Access,
-    pub allowed_ips: AllowList,
-}
-
-/// A client address a token was used from, and when last.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SeenAddress {
-    pub ip: String,
-    pub last_seen_at: DateTime<Utc>,
-}
-
-/// How many distinct addresses a token keeps.
-pub const MAX_ADDRESSES: i64 = 5;
 
 impl Store {
     /// Records a token's use from `ip` at `at`, keeping its `MAX_ADDRESSES` most recent

@@ -1,26 +1,9 @@
 use super::Store;
-use crate::store::db::query;
-use crate::store::error::StoreResult;
-use crate::store::token_use::SeenAddress;
+use crate::db::query;
+use crate::db::StoreResult;
 use crate::time::{from_millis, to_millis};
+use crate::tokens::storage::{KindCount, SeenAddress, TokenActivity, UsageCount};
 use chrono::{DateTime, Utc};
-
-/// Requests one token made on one UTC day (days since the Unix epoch).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct UsageCount {
-    pub token_id: i64,
-    pub day: i64,
-    pub requests: i64,
-}
-
-/// Authenticated requests with one kind of credential on one UTC day (days since the epoch).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct KindCount {
-    pub day: i64,
-    /// `pat`, `session` or `access_token`.
-    pub kind: &'static str,
-    pub requests: i64,
-}
 
 /// What Admin › Overview counts, as of `now` (SPEC §14).
 #[derive(Clone, Copy, Debug)]
@@ -45,15 +28,6 @@ pub struct Overview {
     pub revoked_this_month: i64,
     /// Per day and kind: (day, kind, requests).
     pub requests: Vec<(i64, String, i64)>,
-}
-
-/// Where and how much a user's tokens were used.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TokenActivity {
-    /// Per token, its most recent addresses, newest first (at most `MAX_ADDRESSES`).
-    pub addresses: std::collections::HashMap<i64, Vec<SeenAddress>>,
-    /// Per token, its requests per day since the day asked for: (day, requests).
-    pub usage: std::collections::HashMap<i64, Vec<(i64, i64)>>,
 }
 
 impl Store {

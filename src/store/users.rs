@@ -1,14 +1,15 @@
 use super::Store;
-use crate::domain::accounts::{DisplayName, Role, Username};
+use crate::db::{is_unique_violation, query, Row, Tx, WriteLock};
+use crate::db::{StoreError, StoreResult};
+use crate::domain::accounts::{Account, DisplayName, Role, User, Username};
 use crate::domain::audit::AuditAction;
 use crate::domain::events::{EventKind, Origin};
 use crate::store::audit::{insert_audit, NewAudit};
-use crate::store::db::{is_unique_violation, query, Row, Tx, WriteLock};
-use crate::store::error::{StoreError, StoreResult};
 use crate::store::events::{account_event, insert_event, NewEvent};
-use crate::store::revocations::{revoke_user_pats, NewRevocation};
+use crate::store::revocations::revoke_user_pats;
 use crate::store::sign_ins::delete_sign_ins;
 use crate::time::{from_millis, to_millis};
+use crate::tokens::storage::NewRevocation;
 use chrono::{DateTime, Utc};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -22,16 +23,18 @@ pub struct UserRecord {
     pub created_at: DateTime<Utc>,
 }
 
-/// The account behind a credential: what every request needs to know about its caller, read
-/// fresh each time. Narrower than `UserRecord` (no password hash), so authenticating a request
-/// decodes only what it uses.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Account {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub active: bool,
+/// A stored user is shown without its password hash.
+impl From<UserRecord> for User {
+    fn from(user: UserRecord) -> User {
+        User {
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            role: user.role,
+            active: user.active,
+            created_at: user.created_at,
+        }
+    }
 }
 
 pub struct NewUser<'a> {
@@ -49,12 +52,6 @@ pub struct AccessChange {
     pub active: Option<bool>,
     pub role: Option<Role>,
     pub revoke_tokens: Option<NewRevocation>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserRef {
-    pub id: i64,
-    pub username: String,
 }
 
 impl Store {

@@ -3,9 +3,12 @@
 //! is counted in memory; the token's last use, and an address it was not seen at before, are
 //! written at most once a minute, so a busy token costs no write per request.
 
+use crate::db::{StoreError, StoreResult};
+use crate::domain::accounts::Account;
 use crate::domain::events::Origin;
-use crate::domain::secret;
-use crate::store::{Account, PatCredential, Store, StoreError, StoreResult};
+use crate::tokens::secret;
+use crate::tokens::storage::PatCredential;
+use crate::tokens::storage::TokenStore;
 use crate::tokens::usage::TokenUse;
 use chrono::{DateTime, Duration, Utc};
 use std::net::IpAddr;
@@ -19,7 +22,7 @@ pub fn touch_interval() -> Duration {
 /// or revoked token, or a deactivated owner. The caller has already checked the secret's form
 /// (`secret::is_well_formed_pat`), so a malformed string never costs a query.
 pub async fn find(
-    store: &Store,
+    store: &impl TokenStore,
     now: DateTime<Utc>,
     presented: &str,
 ) -> StoreResult<Option<(PatCredential, Account)>> {
@@ -38,7 +41,12 @@ pub struct Use<'a> {
 /// Records a use: counted in memory; the last use and a new address written at most once a
 /// minute. Bookkeeping only: a database that can be read but no longer written (a full or
 /// read-only disk) must not lock everyone out, so a failed write is logged, not returned.
-pub async fn record_use(store: &Store, token_use: &TokenUse, now: DateTime<Utc>, used: Use<'_>) {
+pub async fn record_use(
+    store: &impl TokenStore,
+    token_use: &TokenUse,
+    now: DateTime<Utc>,
+    used: Use<'_>,
+) {
     let id = used.token_id;
     token_use.count(id, now);
     let unless_used_after = now - touch_interval();

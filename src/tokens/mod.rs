@@ -1,10 +1,21 @@
-//! Personal access tokens (SPEC §3–4, §10): their lifecycle (`service`: generate, list, edit,
-//! regenerate, revoke, delete), authenticating with one (`authenticate`) and counting their use
-//! (`usage`). The rules they follow are in `domain::tokens`, their table in `store::tokens`.
+//! Personal access tokens (SPEC §3–4, §10, §14), top to bottom: the rules a token follows
+//! (`rules`: name, description, lifetime, access, status; `allowlist`; the instance's `policy`),
+//! the secret's format (`secret`), what their storage must do (`storage`, answered by
+//! `store`), their lifecycle (`service`: generate, list, edit, regenerate, revoke, delete),
+//! authenticating with one (`authenticate`) and counting their use (`usage`). Nothing here
+//! knows HTTP or SQL.
 
 #[cfg(feature = "ssr")]
+pub mod allowlist;
+#[cfg(feature = "ssr")]
 pub mod authenticate;
+pub mod policy;
+pub mod rules;
+#[cfg(feature = "ssr")]
+pub mod secret;
 #[cfg(feature = "ssr")]
 pub mod service;
+#[cfg(feature = "ssr")]
+pub mod storage;
 #[cfg(feature = "ssr")]
 pub mod usage;

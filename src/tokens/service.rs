@@ -2,18 +2,21 @@
 //! page's server functions and the REST API both call these; authenticating with a token is
 //! `tokens::authenticate`.
 
-use crate::domain::allowlist::AllowList;
+use crate::db::StoreError;
+use crate::domain::accounts::Role;
 use crate::domain::events::Origin;
-use crate::domain::policy::TokenCreators;
-use crate::domain::secret::{self, Secret};
-use crate::domain::tokens::{
+use crate::domain::problem::{Answer, Kind, Problem};
+use crate::time::Clock;
+use crate::tokens::allowlist::AllowList;
+use crate::tokens::policy::TokenCreators;
+use crate::tokens::rules::{
     renewed_expiry, Access, ExpirationRequest, RevokedReason, TokenDescription, TokenError,
     TokenName,
 };
-use crate::store::{
-    Change, NewPat, NewRevocation, PatChange, PatRecord, Renewal, SeenAddress, Store, StoreError,
+use crate::tokens::secret::{self, Secret};
+use crate::tokens::storage::{
+    Change, NewPat, NewRevocation, PatChange, PatRecord, Renewal, SeenAddress, TokenStore,
 };
-use crate::time::Clock;
 use crate::tokens::usage;
 use chrono::NaiveDate;
 
@@ -28,6 +31,16 @@ pub enum LifecycleError {
     NotFound,
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl Problem for LifecycleError {
+    fn answer(&self) -> Answer {
+        match self {
+            LifecycleError::Refused(refusal) => refusal.answer(),
+            LifecycleError::NotFound => Answer::new(Kind::NotFound, "not_found", self.to_string()),
+            LifecycleError::Store(store) => store.answer(),
+        }
+    }
 }
 
 impl Change<PatRecord> {
@@ -73,15 +86,14 @@ pub struct EditRequest<'a> {
     pub allowed_ips: Option<Vec<&'a str>>,
 }
 
-/// The token use cases, with what they use: the store and the clock.
-#[derive(Clone, Copy)]
-pub struct Tokens<'a> {
-    store: &'a Store,
+/// The token use cases, with what they use: the tokens' storage and the clock.
+pub struct Tokens<'a, S> {
+    store: &'a S,
     clock: &'a dyn Clock,
 }
 
-impl<'a> Tokens<'a> {
-    pub fn new(store: &'a Store, clock: &'a dyn Clock) -> Tokens<'a> {
+impl<'a, S: TokenStore> Tokens<'a, S> {
+    pub fn new(store: &'a S, clock: &'a dyn Clock) -> Tokens<'a, S> {
         Tokens { store, clock }
     }
 
@@ -95,11 +107,10 @@ impl<'a> Tokens<'a> {
     ) -> Result<Generated, LifecycleError> {
         let now = self.clock.now();
         let policy = self.store.policy().await?;
-        if policy.token_creators == TokenCreators::Admins {
-            let creator = self.store.user_by_id(user_id).await?;
-            if creator.is_none_or(|user| user.role != crate::domain::accounts::Role::Admin) {
-                return Err(TokenError::CreationRestricted.into());
-            }
+        if policy.token_creators == TokenCreators::Admins
+            && self.store.role_of(user_id).await? != Some(Role::Admin)
+        {
+            return Err(TokenError::CreationRestricted.into());
         }
         let name = TokenName::parse(request.name)?;
         let description = TokenDescription::parse(request.description)?;

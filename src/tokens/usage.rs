@@ -3,7 +3,8 @@
 //! crash loses at most that minute); a client address is recorded on a token's first use from
 //! it, and then at most once a minute, like the last use.
 
-use crate::store::{KindCount, Store, UsageCount};
+use crate::tokens::storage::TokenStore;
+use crate::tokens::storage::{KindCount, UsageCount};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -85,7 +86,7 @@ impl TokenUse {
     }
 
     /// Adds the counts gathered so far to the store. On failure they are kept for the next try.
-    pub async fn flush(&self, store: &Store) {
+    pub async fn flush(&self, store: &impl TokenStore) {
         self.flush_kinds(store).await;
         let taken: Vec<UsageCount> = {
             let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
@@ -124,7 +125,7 @@ impl TokenUse {
             .collect()
     }
 
-    async fn flush_kinds(&self, store: &Store) {
+    async fn flush_kinds(&self, store: &impl TokenStore) {
         let taken: Vec<KindCount> = {
             let mut kinds = self.kinds.lock().unwrap_or_else(|e| e.into_inner());
             kinds
@@ -149,7 +150,7 @@ impl TokenUse {
     }
 
     /// Flushes every `FLUSH_INTERVAL` for as long as the server runs.
-    pub async fn flush_every_minute(self, store: Arc<Store>) {
+    pub async fn flush_every_minute(self, store: Arc<impl TokenStore + 'static>) {
         let mut ticks = tokio::time::interval(FLUSH_INTERVAL);
         ticks.tick().await;
         loop {

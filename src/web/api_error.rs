@@ -2,9 +2,8 @@
 //! the matching status, and RFC 6750 `WWW-Authenticate` on 401s. Internals are logged, never
 //! sent.
 
-use crate::accounts::service::AccountError;
-use crate::domain::tokens::TokenError;
-use crate::store::{Outage, StoreError};
+use crate::db::Outage;
+use crate::domain::problem::{Answer, Kind, Problem};
 use crate::web::principal::UseRefused;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -30,8 +29,6 @@ pub enum ApiError {
     InvalidRequest(String),
     #[error("{message}")]
     Unprocessable { code: &'static str, message: String },
-    #[error("{message}")]
-    Conflict { code: &'static str, message: String },
     /// No credential at all.
     #[error("Authentication is required. Send an access token or a personal access token as `Authorization: Bearer <token>`.")]
     Unauthorized,
@@ -40,9 +37,6 @@ pub enum ApiError {
     InvalidToken,
     #[error("You do not have access to this.")]
     Forbidden,
-    /// Not allowed, for a reason the caller is told.
-    #[error("{0}")]
-    ForbiddenBecause(String),
     /// The credential is valid but its access level or allowlist does not cover the request.
     #[error("{0}")]
     UseRefused(UseRefused),
@@ -63,6 +57,9 @@ pub enum ApiError {
     },
     #[error("{}", .0.message())]
     Unavailable(Outage),
+    /// A domain error, answered as it says (`domain::problem`).
+    #[error("{}", .0.sentence)]
+    Answered(Answer),
 }
 
 impl ApiError {
@@ -70,17 +67,16 @@ impl ApiError {
         match self {
             ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden
-            | ApiError::ForbiddenBecause(_)
-            | ApiError::CrossSite
-            | ApiError::UseRefused(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::CrossSite | ApiError::UseRefused(_) => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::NotFound | ApiError::NoSuchRoute => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Answered(answer) => crate::web::status(answer.kind),
         }
     }
 
@@ -89,16 +85,15 @@ impl ApiError {
             ApiError::InvalidRequest(_)
             | ApiError::PayloadTooLarge
             | ApiError::MethodNotAllowed => "invalid_request",
-            ApiError::Unprocessable { code, .. } | ApiError::Conflict { code, .. } => code,
+            ApiError::Unprocessable { code, .. } => code,
             ApiError::Unauthorized | ApiError::InvalidToken => "unauthorized",
-            ApiError::Forbidden | ApiError::ForbiddenBecause(_) | ApiError::CrossSite => {
-                "forbidden"
-            }
+            ApiError::Forbidden | ApiError::CrossSite => "forbidden",
             ApiError::UseRefused(UseRefused::InsufficientScope) => "insufficient_scope",
             ApiError::UseRefused(UseRefused::AddressNotAllowed(_)) => "address_not_allowed",
             ApiError::NotFound | ApiError::NoSuchRoute => "not_found",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Answered(answer) => answer.code,
         }
     }
 }
@@ -131,7 +126,11 @@ impl IntoResponse for ApiError {
             }
             ApiError::RateLimited {
                 retry_after_secs, ..
-            } => {
+            }
+            | ApiError::Answered(Answer {
+                kind: Kind::RateLimited { retry_after_secs },
+                ..
+            }) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
             }
             _ => {}
@@ -140,83 +139,14 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(error: StoreError) -> ApiError {
-        match (error.code(), &error) {
-            (_, StoreError::NotFound) => ApiError::NotFound,
-            (Some(code), _) => ApiError::Conflict {
-                code,
-                message: error.to_string(),
-            },
-            (None, other) => {
-                tracing::error!(error = %other, "store failure");
-                ApiError::Unavailable(other.outage())
-            }
+/// A domain error, answered as it says; an outage is logged here.
+impl<E: Problem> From<E> for ApiError {
+    fn from(error: E) -> ApiError {
+        let answer = error.answer();
+        if answer.kind == Kind::Unavailable {
+            tracing::error!(%error, "store failure");
         }
-    }
-}
-
-impl From<TokenError> for ApiError {
-    fn from(error: TokenError) -> ApiError {
-        let code = error.code();
-        let message = error.to_string();
-        match error {
-            TokenError::LimitReached(_) => ApiError::Conflict { code, message },
-            TokenError::CreationRestricted => ApiError::ForbiddenBecause(message),
-            TokenError::NotRegenerable(_) => ApiError::Unprocessable { code, message },
-            TokenError::InvalidDescription(_) | TokenError::InvalidAccess => {
-                ApiError::InvalidRequest(message)
-            }
-            _ => ApiError::Unprocessable { code, message },
-        }
-    }
-}
-
-impl From<crate::tokens::service::LifecycleError> for ApiError {
-    fn from(error: crate::tokens::service::LifecycleError) -> ApiError {
-        use crate::tokens::service::LifecycleError;
-        match error {
-            LifecycleError::Refused(refusal) => refusal.into(),
-            LifecycleError::NotFound => ApiError::NotFound,
-            LifecycleError::Store(store) => store.into(),
-        }
-    }
-}
-
-impl From<crate::notify::service::NotifyError> for ApiError {
-    fn from(error: crate::notify::service::NotifyError) -> ApiError {
-        use crate::notify::service::NotifyError;
-        match error {
-            NotifyError::Invalid { .. } => ApiError::Unprocessable {
-                code: "invalid_email",
-                message: error.to_string(),
-            },
-            NotifyError::MailOff => ApiError::Unprocessable {
-                code: "mail_off",
-                message: error.to_string(),
-            },
-            NotifyError::Store(error) => error.into(),
-        }
-    }
-}
-
-impl From<AccountError> for ApiError {
-    fn from(error: AccountError) -> ApiError {
-        match error {
-            AccountError::Invalid { .. } | AccountError::WrongCurrentPassword => {
-                ApiError::InvalidRequest(error.to_string())
-            }
-            AccountError::BadCredentials => ApiError::InvalidRequest(error.to_string()),
-            AccountError::RateLimited { retry_after_secs } => ApiError::RateLimited {
-                message: error.to_string(),
-                retry_after_secs,
-            },
-            AccountError::Busy(busy) => ApiError::RateLimited {
-                message: busy.to_string(),
-                retry_after_secs: 1,
-            },
-            AccountError::Store(store) => store.into(),
-        }
+        ApiError::Answered(answer)
     }
 }
 

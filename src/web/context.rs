@@ -97,7 +97,7 @@ pub async fn start_session(user_id: i64, next: String) -> Result<String, AppErro
         state
             .store
             .sign_out(
-                &crate::domain::secret::digest(old),
+                &crate::tokens::secret::digest(old),
                 state.clock.now(),
                 &origin(),
             )

@@ -147,7 +147,7 @@ async fn page_redirect(
     state: &AppState,
     uri: &axum::http::Uri,
     caller: Option<&Principal>,
-) -> Result<Option<String>, crate::store::StoreError> {
+) -> Result<Option<String>, crate::db::StoreError> {
     if let Some(clean) = form_errors::without_error(uri) {
         return Ok(Some(clean));
     }

@@ -7,12 +7,17 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    /// A form field the user can correct; shown next to that field.
+    /// A form field the user can correct; shown next to that field. `status` is the HTTP
+    /// status it was answered with.
     #[error("{message}")]
-    Field { field: String, message: String },
+    Field {
+        field: String,
+        message: String,
+        status: u16,
+    },
     /// A refusal the user can act on, shown above the form.
-    #[error("{0}")]
-    Refused(String),
+    #[error("{message}")]
+    Refused { message: String, status: u16 },
     #[error("Your session has ended. Sign in again to continue.")]
     SignedOut,
     #[error("You do not have access to this.")]
@@ -22,7 +27,7 @@ pub enum AppError {
         message: String,
         retry_after_secs: u64,
     },
-    /// The database cannot serve the request; the sentence says why (`store::Outage`).
+    /// The database cannot serve the request; the sentence says why (`db::Outage`).
     #[error("{0}")]
     Unavailable(String),
     #[error("The request could not be completed: {0}")]
@@ -30,17 +35,27 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// A value the page itself finds wrong in a form field.
     pub fn field(field: &str, message: impl Into<String>) -> AppError {
         AppError::Field {
             field: field.to_owned(),
             message: message.into(),
+            status: 422,
+        }
+    }
+
+    /// A request the page itself cannot act on.
+    pub fn refused(message: impl Into<String>) -> AppError {
+        AppError::Refused {
+            message: message.into(),
+            status: 400,
         }
     }
 
     /// The message for `field`, if this error belongs next to it.
     pub fn for_field(&self, name: &str) -> Option<String> {
         match self {
-            AppError::Field { field, message } if field == name => Some(message.clone()),
+            AppError::Field { field, message, .. } if field == name => Some(message.clone()),
             _ => None,
         }
     }
@@ -55,8 +70,7 @@ impl AppError {
 
     pub fn status(&self) -> u16 {
         match self {
-            AppError::Field { .. } => 422,
-            AppError::Refused(_) => 400,
+            AppError::Field { status, .. } | AppError::Refused { status, .. } => *status,
             AppError::SignedOut => 401,
             AppError::Forbidden => 403,
             AppError::RateLimited { .. } => 429,
@@ -103,96 +117,31 @@ impl FromServerFnError for AppError {
     }
 }
 
+/// A domain error, answered as it says (`domain::problem`); an outage is logged here.
 #[cfg(feature = "ssr")]
-impl From<crate::store::StoreError> for AppError {
-    fn from(error: crate::store::StoreError) -> AppError {
-        use crate::store::StoreError;
-        match error {
-            StoreError::UsernameTaken => AppError::field("username", error.to_string()),
-            StoreError::NotFound | StoreError::LastAdmin | StoreError::AlreadySetUp => {
-                AppError::Refused(error.to_string())
+impl<E: crate::domain::problem::Problem> From<E> for AppError {
+    fn from(error: E) -> AppError {
+        use crate::domain::problem::Kind;
+        let answer = error.answer();
+        let status = crate::web::status(answer.kind).as_u16();
+        match (answer.kind, answer.field) {
+            (Kind::Unavailable, _) => {
+                tracing::error!(%error, "store failure");
+                AppError::Unavailable(answer.sentence)
             }
-            other => {
-                tracing::error!(error = %other, "store failure");
-                AppError::Unavailable(other.outage().message().to_owned())
-            }
-        }
-    }
-}
-
-impl From<crate::domain::tokens::TokenError> for AppError {
-    fn from(error: crate::domain::tokens::TokenError) -> AppError {
-        use crate::domain::tokens::TokenError;
-        let message = error.to_string();
-        match error {
-            TokenError::InvalidName(_) | TokenError::DuplicateName(_) => {
-                AppError::field("name", message)
-            }
-            TokenError::InvalidDescription(_) => AppError::field("description", message),
-            TokenError::InvalidExpiration(_) => AppError::field("expiration", message),
-            TokenError::LimitReached(_)
-            | TokenError::NotRegenerable(_)
-            | TokenError::CreationRestricted => AppError::Refused(message),
-            TokenError::InvalidAllowlist(_) => AppError::field("allowed_ips", message),
-            TokenError::InvalidAccess => AppError::field("access", message),
-        }
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<crate::tokens::service::LifecycleError> for AppError {
-    fn from(error: crate::tokens::service::LifecycleError) -> AppError {
-        use crate::tokens::service::LifecycleError;
-        match error {
-            LifecycleError::Refused(refusal) => refusal.into(),
-            LifecycleError::NotFound => AppError::Refused(error.to_string()),
-            LifecycleError::Store(store) => store.into(),
-        }
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<crate::notify::service::NotifyError> for AppError {
-    fn from(error: crate::notify::service::NotifyError) -> AppError {
-        use crate::notify::service::NotifyError;
-        match error {
-            NotifyError::Invalid { field, message } => AppError::field(field, message),
-            NotifyError::MailOff => AppError::Refused(error.to_string()),
-            NotifyError::Store(error) => error.into(),
-        }
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<crate::gateway::clients::ClientError> for AppError {
-    fn from(error: crate::gateway::clients::ClientError) -> AppError {
-        use crate::gateway::clients::ClientError;
-        match error {
-            ClientError::InvalidName(message) => AppError::field("name", message),
-            ClientError::Store(store) => store.into(),
-        }
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<crate::accounts::service::AccountError> for AppError {
-    fn from(error: crate::accounts::service::AccountError) -> AppError {
-        use crate::accounts::service::AccountError;
-        match error {
-            AccountError::Invalid { field, message } => AppError::field(field, message),
-            AccountError::WrongCurrentPassword => {
-                AppError::field("current_password", error.to_string())
-            }
-            AccountError::BadCredentials => AppError::Refused(error.to_string()),
-            AccountError::RateLimited { retry_after_secs } => AppError::RateLimited {
-                message: error.to_string(),
+            (Kind::RateLimited { retry_after_secs }, _) => AppError::RateLimited {
+                message: answer.sentence,
                 retry_after_secs,
             },
-            AccountError::Busy(busy) => AppError::RateLimited {
-                message: busy.to_string(),
-                retry_after_secs: 1,
+            (_, Some(field)) => AppError::Field {
+                field: field.to_owned(),
+                message: answer.sentence,
+                status,
             },
-            AccountError::Store(store) => store.into(),
+            (_, None) => AppError::Refused {
+                message: answer.sentence,
+                status,
+            },
         }
     }
 }

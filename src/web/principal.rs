@@ -4,12 +4,13 @@
 //! found, and its use recorded, by `tokens::authenticate`; sessions by `accounts::sessions`.
 
 use crate::accounts::sessions;
-use crate::domain::allowlist::AllowList;
+use crate::db::StoreError;
+use crate::domain::accounts::Account;
 use crate::domain::events::{EventKind, Origin};
-use crate::domain::secret;
-use crate::domain::tokens::Access;
-use crate::store::{Account, StoreError};
+use crate::tokens::allowlist::AllowList;
 use crate::tokens::authenticate::{self, log_failed_write};
+use crate::tokens::rules::Access;
+use crate::tokens::secret;
 use crate::web::state::AppState;
 use chrono::{DateTime, Utc};
 use http::header::{HeaderMap, AUTHORIZATION};
@@ -166,7 +167,13 @@ impl Principal {
                 last_used_at: *last_used_at,
                 origin,
             };
-            authenticate::record_use(&state.store, &state.token_use, state.clock.now(), used).await;
+            authenticate::record_use(
+                state.store.as_ref(),
+                &state.token_use,
+                state.clock.now(),
+                used,
+            )
+            .await;
         }
     }
 }
@@ -226,7 +233,7 @@ pub async fn with_token(state: &AppState, token: &str) -> Result<Principal, Auth
 async fn resolve_token(state: &AppState, token: &str) -> Result<Principal, AuthFailure> {
     let now = state.clock.now();
     if secret::is_well_formed_pat(token) {
-        let (pat, user) = authenticate::find(&state.store, now, token)
+        let (pat, user) = authenticate::find(state.store.as_ref(), now, token)
             .await?
             .ok_or(AuthFailure::InvalidToken)?;
         let credential = Credential::Pat {

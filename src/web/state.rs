@@ -3,7 +3,8 @@
 
 use crate::accounts::passwords::Passwords;
 use crate::config::Config;
-use crate::store::{Store, StoreResult};
+use crate::db::StoreResult;
+use crate::store::Store;
 use crate::time::{Clock, SystemClock};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -89,7 +90,7 @@ impl AppState {
         Ok(set_up)
     }
 
-    pub fn tokens(&self) -> crate::tokens::service::Tokens<'_> {
+    pub fn tokens(&self) -> crate::tokens::service::Tokens<'_, Store> {
         crate::tokens::service::Tokens::new(&self.store, &*self.clock)
     }
 

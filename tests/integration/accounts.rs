@@ -69,7 +69,7 @@ async fn setup_creates_a_signed_in_admin_once(app: TestApp) {
         })
         .await
         .unwrap_err();
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(matches!(bad.error, AppError::Field { field, .. } if field == "username"));
     app.set_up().await;
     let me = who_am_i(&app, &app.client).await.unwrap();
@@ -89,7 +89,7 @@ async fn setup_creates_a_signed_in_admin_once(app: TestApp) {
             ],
         )
         .await;
-    assert_eq!(again.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(again.status(), StatusCode::CONFLICT);
     assert_eq!(app.state.store.list_users().await.unwrap().len(), 1);
 }
 
@@ -126,7 +126,7 @@ async fn concurrent_setups_have_one_winner(app: TestApp) {
     );
     assert!(statuses
         .iter()
-        .all(|s| *s == StatusCode::OK || *s == StatusCode::BAD_REQUEST));
+        .all(|s| *s == StatusCode::OK || *s == StatusCode::CONFLICT));
     assert_eq!(app.state.store.list_users().await.unwrap().len(), 1);
 }
 
@@ -181,7 +181,7 @@ async fn sign_in_sets_a_strict_cookie_and_a_new_session_each_time(app: TestApp) 
     assert!(app
         .state
         .store
-        .session(&patio::domain::secret::digest(&secret))
+        .session(&patio::tokens::secret::digest(&secret))
         .await
         .unwrap()
         .is_some());
@@ -335,7 +335,7 @@ async fn five_failures_per_username_lock_it_without_argon2(app: TestApp) {
         assert_eq!(refused.status, StatusCode::BAD_REQUEST);
         assert_eq!(
             refused.error,
-            AppError::Refused("The username or password is incorrect.".into())
+            AppError::refused("The username or password is incorrect.")
         );
     }
     let work = app.state.passwords.work_done();
@@ -416,7 +416,7 @@ async fn unknown_users_cost_a_password_verification(app: TestApp) {
     let refused = app.server_fn_as(&app.browser(), sign_in).await.unwrap_err();
     assert_eq!(
         refused.error,
-        AppError::Refused("The username or password is incorrect.".into())
+        AppError::refused("The username or password is incorrect.")
     );
     assert_eq!(app.state.passwords.work_done(), before + 1);
 }
@@ -623,7 +623,7 @@ async fn profile_changes_name_and_password(app: TestApp) {
         })
     };
     let wrong = change("not it at all", "brand new pass").await.unwrap_err();
-    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
     assert!(matches!(wrong.error, AppError::Field { field, .. } if field == "current_password"));
     let short = change(ROOT_PASSWORD, "short").await.unwrap_err();
     assert!(matches!(short.error, AppError::Field { field, .. } if field == "new_password"));
@@ -748,8 +748,8 @@ async fn the_last_admin_stays(app: TestApp) {
     };
     for change in [deactivate, demote] {
         let refused = app.server_fn(change).await.unwrap_err();
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
-        let AppError::Refused(message) = refused.error else {
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        let AppError::Refused { message, .. } = refused.error else {
             panic!("not refused: {:?}", refused.error);
         };
         assert!(message.contains("last active administrator"), "{message}");

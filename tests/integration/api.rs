@@ -133,7 +133,7 @@ async fn credentials(app: &TestApp) -> Credentials {
     let alice_at = Credential::Bearer(app.access_token("alice", USER_PASSWORD).await);
     let mut bad_checksum = alice_pat.clone().into_bytes();
     bad_checksum[54] = if bad_checksum[54] == b'A' { b'B' } else { b'A' };
-    let unknown = patio::domain::secret::new_pat().into_exposed();
+    let unknown = patio::tokens::secret::new_pat().into_exposed();
     Credentials {
         kinds: vec![
             ("none", Credential::None, Expect::NoCredential),
@@ -397,7 +397,7 @@ async fn cookie_state_changes_need_same_origin(app: TestApp) {
 
 async fn malformed_tokens_are_refused_without_the_database(app: TestApp) {
     app.set_up().await;
-    let good = patio::domain::secret::new_pat().into_exposed();
+    let good = patio::tokens::secret::new_pat().into_exposed();
     let mut bad = good.clone().into_bytes();
     bad[30] = if bad[30] == b'x' { b'y' } else { b'x' };
     app.state.store.close().await;

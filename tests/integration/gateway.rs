@@ -174,7 +174,7 @@ async fn every_kind_of_bad_credential_is_asked_to_authenticate(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(deactivate.status(), StatusCode::OK);
-    let unknown = patio::domain::secret::new_pat().into_exposed();
+    let unknown = patio::tokens::secret::new_pat().into_exposed();
     let cases = [
         ("no credential", None),
         ("malformed", Some(bearer("patio_not-a-token"))),
@@ -683,8 +683,8 @@ async fn inactive_tokens_all_look_the_same(app: TestApp) {
         .send()
         .await
         .unwrap();
-    let unknown = patio::domain::secret::new_pat().into_exposed();
-    let session_id = patio::domain::secret::new_session_id().into_exposed();
+    let unknown = patio::tokens::secret::new_pat().into_exposed();
+    let session_id = patio::tokens::secret::new_session_id().into_exposed();
     let mut answers = Vec::new();
     for token in [
         "",

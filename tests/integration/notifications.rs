@@ -573,7 +573,7 @@ async fn without_mail_settings_no_address_is_taken(app: TestApp) {
     let refused = app
         .rpc("notify_set_email", &[("email", "root@example.com")])
         .await;
-    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().await.unwrap().contains("Mail is off"));
     let invalid = app
         .rpc("notify_set_email", &[("email", "not an address")])

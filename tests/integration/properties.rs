@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use patio::domain::accounts::{DisplayName, NewPassword, Username};
-use patio::domain::secret::{is_well_formed_access_token, is_well_formed_pat, new_pat};
-use patio::domain::tokens::{ExpirationRequest, TokenDescription, TokenName};
 use patio::pages::tokens::expiration_from_form;
+use patio::tokens::rules::{ExpirationRequest, TokenDescription, TokenName};
+use patio::tokens::secret::{is_well_formed_access_token, is_well_formed_pat, new_pat};
 use proptest::prelude::*;
 
 fn now() -> DateTime<Utc> {

@@ -3,8 +3,8 @@
 
 use crate::common::{json, test_client, TestApp, ROOT_PASSWORD, USER_PASSWORD};
 use chrono::{DateTime, Duration, Utc};
-use patio::domain::tokens::RevokedReason;
-use patio::store::NewRevocation;
+use patio::tokens::rules::RevokedReason;
+use patio::tokens::storage::NewRevocation;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

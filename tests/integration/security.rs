@@ -246,7 +246,7 @@ async fn wrong_current_passwords_are_limited_like_sign_ins(app: TestApp) {
         }
     };
     for _ in 0..5 {
-        assert_eq!(change("wrong").await.status().as_u16(), 422);
+        assert_eq!(change("wrong").await.status().as_u16(), 400);
     }
     let work_before = app.state.passwords.work_done();
     let limited = change("wrong").await;

@@ -1,14 +1,15 @@
 //! The storage suite: every test runs against SQLite and against PostgreSQL.
 
 use chrono::{DateTime, Duration, Utc};
+use patio::db::StoreError;
 use patio::domain::accounts::{DisplayName, Role, Username};
-use patio::domain::allowlist::AllowList;
 use patio::domain::events::Origin;
-use patio::domain::tokens::{Access, TokenDescription, TokenError, TokenName};
 use patio::store::{
-    AccessChange, LoginFailures, LoginLimits, LoginReservation, NewPat, NewUser, StaleBefore,
-    Store, StoreError,
+    AccessChange, LoginFailures, LoginLimits, LoginReservation, NewUser, StaleBefore, Store,
 };
+use patio::tokens::allowlist::AllowList;
+use patio::tokens::rules::{Access, TokenDescription, TokenError, TokenName};
+use patio::tokens::storage::NewPat;
 use std::sync::Arc;
 
 on_both_backends!(crate::common::open_store =>
@@ -56,7 +57,7 @@ async fn pat(
     user_id: i64,
     name: &str,
     expires_at: DateTime<Utc>,
-) -> Result<patio::store::PatRecord, TokenError> {
+) -> Result<patio::tokens::storage::PatRecord, TokenError> {
     pat_at(store, user_id, name, expires_at, now()).await
 }
 
@@ -66,8 +67,8 @@ async fn pat_at(
     name: &str,
     expires_at: DateTime<Utc>,
     at: DateTime<Utc>,
-) -> Result<patio::store::PatRecord, TokenError> {
-    let secret = patio::domain::secret::new_pat();
+) -> Result<patio::tokens::storage::PatRecord, TokenError> {
+    let secret = patio::tokens::secret::new_pat();
     store
         .create_pat(
             NewPat {
@@ -489,7 +490,7 @@ async fn concurrent_generation_stops_at_five(store: Arc<Store>) {
 
 async fn last_use_is_recorded_at_most_once_a_minute(store: Arc<Store>) {
     let alice = user(&store, "alice", Role::User).await;
-    let secret = patio::domain::secret::new_pat();
+    let secret = patio::tokens::secret::new_pat();
     let t0 = now();
     store
         .create_pat(

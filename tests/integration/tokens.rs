@@ -3,8 +3,8 @@
 
 use crate::common::{json, Refusal, TestApp, USER_PASSWORD};
 use chrono::{Duration, Utc};
-use patio::domain::tokens::TokenStatus;
 use patio::pages::tokens::{DeleteToken, GenerateToken, GeneratedToken, ListTokens, TokenList};
+use patio::tokens::rules::TokenStatus;
 use patio::web::AppError;
 use reqwest::StatusCode;
 
@@ -22,6 +22,7 @@ on_both_backends!(crate::common::TestApp::spawn =>
     deleting_while_in_use_leaves_no_window,
     the_page_renders_the_list_and_the_limit,
     generation_without_javascript_creates_nothing,
+    a_refusal_has_one_status_on_the_page_and_in_the_api,
 );
 
 fn generation(name: &str, expiration: &str, date: &str) -> GenerateToken {
@@ -53,9 +54,15 @@ async fn field_error(
     call: GenerateToken,
 ) -> (String, String) {
     let refused = app.server_fn_as(client, call).await.unwrap_err();
-    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     match refused.error {
-        AppError::Field { field, message } => (field, message),
+        AppError::Field {
+            field,
+            message,
+            status,
+        } => {
+            assert_eq!(refused.status, status);
+            (field, message)
+        }
         other => panic!("not a field error: {other:?}"),
     }
 }
@@ -99,7 +106,7 @@ async fn generated_tokens_are_shown_once_and_listed_without_secret(app: TestApp)
     let body: GeneratedToken = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
     let secret = body.secret.as_str();
     assert_eq!(secret.len(), 55);
-    assert!(patio::domain::secret::is_well_formed_pat(secret));
+    assert!(patio::tokens::secret::is_well_formed_pat(secret));
     assert_eq!(body.token.name, "CI deploy");
     assert_eq!(body.token.hint, &secret[51..]);
     assert_eq!(body.token.status, TokenStatus::Active);
@@ -107,7 +114,7 @@ async fn generated_tokens_are_shown_once_and_listed_without_secret(app: TestApp)
     let text = serde_json::to_string(&listed).unwrap();
     assert!(!text.contains(secret), "the list never carries the secret");
     assert!(
-        !text.contains(&patio::domain::secret::digest(secret)),
+        !text.contains(&patio::tokens::secret::digest(secret)),
         "nor its digest"
     );
     assert_eq!(listed.tokens[0].description, "from a test");
@@ -198,16 +205,53 @@ async fn the_sixth_active_token_is_refused(app: TestApp) {
     let refused = generate(&app, &app.client, "t5", "30", "")
         .await
         .unwrap_err();
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.status, StatusCode::CONFLICT);
     assert_eq!(
         refused.error,
-        AppError::Refused(
-            "You have 5 active tokens, the maximum. Delete one to generate another.".into()
-        )
+        AppError::Refused {
+            message: "You have 5 active tokens, the maximum. Delete one to generate another."
+                .into(),
+            status: 409
+        }
     );
     let page = app.get("/settings/tokens").await.text().await.unwrap();
     assert!(page.contains("You have 5 active tokens, the maximum. Delete one to generate another."));
     assert!(page.contains("5 of 5 active tokens"));
+}
+
+/// Each domain error states its status once (issue 12): the page and the REST API answer the
+/// same refusal with the same status and sentence.
+async fn a_refusal_has_one_status_on_the_page_and_in_the_api(app: TestApp) {
+    app.set_up().await;
+    let bearer = app.access_token("root", crate::common::ROOT_PASSWORD).await;
+    let by_api = |body: serde_json::Value| {
+        app.call(reqwest::Method::POST, "/api/v1/tokens", &bearer, Some(body))
+    };
+    let wordy = GenerateToken {
+        description: "d".repeat(501),
+        ..generation("wordy", "30", "")
+    };
+    for i in 0..5 {
+        secret_of(&app, &format!("t{i}")).await;
+    }
+    let cases = [
+        (
+            app.server_fn(wordy).await.unwrap_err(),
+            by_api(serde_json::json!({"name": "wordy", "description": "d".repeat(501), "expires_in_days": 30})).await,
+        ),
+        (
+            generate(&app, &app.client, "t5", "30", "").await.unwrap_err(),
+            by_api(serde_json::json!({"name": "t5", "expires_in_days": 30})).await,
+        ),
+    ];
+    let mut statuses = Vec::new();
+    for (page, api) in cases {
+        assert_eq!(page.status, api.status(), "{page:?}");
+        let body = json(api).await;
+        assert_eq!(body["message"], page.error.to_string());
+        statuses.push(page.status);
+    }
+    assert_eq!(statuses, [StatusCode::BAD_REQUEST, StatusCode::CONFLICT]);
 }
 
 async fn fifty_concurrent_generations_leave_five(app: TestApp) {
@@ -226,9 +270,9 @@ async fn fifty_concurrent_generations_leave_five(app: TestApp) {
         match task.await.unwrap() {
             Ok(_) => created += 1,
             Err(refused) => {
-                assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{refused:?}");
+                assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
                 assert!(
-                    matches!(&refused.error, AppError::Refused(message)
+                    matches!(&refused.error, AppError::Refused { message, .. }
                         if message.starts_with("You have 5 active tokens")),
                     "{refused:?}"
                 );
@@ -274,7 +318,7 @@ async fn a_token_authenticates_as_its_owner_until_deleted(app: TestApp) {
     );
     assert!(list(&app, &app.client).await.tokens.is_empty());
     let again = delete(&app, &app.client, id).await.unwrap_err();
-    assert_eq!(again.status, StatusCode::BAD_REQUEST, "already gone");
+    assert_eq!(again.status, StatusCode::NOT_FOUND, "already gone");
 }
 
 async fn expired_tokens_stay_listed_and_stop_working(app: TestApp) {
@@ -336,7 +380,7 @@ async fn users_cannot_touch_each_others_tokens(app: TestApp) {
     let mallory = app.signed_in("mallory", USER_PASSWORD).await;
     assert!(list(&app, &mallory).await.tokens.is_empty());
     let refused = delete(&app, &mallory, id).await.unwrap_err();
-    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
     assert_eq!(
         me_with(&app, &secret).await.status(),
         StatusCode::OK,

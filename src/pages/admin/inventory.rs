@@ -49,8 +49,8 @@ pub async fn inventory(
     sort: Option<String>,
 ) -> Result<InventoryView, AppError> {
     use crate::admin::inventory::{self, InventoryRequest};
-    use crate::domain::tokens::TokenStatus;
     use crate::store::InventoryStatus;
+    use crate::tokens::rules::TokenStatus;
     use crate::web::context;
     context::admin()?;
     let state = context::state();

@@ -1,9 +1,9 @@
 //! Admin › Policy (`/admin/policy`, SPEC §14): the instance's token rules, in a plain form
 //! rendered on the server (it needs no WebAssembly).
 
-use crate::domain::policy::{Policy, TokenCreators};
-use crate::domain::tokens::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS};
 use crate::pages::components::{field_error, posted_error, AdminContent, FormAlert, TextField};
+use crate::tokens::policy::{Policy, TokenCreators};
+use crate::tokens::rules::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS};
 use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

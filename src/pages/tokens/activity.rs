@@ -3,7 +3,7 @@
 //! disclosure, the addresses it was used from. The markup travels to the page as text, so the
 //! browser bundle carries no chart code.
 
-use crate::store::SeenAddress;
+use crate::tokens::storage::SeenAddress;
 use chrono::NaiveDate;
 use std::fmt::Write;
 

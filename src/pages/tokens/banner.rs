@@ -18,7 +18,7 @@ pub struct ExpiringToken {
 /// The caller's active tokens that expire within seven days, soonest first; none when signed out.
 #[server(prefix = "/rpc", endpoint = "tokens_expiring")]
 pub async fn expiring_tokens() -> Result<Vec<ExpiringToken>, AppError> {
-    use crate::domain::tokens::TokenStatus;
+    use crate::tokens::rules::TokenStatus;
     use crate::web::context;
     let Ok(caller) = context::caller() else {
         return Ok(Vec::new());

@@ -3,8 +3,8 @@
 //! request the token makes.
 
 use super::TokenView;
-use crate::domain::tokens::{Access, MAX_ALLOWED_IPS};
 use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
+use crate::tokens::rules::{Access, MAX_ALLOWED_IPS};
 use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -30,7 +30,7 @@ pub async fn edit_token(
     access: String,
     allowed_ips: String,
 ) -> Result<TokenView, AppError> {
-    use crate::domain::allowlist::split_text;
+    use crate::tokens::allowlist::split_text;
     use crate::tokens::service::EditRequest;
     use crate::web::context;
     let caller = context::caller()?;
@@ -57,7 +57,7 @@ pub fn EditTokenPage() -> impl IntoView {
         |id| async move {
             match id {
                 Some(id) => get_token(id).await,
-                None => Err(AppError::Refused("That token no longer exists.".into())),
+                None => Err(AppError::refused("That token no longer exists.")),
             }
         },
     );

@@ -2,13 +2,13 @@
 //! one-time reveal.
 
 use super::GenerateToken;
-use crate::domain::tokens::{
-    end_of_day, latest_custom_date, parse_date, Access, ExpirationRequest, TokenError,
-    MAX_ALLOWED_IPS, PRESET_DAYS,
-};
 use crate::pages::components::{action_error, field_error, FieldError, FormAlert, ServerForm};
 use crate::pages::tokens::dialogs::{focus, sync_dialog, Reveal};
 use crate::time::LocalTime;
+use crate::tokens::rules::{
+    end_of_day, latest_custom_date, parse_date, Access, ExpirationRequest, TokenError,
+    MAX_ALLOWED_IPS, PRESET_DAYS,
+};
 use crate::web::page_error::AppError;
 use chrono::{DateTime, Duration, Utc};
 use leptos::html;

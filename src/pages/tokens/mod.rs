@@ -11,8 +11,8 @@ mod generate;
 mod plain;
 mod table;
 
-use crate::domain::tokens::{limit_message, Access, TokenStatus};
 use crate::pages::SettingsTabs;
+use crate::tokens::rules::{limit_message, Access, TokenStatus};
 use crate::web::page_error::AppError;
 use chrono::{DateTime, Utc};
 use dialogs::{DeleteDialog, RegenerateDialog};
@@ -173,9 +173,8 @@ pub async fn generate_token(
     // Without WebAssembly the answer would be a redirect, and the secret would be lost with a
     // token created for nothing: refuse before creating anything.
     if context::is_plain_form_post() {
-        return Err(AppError::Refused(
-            "Generating a token needs JavaScript, so that the secret can be shown to you once."
-                .into(),
+        return Err(AppError::refused(
+            "Generating a token needs JavaScript, so that the secret can be shown to you once.",
         ));
     }
     let state = context::state();
@@ -187,7 +186,7 @@ pub async fn generate_token(
         description: &description,
         expiration,
         access: Access::parse(access.as_deref().unwrap_or(""))?,
-        allowed_ips: crate::domain::allowlist::split_text(&allowed_ips),
+        allowed_ips: crate::tokens::allowlist::split_text(&allowed_ips),
     };
     let generated = state
         .tokens()
@@ -221,10 +220,9 @@ pub async fn regenerate_token(id: i64) -> Result<GeneratedToken, AppError> {
     let caller = context::caller()?;
     // As with generating: without WebAssembly the new secret would be lost on the redirect.
     if context::is_plain_form_post() {
-        return Err(AppError::Refused(
+        return Err(AppError::refused(
             "Regenerating a token needs JavaScript, so that the new secret can be shown to you \
-             once."
-                .into(),
+             once.",
         ));
     }
     let state = context::state();

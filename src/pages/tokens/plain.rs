@@ -6,12 +6,12 @@
 //! page's dialogs do the same without leaving the page.
 
 use super::{list_tokens, DeleteToken, GeneratedToken, TokenView};
-use crate::domain::tokens::limit_message;
 use crate::pages::components::{posted_error, FormAlert};
 use crate::pages::tokens::dialogs::REVEAL_WARNING;
 use crate::pages::tokens::edit::get_token;
 use crate::pages::tokens::generate::{GenerateFields, GenerateForm};
 use crate::pages::{SettingsTabs, SignedOutNotice};
+use crate::tokens::rules::limit_message;
 use crate::web::page_error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -129,7 +129,7 @@ fn token_from_address() -> Resource<Result<TokenView, AppError>> {
         |id| async move {
             match id {
                 Some(id) => get_token(id).await,
-                None => Err(AppError::Refused("That token no longer exists.".into())),
+                None => Err(AppError::refused("That token no longer exists.")),
             }
         },
     )
@@ -234,10 +234,10 @@ pub async fn generate_answer(
     axum::extract::State(state): axum::extract::State<crate::web::state::AppState>,
     request: axum::extract::Request,
 ) -> axum::response::Response {
-    use crate::domain::allowlist::split_text;
-    use crate::domain::tokens::Access;
     use crate::pages::form_answer;
     use crate::pages::tokens::generate::expiration_from_form;
+    use crate::tokens::allowlist::split_text;
+    use crate::tokens::rules::Access;
     use crate::tokens::service::GenerateRequest;
     let (parts, body) = request.into_parts();
     let fields = form_answer::fields(body).await.unwrap_or_default();
@@ -285,7 +285,7 @@ pub async fn regenerate_answer(
         let caller = form_answer::caller(&parts)?;
         let id: i64 = id
             .parse()
-            .map_err(|_| AppError::Refused("That token no longer exists.".into()))?;
+            .map_err(|_| AppError::refused("That token no longer exists."))?;
         let origin = crate::web::origin_of(&parts);
         let regenerated = state
             .tokens()

@@ -1,9 +1,9 @@
 //! The token table: one row per token, with its actions.
 
 use super::TokenView;
-use crate::domain::tokens::TokenStatus;
 use crate::pages::tokens::plain::action_path;
 use crate::time::LocalTime;
+use crate::tokens::rules::TokenStatus;
 use leptos::prelude::*;
 
 #[component]

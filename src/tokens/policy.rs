@@ -1,7 +1,8 @@
 //! The instance's token policy (SPEC §14), set by administrators. It only tightens §3: a shorter
 //! maximum lifetime, fewer active tokens, revoking tokens left unused, and who may create them.
 
-use crate::domain::tokens::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS, PRESET_DAYS};
+use crate::domain::problem::{Answer, Kind, Problem};
+use crate::tokens::rules::{MAX_ACTIVE_TOKENS, MAX_LIFETIME_DAYS, PRESET_DAYS};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 /// The longest "unused for" a policy may set (ten years).
@@ -57,6 +58,12 @@ impl Default for Policy {
 pub struct PolicyError {
     pub field: &'static str,
     pub message: String,
+}
+
+impl Problem for PolicyError {
+    fn answer(&self) -> Answer {
+        Answer::new(Kind::Unprocessable, "invalid_policy", &*self.message).at(self.field)
+    }
 }
 
 impl Policy {
@@ -133,7 +140,7 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::tokens::limit_message;
+    use crate::tokens::rules::limit_message;
 
     #[test]
     fn a_policy_only_tightens_section_three() {

@@ -1,6 +1,7 @@
 //! Personal access token rules (SPEC §3) that need no I/O: field validation, expiration,
 //! status. The store enforces the limit and name uniqueness atomically; see `service`.
 
+use crate::domain::problem::{Answer, Kind, Problem};
 use chrono::{DateTime, Days, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -39,19 +40,27 @@ pub enum TokenError {
     NotRegenerable(RevokedReason),
 }
 
-impl TokenError {
-    /// The stable error code of the REST API (SPEC §5).
-    pub fn code(&self) -> &'static str {
+impl Problem for TokenError {
+    fn answer(&self) -> Answer {
+        let answer = |kind, code| Answer::new(kind, code, self.to_string());
         match self {
-            TokenError::InvalidName(_) => "invalid_name",
-            TokenError::InvalidDescription(_) => "invalid_request",
-            TokenError::InvalidExpiration(_) => "invalid_expiration",
-            TokenError::DuplicateName(_) => "duplicate_name",
-            TokenError::LimitReached(_) => "token_limit_reached",
-            TokenError::CreationRestricted => "forbidden",
-            TokenError::InvalidAllowlist(_)
-            | TokenError::InvalidAccess
-            | TokenError::NotRegenerable(_) => "invalid_request",
+            TokenError::InvalidName(_) => answer(Kind::Unprocessable, "invalid_name").at("name"),
+            TokenError::DuplicateName(_) => {
+                answer(Kind::Unprocessable, "duplicate_name").at("name")
+            }
+            TokenError::InvalidDescription(_) => {
+                answer(Kind::Invalid, "invalid_request").at("description")
+            }
+            TokenError::InvalidExpiration(_) => {
+                answer(Kind::Unprocessable, "invalid_expiration").at("expiration")
+            }
+            TokenError::InvalidAllowlist(_) => {
+                answer(Kind::Unprocessable, "invalid_request").at("allowed_ips")
+            }
+            TokenError::InvalidAccess => answer(Kind::Invalid, "invalid_request").at("access"),
+            TokenError::LimitReached(_) => answer(Kind::Conflict, "token_limit_reached"),
+            TokenError::CreationRestricted => answer(Kind::Forbidden, "forbidden"),
+            TokenError::NotRegenerable(_) => answer(Kind::Unprocessable, "invalid_request"),
         }
     }
 }

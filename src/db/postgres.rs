@@ -2,8 +2,8 @@
 //! must see each other's effects take a transaction-scoped lock: the user's row for token
 //! limits, an advisory lock for decisions about the set of users.
 
+use super::StoreError;
 use super::{Tx, WriteLock};
-use crate::store::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use std::str::FromStr;

@@ -1,5 +1,7 @@
 //! What can go wrong storing or reading, and how each outage is put to people.
 
+use crate::domain::problem::{Answer, Kind, Problem};
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Why the database cannot do what was asked: each is answered with 503, in its own words, so
@@ -62,18 +64,21 @@ pub enum StoreError {
     Unsupported(&'static str),
 }
 
-impl StoreError {
-    /// The API's code for a refusal (SPEC §5), `None` for a failure.
-    pub fn code(&self) -> Option<&'static str> {
+impl Problem for StoreError {
+    /// A refusal decided with a write, or else an outage in the words of its kind.
+    fn answer(&self) -> Answer {
+        let conflict = |code| Answer::new(Kind::Conflict, code, self.to_string());
         match self {
-            StoreError::AlreadySetUp => Some("already_set_up"),
-            StoreError::UsernameTaken => Some("username_taken"),
-            StoreError::NotFound => Some("not_found"),
-            StoreError::LastAdmin => Some("last_admin"),
-            _ => None,
+            StoreError::AlreadySetUp => conflict("already_set_up"),
+            StoreError::UsernameTaken => conflict("username_taken").at("username"),
+            StoreError::LastAdmin => conflict("last_admin"),
+            StoreError::NotFound => Answer::new(Kind::NotFound, "not_found", self.to_string()),
+            _ => Answer::new(Kind::Unavailable, "unavailable", self.outage().message()),
         }
     }
+}
 
+impl StoreError {
     /// The kind of outage behind a failure that is not the caller's doing.
     pub fn outage(&self) -> Outage {
         let error = match self {

@@ -1,15 +1,17 @@
 //! The database beneath the tables (SPEC §6): SQLite embedded by default, PostgreSQL for
 //! production. What differs between them — connecting, migrations, backups and how a writer
 //! takes its lock — lives in `sqlite.rs` and `postgres.rs`; statements are written once
-//! (`query.rs`) and run on either.
+//! (`query.rs`) and run on either; what can go wrong is `error.rs`. It knows no table: those
+//! are `store`'s.
 
+mod error;
 mod postgres;
 mod query;
 mod sqlite;
 
+pub use error::{Outage, StoreError, StoreResult};
 pub use query::{is_unique_violation, query, Row, Target};
 
-use super::{StoreError, StoreResult};
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
 /// A pool of connections to one of the two backends.

@@ -1,8 +1,8 @@
 //! The embedded backend. SQLite serialises writers; `BEGIN IMMEDIATE` takes the write lock
 //! before a transaction reads, so a check and its write cannot interleave with another's.
 
+use super::StoreError;
 use super::Tx;
-use crate::store::StoreError;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, SqlitePool};
 use std::str::FromStr;

@@ -2,7 +2,7 @@
 //! from which the token may be used. Empty means anywhere.
 
 use crate::config::parse_network;
-use crate::domain::tokens::{TokenError, MAX_ALLOWED_IPS};
+use crate::tokens::rules::{TokenError, MAX_ALLOWED_IPS};
 use ipnet::IpNet;
 use std::net::IpAddr;
 
