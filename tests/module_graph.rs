@@ -17,7 +17,7 @@ const BOTTOM: &[(&str, &[&str])] = &[
     ("time", &[]),
     ("config", &["time"]),
     ("domain", &["config", "time"]),
-    ("db", &[]),
+    ("db", &["config", "domain", "time"]),
     ("tokens", &["config", "db", "domain", "time"]),
     ("store", &["config", "db", "domain", "time", "tokens"]),
 ];
