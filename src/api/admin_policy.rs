@@ -81,11 +81,7 @@ pub async fn put_policy(
         body.max_active_tokens,
         body.revoke_unused_after_days,
         body.token_creators,
-    )
-    .map_err(|error| ApiError::Unprocessable {
-        code: "invalid_policy",
-        message: error.message,
-    })?;
+    )?;
     Ok(Json(
         policy::set(&state.store, state.clock.now(), policy, &origin)
             .await?

@@ -11,6 +11,7 @@ mod notifications;
 mod outbox;
 mod revocations;
 mod sign_ins;
+mod token_store;
 mod token_use;
 mod tokens;
 mod usage;

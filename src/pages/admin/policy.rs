@@ -44,8 +44,7 @@ pub async fn set_policy(
         number("max_active_tokens", &max_active_tokens)?,
         unused,
         creators,
-    )
-    .map_err(|error| AppError::field(error.field, error.message))?;
+    )?;
     let state = context::state();
     let now = state.clock.now();
     let policy = crate::admin::policy::set(&state.store, now, policy, &context::origin()).await?;
