@@ -1,6 +1,5 @@
 use super::Store;
-use crate::db::StoreResult;
-use crate::db::{query, Row};
+use crate::db::{query, Row, StoreResult};
 use crate::domain::audit::AuditAction;
 use crate::domain::events::Origin;
 use crate::store::audit::{insert_audit, NewAudit};

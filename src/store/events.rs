@@ -1,6 +1,5 @@
 use super::Store;
-use crate::db::StoreResult;
-use crate::db::{query, Tx};
+use crate::db::{query, StoreResult, Tx};
 use crate::domain::accounts::UserRef;
 use crate::domain::audit::AuditAction;
 use crate::domain::events::{EventKind, Origin};

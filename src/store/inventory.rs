@@ -1,6 +1,5 @@
 use super::Store;
-use crate::db::query;
-use crate::db::{StoreError, StoreResult};
+use crate::db::{query, StoreError, StoreResult};
 use crate::domain::accounts::UserRef;
 use crate::store::tokens::pat_from_row;
 use crate::time::to_millis;

@@ -1,6 +1,5 @@
 use super::Store;
-use crate::db::query;
-use crate::db::{StoreError, StoreResult};
+use crate::db::{query, StoreError, StoreResult};
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 

@@ -1,6 +1,5 @@
 use super::Store;
-use crate::db::{query, Tx};
-use crate::db::{StoreError, StoreResult};
+use crate::db::{query, StoreError, StoreResult, Tx};
 use crate::time::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 

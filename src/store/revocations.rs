@@ -1,6 +1,5 @@
 use super::Store;
-use crate::db::StoreResult;
-use crate::db::{query, Row, Tx, WriteLock};
+use crate::db::{query, Row, StoreResult, Tx, WriteLock};
 use crate::domain::audit::AuditAction;
 use crate::domain::events::{EventKind, Origin};
 use crate::store::audit::{insert_audit, NewAudit};

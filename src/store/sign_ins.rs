@@ -1,6 +1,5 @@
 use super::Store;
-use crate::db::StoreResult;
-use crate::db::{query, Target, Tx, WriteLock};
+use crate::db::{query, StoreResult, Target, Tx, WriteLock};
 use crate::domain::accounts::Account;
 use crate::domain::events::{EventKind, Origin};
 use crate::store::events::{account_event, insert_event};

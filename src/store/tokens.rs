@@ -1,6 +1,5 @@
 use super::Store;
-use crate::db::{query, Row, Tx, WriteLock};
-use crate::db::{StoreError, StoreResult};
+use crate::db::{query, Row, StoreError, StoreResult, Tx, WriteLock};
 use crate::domain::accounts::UserRef;
 use crate::domain::events::{EventKind, Origin};
 use crate::store::events::{insert_event, token_event};

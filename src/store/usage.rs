@@ -1,6 +1,5 @@
 use super::Store;
-use crate::db::query;
-use crate::db::StoreResult;
+use crate::db::{query, StoreResult};
 use crate::time::{from_millis, to_millis};
 use crate::tokens::storage::{KindCount, SeenAddress, TokenActivity, UsageCount};
 use chrono::{DateTime, Utc};

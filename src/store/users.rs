@@ -1,6 +1,5 @@
 use super::Store;
-use crate::db::{is_unique_violation, query, Row, Tx, WriteLock};
-use crate::db::{StoreError, StoreResult};
+use crate::db::{is_unique_violation, query, Row, StoreError, StoreResult, Tx, WriteLock};
 use crate::domain::accounts::{Account, DisplayName, Role, User, Username};
 use crate::domain::audit::AuditAction;
 use crate::domain::events::{EventKind, Origin};

@@ -3,8 +3,7 @@
 //! crash loses at most that minute); a client address is recorded on a token's first use from
 //! it, and then at most once a minute, like the last use.
 
-use crate::tokens::storage::TokenStore;
-use crate::tokens::storage::{KindCount, UsageCount};
+use crate::tokens::storage::{KindCount, TokenStore, UsageCount};
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
 use std::net::IpAddr;
