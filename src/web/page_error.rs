@@ -1,5 +1,6 @@
 //! The error type of the page boundary: what a server function can answer, in words a person
-//! understands. The REST API has its own (`api::ApiError`); both map the domain errors.
+//! understands. The REST API has its own (`web::ApiError`); both answer a domain error as it
+//! says (`domain::problem`), with the status `web::status` gives its kind.
 
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
