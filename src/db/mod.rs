@@ -1,8 +1,8 @@
 //! The database beneath the tables (SPEC §6): SQLite embedded by default, PostgreSQL for
 //! production. What differs between them — connecting, migrations, backups and how a writer
 //! takes its lock — lives in `sqlite.rs` and `postgres.rs`; statements are written once
-//! (`query.rs`) and run on either; what can go wrong is `error.rs`. It knows no table: those
-//! are `store`'s.
+//! (`query.rs`) and run on either; what can go wrong is `error.rs`, including the refusals a
+//! write decides under its lock. The tables and their SQL are `store`'s.
 
 mod error;
 mod postgres;

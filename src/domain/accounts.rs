@@ -178,6 +178,25 @@ impl fmt::Debug for NewPassword {
     }
 }
 
+/// The account behind a credential: what every request needs to know about its caller, read
+/// fresh each time. Narrower than the stored user (no password hash), so authenticating a
+/// request decodes only what it uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub active: bool,
+}
+
+/// A user named by another record (who revoked a token, who acted in the audit log).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRef {
+    pub id: i64,
+    pub username: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,21 +243,4 @@ mod tests {
         }
         assert_eq!(Role::parse("root"), None);
     }
-}
-/// The account behind a credential: what every request needs to know about its caller, read
-/// fresh each time. Narrower than the stored user record (no password hash), so authenticating a request
-/// decodes only what it uses.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Account {
-    pub id: i64,
-    pub username: String,
-    pub display_name: String,
-    pub role: Role,
-    pub active: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UserRef {
-    pub id: i64,
-    pub username: String,
 }

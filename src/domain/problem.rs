@@ -3,22 +3,22 @@
 //! page and REST boundaries turn the kind into an HTTP status in one place (`web::status`) and
 //! otherwise only translate.
 
-/// What kind of "no" an error is; each is answered with one HTTP status.
+/// What kind of "no" an error is; `web::status` answers each kind with its HTTP status.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// Malformed, or asking for what cannot be (400).
+    /// Malformed, or asking for what cannot be.
     Invalid,
-    /// Well-formed, but a value breaks a rule the caller can correct (422).
+    /// Well-formed, but a value breaks a rule the caller can correct.
     Unprocessable,
-    /// Not this caller's to do (403).
+    /// Not this caller's to do.
     Forbidden,
-    /// No such thing, or none of this caller's (404).
+    /// No such thing, or none of this caller's.
     NotFound,
-    /// At odds with what is stored: a name taken, a limit reached (409).
+    /// At odds with what is stored: a name taken, a limit reached.
     Conflict,
-    /// Too many attempts; the next may come after this many seconds (429).
+    /// Too many attempts; the next may come after this many seconds.
     RateLimited { retry_after_secs: u64 },
-    /// Patio cannot serve it now, for a reason that is not the caller's (503).
+    /// Patio cannot serve it now, for a reason that is not the caller's.
     Unavailable,
 }
 

@@ -92,10 +92,14 @@ pub async fn update_user(
     revoke_tokens: Option<String>,
 ) -> Result<UserChanged, AppError> {
     use crate::accounts::service::AccessRequest;
+    use crate::domain::problem::Kind;
     let admin = crate::web::context::admin()?;
     let role = match role.as_deref() {
         None | Some("") => None,
-        Some(text) => Some(Role::parse(text).ok_or_else(|| AppError::refused("Unknown role."))?),
+        Some(text) => {
+            let unknown = || AppError::refused(Kind::Invalid, "Unknown role.");
+            Some(Role::parse(text).ok_or_else(unknown)?)
+        }
     };
     let request = AccessRequest {
         active,
@@ -116,6 +120,7 @@ pub async fn update_user(
 /// Ends every session and access token of a user and revokes their personal access tokens.
 #[server(prefix = "/rpc", endpoint = "admin_revoke_credentials")]
 pub async fn revoke_credentials(id: i64) -> Result<UserChanged, AppError> {
+    use crate::domain::problem::Kind;
     let admin = crate::web::context::admin()?;
     let state = crate::web::context::state();
     state
@@ -126,7 +131,7 @@ pub async fn revoke_credentials(id: i64) -> Result<UserChanged, AppError> {
         .store
         .user_by_id(id)
         .await?
-        .ok_or_else(|| AppError::refused("That user no longer exists."))?;
+        .ok_or_else(|| AppError::refused(Kind::NotFound, "That user no longer exists."))?;
     crate::web::context::back_to_form(&format!("/admin/users?{REVOKED}={}", user.username));
     Ok(UserChanged {
         user: user.into(),

@@ -2,8 +2,8 @@
 //! (`rules`: name, description, lifetime, access, status; `allowlist`; the instance's `policy`),
 //! the secret's format (`secret`), what their storage must do (`storage`, answered by
 //! `store`), their lifecycle (`service`: generate, list, edit, regenerate, revoke, delete),
-//! authenticating with one (`authenticate`) and counting their use (`usage`). Nothing here
-//! knows HTTP or SQL.
+//! authenticating with one (`authenticate`) and counting their use (`usage`). There is no
+//! HTTP and no SQL here; a storage failure comes back as `db::StoreError`.
 
 #[cfg(feature = "ssr")]
 pub mod allowlist;

@@ -3,6 +3,9 @@
 //! A PAT is `patio_` + 43 base62 characters from the OS CSPRNG (256 bits) + 6 base62 characters
 //! of the CRC32 of everything before them. The checksum lets Patio (and secret scanners) refuse
 //! a mistyped or made-up token without touching the database.
+//!
+//! The other secrets Patio issues — OAuth access tokens, session ids, client credentials,
+//! verification links — come from the same generator and are stored by the same digest.
 
 use rand::rngs::OsRng;
 use rand::{RngCore, TryRngCore};

@@ -106,7 +106,8 @@ pub trait TokenStore: Send + Sync {
     /// Adds counted requests to the tokens' daily totals.
     fn add_pat_usage(&self, counts: &[UsageCount]) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Adds counted requests to the per-kind daily totals (Admin › Overview).
+    /// Adds counted requests to the per-kind daily totals (Admin › Overview). Sessions and
+    /// access tokens are counted too: the counter that flushes them is the tokens' (`usage`).
     fn add_request_counts(
         &self,
         counts: &[KindCount],

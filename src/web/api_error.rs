@@ -15,9 +15,9 @@ use utoipa::ToSchema;
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code: `invalid_request`, `invalid_name`, `duplicate_name`, `invalid_expiration`,
-    /// `insufficient_scope`, `address_not_allowed`,
-    /// `token_limit_reached`, `unauthorized`, `forbidden`, `not_found`, `rate_limited`,
-    /// `unavailable`, `username_taken`, `last_admin`.
+    /// `invalid_policy`, `invalid_email`, `mail_off`, `insufficient_scope`,
+    /// `address_not_allowed`, `token_limit_reached`, `username_taken`, `last_admin`,
+    /// `unauthorized`, `forbidden`, `not_found`, `rate_limited`, `unavailable`.
     error: String,
     /// A sentence for people.
     message: String,
@@ -64,20 +64,23 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::InvalidRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized | ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden | ApiError::CrossSite | ApiError::UseRefused(_) => {
-                StatusCode::FORBIDDEN
-            }
-            ApiError::NotFound | ApiError::NoSuchRoute => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Answered(answer) => crate::web::status(answer.kind),
-        }
+        let kind = match self {
+            ApiError::Unauthorized | ApiError::InvalidToken => return StatusCode::UNAUTHORIZED,
+            ApiError::MethodNotAllowed => return StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => return StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::InvalidRequest(_) => Kind::Invalid,
+            ApiError::Unprocessable { .. } => Kind::Unprocessable,
+            ApiError::Forbidden | ApiError::CrossSite | ApiError::UseRefused(_) => Kind::Forbidden,
+            ApiError::NotFound | ApiError::NoSuchRoute => Kind::NotFound,
+            ApiError::RateLimited {
+                retry_after_secs, ..
+            } => Kind::RateLimited {
+                retry_after_secs: *retry_after_secs,
+            },
+            ApiError::Unavailable(_) => Kind::Unavailable,
+            ApiError::Answered(answer) => answer.kind,
+        };
+        crate::web::status(kind)
     }
 
     pub fn code(&self) -> &'static str {
@@ -139,12 +142,15 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A domain error, answered as it says; an outage is logged here.
+/// A domain error, answered as it says; an outage is logged here. Whatever was not found,
+/// the API says so in one sentence, as for an address that names nothing.
 impl<E: Problem> From<E> for ApiError {
     fn from(error: E) -> ApiError {
         let answer = error.answer();
-        if answer.kind == Kind::Unavailable {
-            tracing::error!(%error, "store failure");
+        match answer.kind {
+            Kind::NotFound => return ApiError::NotFound,
+            Kind::Unavailable => tracing::error!(%error, "store failure"),
+            _ => {}
         }
         ApiError::Answered(answer)
     }

@@ -2,6 +2,7 @@
 //! understands. The REST API has its own (`web::ApiError`); both answer a domain error as it
 //! says (`domain::problem`), with the status `web::status` gives its kind.
 
+use crate::domain::problem::Kind;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
@@ -36,23 +37,6 @@ pub enum AppError {
 }
 
 impl AppError {
-    /// A value the page itself finds wrong in a form field.
-    pub fn field(field: &str, message: impl Into<String>) -> AppError {
-        AppError::Field {
-            field: field.to_owned(),
-            message: message.into(),
-            status: 422,
-        }
-    }
-
-    /// A request the page itself cannot act on.
-    pub fn refused(message: impl Into<String>) -> AppError {
-        AppError::Refused {
-            message: message.into(),
-            status: 400,
-        }
-    }
-
     /// The message for `field`, if this error belongs next to it.
     pub fn for_field(&self, name: &str) -> Option<String> {
         match self {
@@ -69,15 +53,48 @@ impl AppError {
         }
     }
 
-    pub fn status(&self) -> u16 {
-        match self {
-            AppError::Field { status, .. } | AppError::Refused { status, .. } => *status,
-            AppError::SignedOut => 401,
-            AppError::Forbidden => 403,
-            AppError::RateLimited { .. } => 429,
-            AppError::Unavailable(_) => 503,
-            AppError::Request(_) => 400,
+    /// A value the page itself finds malformed in a form field.
+    pub fn field(field: &str, message: impl Into<String>) -> AppError {
+        AppError::answering(Kind::Invalid, Some(field), message.into())
+    }
+
+    /// A request the page itself refuses, for this kind of reason.
+    pub fn refused(kind: Kind, message: impl Into<String>) -> AppError {
+        AppError::answering(kind, None, message.into())
+    }
+
+    /// How a refusal of `kind` is put on a page: next to `field` if it has one.
+    fn answering(kind: Kind, field: Option<&str>, message: String) -> AppError {
+        let status = crate::web::status(kind).as_u16();
+        match (kind, field) {
+            (Kind::Unavailable, _) => AppError::Unavailable(message),
+            (Kind::RateLimited { retry_after_secs }, _) => AppError::RateLimited {
+                message,
+                retry_after_secs,
+            },
+            (_, Some(field)) => AppError::Field {
+                field: field.to_owned(),
+                message,
+                status,
+            },
+            (_, None) => AppError::Refused { message, status },
         }
+    }
+
+    pub fn status(&self) -> u16 {
+        let kind = match self {
+            AppError::Field { status, .. } | AppError::Refused { status, .. } => return *status,
+            AppError::SignedOut => return http::StatusCode::UNAUTHORIZED.as_u16(),
+            AppError::Forbidden => Kind::Forbidden,
+            AppError::RateLimited {
+                retry_after_secs, ..
+            } => Kind::RateLimited {
+                retry_after_secs: *retry_after_secs,
+            },
+            AppError::Unavailable(_) => Kind::Unavailable,
+            AppError::Request(_) => Kind::Invalid,
+        };
+        crate::web::status(kind).as_u16()
     }
 }
 
@@ -122,27 +139,10 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl<E: crate::domain::problem::Problem> From<E> for AppError {
     fn from(error: E) -> AppError {
-        use crate::domain::problem::Kind;
         let answer = error.answer();
-        let status = crate::web::status(answer.kind).as_u16();
-        match (answer.kind, answer.field) {
-            (Kind::Unavailable, _) => {
-                tracing::error!(%error, "store failure");
-                AppError::Unavailable(answer.sentence)
-            }
-            (Kind::RateLimited { retry_after_secs }, _) => AppError::RateLimited {
-                message: answer.sentence,
-                retry_after_secs,
-            },
-            (_, Some(field)) => AppError::Field {
-                field: field.to_owned(),
-                message: answer.sentence,
-                status,
-            },
-            (_, None) => AppError::Refused {
-                message: answer.sentence,
-                status,
-            },
+        if answer.kind == Kind::Unavailable {
+            tracing::error!(%error, "store failure");
         }
+        AppError::answering(answer.kind, answer.field, answer.sentence)
     }
 }

@@ -4,6 +4,7 @@
 use crate::common::{json, who_am_i, TestApp, ROOT_PASSWORD, USER_PASSWORD};
 use chrono::Duration;
 use patio::domain::accounts::Role;
+use patio::domain::problem::Kind;
 use patio::pages::profile::{ChangePassword, UpdateProfile};
 use patio::pages::sign_in::{LogIn, SetUp};
 use patio::pages::users::{AdminCreateUser, UpdateUser};
@@ -335,7 +336,7 @@ async fn five_failures_per_username_lock_it_without_argon2(app: TestApp) {
         assert_eq!(refused.status, StatusCode::BAD_REQUEST);
         assert_eq!(
             refused.error,
-            AppError::refused("The username or password is incorrect.")
+            AppError::refused(Kind::Invalid, "The username or password is incorrect.")
         );
     }
     let work = app.state.passwords.work_done();
@@ -416,7 +417,7 @@ async fn unknown_users_cost_a_password_verification(app: TestApp) {
     let refused = app.server_fn_as(&app.browser(), sign_in).await.unwrap_err();
     assert_eq!(
         refused.error,
-        AppError::refused("The username or password is incorrect.")
+        AppError::refused(Kind::Invalid, "The username or password is incorrect.")
     );
     assert_eq!(app.state.passwords.work_done(), before + 1);
 }

@@ -3,6 +3,7 @@
 //! request the token makes.
 
 use super::TokenView;
+use crate::domain::problem::Kind;
 use crate::pages::components::{field_error, posted_error, FormAlert, TextField};
 use crate::tokens::rules::{Access, MAX_ALLOWED_IPS};
 use crate::web::page_error::AppError;
@@ -57,7 +58,10 @@ pub fn EditTokenPage() -> impl IntoView {
         |id| async move {
             match id {
                 Some(id) => get_token(id).await,
-                None => Err(AppError::refused("That token no longer exists.")),
+                None => Err(AppError::refused(
+                    Kind::NotFound,
+                    "That token no longer exists.",
+                )),
             }
         },
     );

@@ -174,6 +174,7 @@ pub async fn generate_token(
     // token created for nothing: refuse before creating anything.
     if context::is_plain_form_post() {
         return Err(AppError::refused(
+            crate::domain::problem::Kind::Invalid,
             "Generating a token needs JavaScript, so that the secret can be shown to you once.",
         ));
     }
@@ -221,6 +222,7 @@ pub async fn regenerate_token(id: i64) -> Result<GeneratedToken, AppError> {
     // As with generating: without WebAssembly the new secret would be lost on the redirect.
     if context::is_plain_form_post() {
         return Err(AppError::refused(
+            crate::domain::problem::Kind::Invalid,
             "Regenerating a token needs JavaScript, so that the new secret can be shown to you \
              once.",
         ));

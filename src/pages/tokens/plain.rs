@@ -6,6 +6,7 @@
 //! page's dialogs do the same without leaving the page.
 
 use super::{list_tokens, DeleteToken, GeneratedToken, TokenView};
+use crate::domain::problem::Kind;
 use crate::pages::components::{posted_error, FormAlert};
 use crate::pages::tokens::dialogs::REVEAL_WARNING;
 use crate::pages::tokens::edit::get_token;
@@ -129,7 +130,10 @@ fn token_from_address() -> Resource<Result<TokenView, AppError>> {
         |id| async move {
             match id {
                 Some(id) => get_token(id).await,
-                None => Err(AppError::refused("That token no longer exists.")),
+                None => Err(AppError::refused(
+                    Kind::NotFound,
+                    "That token no longer exists.",
+                )),
             }
         },
     )
@@ -285,7 +289,7 @@ pub async fn regenerate_answer(
         let caller = form_answer::caller(&parts)?;
         let id: i64 = id
             .parse()
-            .map_err(|_| AppError::refused("That token no longer exists."))?;
+            .map_err(|_| AppError::refused(Kind::NotFound, "That token no longer exists."))?;
         let origin = crate::web::origin_of(&parts);
         let regenerated = state
             .tokens()
