@@ -118,6 +118,6 @@ fn calendar_answer(calendar: Result<Option<String>, service::NotifyError>) -> Re
 
 /// An error as a plain-text answer with its status (a database outage is 503).
 fn refusal(error: AppError) -> Response {
-    let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let status = error.status();
     (status, format!("{error}\n")).into_response()
 }

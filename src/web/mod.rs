@@ -34,6 +34,7 @@ pub use page_error::AppError;
 
 /// The HTTP status each kind of domain error is answered with, on pages and in the REST API
 /// alike: the one place a refusal's status is chosen.
+#[cfg(feature = "ssr")]
 pub fn status(kind: crate::domain::problem::Kind) -> http::StatusCode {
     use crate::domain::problem::Kind;
     use http::StatusCode;

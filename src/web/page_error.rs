@@ -9,17 +9,18 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
-    /// A form field the user can correct; shown next to that field. `status` is the HTTP
-    /// status it was answered with.
+    /// A form field the user can correct; shown next to that field.
     #[error("{message}")]
     Field {
         field: String,
         message: String,
-        status: u16,
+        #[cfg(feature = "ssr")]
+        #[serde(skip)]
+        status: Status,
     },
     /// A refusal the user can act on, shown above the form.
-    #[error("{message}")]
-    Refused { message: String, status: u16 },
+    #[error("{0}")]
+    Refused(Reason),
     #[error("Your session has ended. Sign in again to continue.")]
     SignedOut,
     #[error("You do not have access to this.")]
@@ -36,7 +37,98 @@ pub enum AppError {
     Request(String),
 }
 
+/// A refusal's sentence, and on the server the status it is answered with. On the wire, and in
+/// the browser, it is the sentence alone: the response's status line carries the status.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reason {
+    pub message: String,
+    #[serde(skip)]
+    status: Status,
+}
+
+#[cfg(not(feature = "ssr"))]
+pub type Reason = String;
+
+#[cfg(feature = "ssr")]
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The HTTP status a refusal is answered with. Only the server holds it: the response's status
+/// line carries it, so it is in neither the body nor the browser's bundle. It is no part of what
+/// an error says: two errors that say the same are equal whatever their status.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Status(http::StatusCode);
+
+#[cfg(feature = "ssr")]
+impl PartialEq for Status {
+    fn eq(&self, _: &Status) -> bool {
+        true
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl Eq for Status {}
+
 impl AppError {
+    /// A value the page itself finds malformed in a form field.
+    pub fn field(field: &str, message: impl Into<String>) -> AppError {
+        AppError::answering(Kind::Invalid, Some(field), message.into())
+    }
+
+    /// A request the page itself refuses, for this kind of reason.
+    pub fn refused(kind: Kind, message: impl Into<String>) -> AppError {
+        AppError::answering(kind, None, message.into())
+    }
+
+    /// How a refusal of `kind` is put on a page: next to `field` if it has one.
+    fn answering(kind: Kind, field: Option<&str>, message: String) -> AppError {
+        #[cfg(feature = "ssr")]
+        let status = Status(crate::web::status(kind));
+        match (kind, field) {
+            (Kind::Unavailable, _) => AppError::Unavailable(message),
+            (Kind::RateLimited { retry_after_secs }, _) => AppError::RateLimited {
+                message,
+                retry_after_secs,
+            },
+            (_, Some(field)) => AppError::Field {
+                field: field.to_owned(),
+                message,
+                #[cfg(feature = "ssr")]
+                status,
+            },
+            #[cfg(feature = "ssr")]
+            (_, None) => AppError::Refused(Reason { message, status }),
+            #[cfg(not(feature = "ssr"))]
+            (_, None) => AppError::Refused(message),
+        }
+    }
+
+    /// The HTTP status this error is answered with.
+    #[cfg(feature = "ssr")]
+    pub fn status(&self) -> http::StatusCode {
+        let kind = match self {
+            AppError::Field { status, .. } | AppError::Refused(Reason { status, .. }) => {
+                return status.0
+            }
+            AppError::SignedOut => return http::StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => Kind::Forbidden,
+            AppError::RateLimited {
+                retry_after_secs, ..
+            } => Kind::RateLimited {
+                retry_after_secs: *retry_after_secs,
+            },
+            AppError::Unavailable(_) => Kind::Unavailable,
+            AppError::Request(_) => Kind::Invalid,
+        };
+        crate::web::status(kind)
+    }
+
     /// The message for `field`, if this error belongs next to it.
     pub fn for_field(&self, name: &str) -> Option<String> {
         match self {
@@ -51,50 +143,6 @@ impl AppError {
             AppError::Field { .. } => None,
             other => Some(other.to_string()),
         }
-    }
-
-    /// A value the page itself finds malformed in a form field.
-    pub fn field(field: &str, message: impl Into<String>) -> AppError {
-        AppError::answering(Kind::Invalid, Some(field), message.into())
-    }
-
-    /// A request the page itself refuses, for this kind of reason.
-    pub fn refused(kind: Kind, message: impl Into<String>) -> AppError {
-        AppError::answering(kind, None, message.into())
-    }
-
-    /// How a refusal of `kind` is put on a page: next to `field` if it has one.
-    fn answering(kind: Kind, field: Option<&str>, message: String) -> AppError {
-        let status = crate::web::status(kind).as_u16();
-        match (kind, field) {
-            (Kind::Unavailable, _) => AppError::Unavailable(message),
-            (Kind::RateLimited { retry_after_secs }, _) => AppError::RateLimited {
-                message,
-                retry_after_secs,
-            },
-            (_, Some(field)) => AppError::Field {
-                field: field.to_owned(),
-                message,
-                status,
-            },
-            (_, None) => AppError::Refused { message, status },
-        }
-    }
-
-    pub fn status(&self) -> u16 {
-        let kind = match self {
-            AppError::Field { status, .. } | AppError::Refused { status, .. } => return *status,
-            AppError::SignedOut => return http::StatusCode::UNAUTHORIZED.as_u16(),
-            AppError::Forbidden => Kind::Forbidden,
-            AppError::RateLimited {
-                retry_after_secs, ..
-            } => Kind::RateLimited {
-                retry_after_secs: *retry_after_secs,
-            },
-            AppError::Unavailable(_) => Kind::Unavailable,
-            AppError::Request(_) => Kind::Invalid,
-        };
-        crate::web::status(kind).as_u16()
     }
 }
 
@@ -117,9 +165,7 @@ impl FromServerFnError for AppError {
         {
             use crate::web::context;
             if !context::is_plain_form_post() {
-                if let Ok(status) = http::StatusCode::from_u16(self.status()) {
-                    context::set_status(status);
-                }
+                context::set_status(self.status());
                 if let AppError::RateLimited {
                     retry_after_secs, ..
                 } = self

@@ -750,10 +750,13 @@ async fn the_last_admin_stays(app: TestApp) {
     for change in [deactivate, demote] {
         let refused = app.server_fn(change).await.unwrap_err();
         assert_eq!(refused.status, StatusCode::CONFLICT);
-        let AppError::Refused { message, .. } = refused.error else {
+        let AppError::Refused(reason) = refused.error else {
             panic!("not refused: {:?}", refused.error);
         };
-        assert!(message.contains("last active administrator"), "{message}");
+        assert!(
+            reason.message.contains("last active administrator"),
+            "{reason}"
+        );
     }
     let me = who_am_i(&app, &app.client).await.unwrap();
     assert_eq!(me.role, Role::Admin);

@@ -3,6 +3,7 @@
 
 use crate::common::{json, Refusal, TestApp, USER_PASSWORD};
 use chrono::{Duration, Utc};
+use patio::domain::problem::Kind;
 use patio::pages::tokens::{DeleteToken, GenerateToken, GeneratedToken, ListTokens, TokenList};
 use patio::tokens::rules::TokenStatus;
 use patio::web::AppError;
@@ -55,14 +56,7 @@ async fn field_error(
 ) -> (String, String) {
     let refused = app.server_fn_as(client, call).await.unwrap_err();
     match refused.error {
-        AppError::Field {
-            field,
-            message,
-            status,
-        } => {
-            assert_eq!(refused.status, status);
-            (field, message)
-        }
+        AppError::Field { field, message, .. } => (field, message),
         other => panic!("not a field error: {other:?}"),
     }
 }
@@ -208,11 +202,10 @@ async fn the_sixth_active_token_is_refused(app: TestApp) {
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert_eq!(
         refused.error,
-        AppError::Refused {
-            message: "You have 5 active tokens, the maximum. Delete one to generate another."
-                .into(),
-            status: 409
-        }
+        AppError::refused(
+            Kind::Conflict,
+            "You have 5 active tokens, the maximum. Delete one to generate another."
+        )
     );
     let page = app.get("/settings/tokens").await.text().await.unwrap();
     assert!(page.contains("You have 5 active tokens, the maximum. Delete one to generate another."));
@@ -272,8 +265,8 @@ async fn fifty_concurrent_generations_leave_five(app: TestApp) {
             Err(refused) => {
                 assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
                 assert!(
-                    matches!(&refused.error, AppError::Refused { message, .. }
-                        if message.starts_with("You have 5 active tokens")),
+                    matches!(&refused.error, AppError::Refused(reason)
+                        if reason.message.starts_with("You have 5 active tokens")),
                     "{refused:?}"
                 );
             }
