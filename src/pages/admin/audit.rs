@@ -1,6 +1,7 @@
 //! Admin › Audit (`/admin/audit`, SPEC §14): every administrative action, newest first,
 //! filtered by actor and action with a plain GET form, paged. Rendered on the server.
 
+use super::{FilterForm, NextPage, UserFilter};
 use crate::domain::audit::AuditAction;
 use crate::pages::components::AdminContent;
 use crate::time::LocalTime;
@@ -123,34 +124,20 @@ fn AuditTable(view: AuditView) -> impl IntoView {
         .next
         .map(|before| format!("/admin/audit?actor={actor}&action={action}&before={before}"));
     view! {
-        <form method="get" action="/admin/audit" class="card filters">
-            <div class="grid-4">
-                <div class="field">
-                    <label for="filter-actor">"Administrator"</label>
-                    <select id="filter-actor" name="actor">
-                        <option value="">"Anyone"</option>
-                        {view.admins.into_iter().map(|(id, username)| {
-                            let selected = actor == id.to_string();
-                            view! { <option value=id.to_string() selected=selected>{username}</option> }
-                        }).collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="filter-action">"Action"</label>
-                    <select id="filter-action" name="action">
-                        <option value="">"Any"</option>
-                        {AuditAction::ALL.into_iter().map(|each| {
-                            let selected = action == each.as_str();
-                            view! { <option value=each.as_str() selected=selected>{each.title()}</option> }
-                        }).collect_view()}
-                    </select>
-                </div>
+        <FilterForm action="/admin/audit">
+            <UserFilter id="filter-actor" name="actor" label="Administrator" anyone="Anyone"
+                users=view.admins selected=actor />
+            <div class="field">
+                <label for="filter-action">"Action"</label>
+                <select id="filter-action" name="action">
+                    <option value="">"Any"</option>
+                    {AuditAction::ALL.into_iter().map(|each| {
+                        let selected = action == each.as_str();
+                        view! { <option value=each.as_str() selected=selected>{each.title()}</option> }
+                    }).collect_view()}
+                </select>
             </div>
-            <div class="form-actions">
-                <a class="button secondary" href="/admin/audit">"Clear"</a>
-                <button type="submit" class="button">"Filter"</button>
-            </div>
-        </form>
+        </FilterForm>
         {if view.rows.is_empty() {
             view! { <div class="empty card"><h2>"Nothing recorded"</h2></div> }.into_any()
         } else {
@@ -185,6 +172,6 @@ fn AuditTable(view: AuditView) -> impl IntoView {
                 </div>
             }.into_any()
         }}
-        {next.map(|link| view! { <p class="pager"><a class="button secondary" href=link>"Next page"</a></p> })}
+        <NextPage link=next />
     }
 }

@@ -2,6 +2,7 @@
 //! access, dates and last address, filtered by a plain GET form and paged; each live one can be
 //! revoked with a plain form. Rendered on the server; it needs no WebAssembly.
 
+use super::{FilterForm, NextPage, UserFilter};
 use crate::pages::components::{posted_error, AdminContent, FormAlert};
 use crate::time::LocalTime;
 use crate::web::page_error::AppError;
@@ -186,56 +187,42 @@ fn Inventory(view: InventoryView) -> impl IntoView {
         link.push(if link.contains('?') { '&' } else { '?' });
         format!("{link}before={before}")
     });
-    let status_option = |value: &'static str, label: &'static str| {
+    let status_option = move |value: &'static str, label: &'static str| {
         let selected = status == value;
         view! { <option value=value selected=selected>{label}</option> }
     };
     view! {
-        <form method="get" action="/admin/tokens" class="card filters">
-            <div class="grid-4">
-                <div class="field">
-                    <label for="filter-user">"Owner"</label>
-                    <select id="filter-user" name="user_id">
-                        <option value="">"Everyone"</option>
-                        {view.users.into_iter().map(|(id, username)| {
-                            let selected = user_id == id.to_string();
-                            view! { <option value=id.to_string() selected=selected>{username}</option> }
-                        }).collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="filter-status">"Status"</label>
-                    <select id="filter-status" name="status">
-                        {status_option("", "Any")}
-                        {status_option("active", "Active")}
-                        {status_option("expired", "Expired")}
-                        {status_option("revoked", "Revoked")}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="filter-expires">"Expires within (days)"</label>
-                    <input id="filter-expires" name="expires_within_days" type="number" min="0"
-                        max="3650" value=get("expires_within_days") />
-                </div>
-                <div class="field">
-                    <label for="filter-unused">"Unused for (days)"</label>
-                    <input id="filter-unused" name="unused_for_days" type="number" min="0"
-                        max="36500" value=get("unused_for_days") />
-                </div>
-                <div class="field">
-                    <label for="filter-sort">"Sort by"</label>
-                    <select id="filter-sort" name="sort">
-                        <option value="newest" selected=sort.is_empty() || sort == "newest">"Newest first"</option>
-                        <option value="expires" selected=sort == "expires">"Expiring soonest"</option>
-                        <option value="last_used" selected=sort == "last_used">"Least recently used"</option>
-                    </select>
-                </div>
+        <FilterForm action="/admin/tokens">
+            <UserFilter id="filter-user" name="user_id" label="Owner" anyone="Everyone"
+                users=view.users selected=user_id />
+            <div class="field">
+                <label for="filter-status">"Status"</label>
+                <select id="filter-status" name="status">
+                    {status_option("", "Any")}
+                    {status_option("active", "Active")}
+                    {status_option("expired", "Expired")}
+                    {status_option("revoked", "Revoked")}
+                </select>
             </div>
-            <div class="form-actions">
-                <a class="button secondary" href="/admin/tokens">"Clear"</a>
-                <button type="submit" class="button">"Filter"</button>
+            <div class="field">
+                <label for="filter-expires">"Expires within (days)"</label>
+                <input id="filter-expires" name="expires_within_days" type="number" min="0"
+                    max="3650" value=get("expires_within_days") />
             </div>
-        </form>
+            <div class="field">
+                <label for="filter-unused">"Unused for (days)"</label>
+                <input id="filter-unused" name="unused_for_days" type="number" min="0"
+                    max="36500" value=get("unused_for_days") />
+            </div>
+            <div class="field">
+                <label for="filter-sort">"Sort by"</label>
+                <select id="filter-sort" name="sort">
+                    <option value="newest" selected=sort.is_empty() || sort == "newest">"Newest first"</option>
+                    <option value="expires" selected=sort == "expires">"Expiring soonest"</option>
+                    <option value="last_used" selected=sort == "last_used">"Least recently used"</option>
+                </select>
+            </div>
+        </FilterForm>
         <FormAlert error=revoke_error />
         {revoked.map(|id| view! {
             <div class="alert success" role="status">{format!("Token {id} is revoked.")}</div>
@@ -301,6 +288,6 @@ fn Inventory(view: InventoryView) -> impl IntoView {
                 </div>
             }.into_any()
         }}
-        {next.map(|link| view! { <p class="pager"><a class="button secondary" href=link>"Next page"</a></p> })}
+        <NextPage link=next />
     }
 }
