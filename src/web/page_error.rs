@@ -59,8 +59,9 @@ impl std::fmt::Display for Reason {
 }
 
 /// The HTTP status a refusal is answered with. Only the server holds it: the response's status
-/// line carries it, so it is in neither the body nor the browser's bundle. It is no part of what
-/// an error says: two errors that say the same are equal whatever their status.
+/// line carries it, so it is in neither the body nor the browser's bundle (an error read back
+/// from JSON has none: 200). It is no part of what an error says: two errors that say the same
+/// are equal whatever their status.
 #[cfg(feature = "ssr")]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Status(http::StatusCode);
