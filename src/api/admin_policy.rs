@@ -69,7 +69,7 @@ pub async fn get_policy(
 #[utoipa::path(put, path = "/api/v1/admin/policy", tag = "admin", request_body = PolicyBody,
     responses((status = 200, body = PolicyBody), (status = 400, body = ErrorBody),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 422, description = "`invalid_policy`: a bound beyond SPEC §3", body = ErrorBody)))]
+        (status = 422, description = "`invalid_request`: a bound beyond SPEC §3", body = ErrorBody)))]
 pub async fn put_policy(
     State(state): State<AppState>,
     _: Admin,

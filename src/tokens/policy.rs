@@ -62,7 +62,7 @@ pub struct PolicyError {
 
 impl Problem for PolicyError {
     fn answer(&self) -> Answer {
-        Answer::new(Kind::Unprocessable, "invalid_policy", &*self.message).at(self.field)
+        Answer::new(Kind::Unprocessable, "invalid_request", &*self.message).at(self.field)
     }
 }
 

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
     /// A stable code: `invalid_request`, `invalid_name`, `duplicate_name`, `invalid_expiration`,
-    /// `invalid_policy`, `invalid_email`, `mail_off`, `insufficient_scope`,
+    /// `invalid_email`, `mail_off`, `insufficient_scope`,
     /// `address_not_allowed`, `token_limit_reached`, `username_taken`, `last_admin`,
     /// `unauthorized`, `forbidden`, `not_found`, `rate_limited`, `unavailable`.
     error: String,

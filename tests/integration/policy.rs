@@ -41,7 +41,7 @@ async fn every_way_of_making_a_token_follows_the_policy(app: TestApp) {
     ] {
         let answer = put_policy(&app, &root, bad.clone()).await;
         assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
-        assert_eq!(json(answer).await["error"], "invalid_policy");
+        assert_eq!(json(answer).await["error"], "invalid_request");
     }
     let odd = put_policy(
         &app,
