@@ -141,13 +141,22 @@ pub fn parse_networks(text: &str) -> Result<Vec<IpNet>, String> {
 }
 
 /// An IP (`203.0.113.7`, `2001:db8::1`) or CIDR network (`203.0.113.0/24`), normalised to its
-/// network address.
+/// network address. IPv4-mapped IPv6 (`::ffff:203.0.113.0/120`) is the IPv4 network it maps,
+/// as client addresses are.
 pub fn parse_network(text: &str) -> Option<IpNet> {
     let text = text.trim();
-    text.parse::<IpNet>()
+    let net = text
+        .parse::<IpNet>()
         .map(|net| net.trunc())
         .or_else(|_| text.parse::<std::net::IpAddr>().map(IpNet::from))
-        .ok()
+        .ok()?;
+    Some(match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => IpNet::new(v4.into(), v6.prefix_len() - 96).ok()?,
+            None => net,
+        },
+        other => other,
+    })
 }
 
 fn parse_public_url(text: &str) -> Result<Url, ConfigError> {
@@ -168,6 +177,22 @@ fn hash_file_beside_binary(leptos: &LeptosOptions) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mapped_ipv4_networks_are_ipv4() {
+        assert_eq!(
+            parse_network("::ffff:203.0.113.7"),
+            parse_network("203.0.113.7")
+        );
+        assert_eq!(
+            parse_network("::ffff:203.0.113.0/120"),
+            parse_network("203.0.113.0/24")
+        );
+        assert_eq!(
+            parse_network("2001:db8::/32").map(|net| net.to_string()),
+            Some("2001:db8::/32".into())
+        );
+    }
 
     #[test]
     fn public_urls_must_be_http_or_https() {

@@ -96,7 +96,8 @@ pub fn router(state: AppState) -> Router {
                 } else {
                     path
                 };
-                tracing::info_span!("request", method = %request.method(), path = %path)
+                let method = crate::web::for_log(request.method().as_str());
+                tracing::info_span!("request", method = %method, path = %crate::web::for_log(path))
             }),
         )
         .with_state(state)
@@ -147,6 +148,7 @@ pub async fn serve(
         state.store.clone(),
         state.clock.clone(),
     ));
+    let leak_intake = tokio::spawn(state.leak_intake().run());
     let token_use = state.token_use.clone();
     let flush = tokio::spawn(token_use.clone().flush_every_minute(store.clone()));
     let notifications = state
@@ -166,6 +168,7 @@ pub async fn serve(
         .await?;
     sweep.abort();
     flush.abort();
+    leak_intake.abort();
     if let Some(sender) = notifications {
         sender.abort();
     }

@@ -28,6 +28,9 @@ struct Active {
     scope: &'static str,
     exp: i64,
     iat: i64,
+    /// The addresses the token may be used from (SPEC §12 allowlist; empty: anywhere).
+    /// Introspection cannot see the original client, so the resource server applies it.
+    patio_allowed_ips: Vec<String>,
 }
 
 pub async fn introspect(
@@ -77,18 +80,26 @@ pub async fn introspect(
         Ok(principal) => {
             // A resource server asks: the token's user is not the one calling, so no address.
             principal.record_use(&state, &Origin::default()).await;
-            let (token_type, access, exp, iat) = match &principal.credential {
+            let (token_type, access, exp, iat, allowed_ips) = match &principal.credential {
                 Credential::Pat {
                     access,
                     expires_at,
                     issued_at,
+                    allowed_ips,
                     ..
-                } => ("pat", *access, *expires_at, *issued_at),
+                } => (
+                    "pat",
+                    *access,
+                    *expires_at,
+                    *issued_at,
+                    allowed_ips.entries(),
+                ),
                 Credential::AccessToken { expires_at } => (
                     "access_token",
                     Access::ReadWrite,
                     *expires_at,
                     *expires_at - access_token_lifetime(),
+                    Vec::new(),
                 ),
                 Credential::Session { .. } => return json(INACTIVE.to_owned()),
             };
@@ -103,6 +114,7 @@ pub async fn introspect(
                 },
                 exp: exp.timestamp(),
                 iat: iat.timestamp(),
+                patio_allowed_ips: allowed_ips,
             };
             serde_json::to_string(&active).unwrap_or_else(|_| INACTIVE.to_owned())
         }

@@ -66,19 +66,18 @@ pub async fn revoke_credentials(
             message: format!("Report from 1 to {MAX_CREDENTIALS} credentials at a time."),
         });
     }
-    admit(&state, client)?;
-    leaks::accept(
-        state.store.clone(),
-        state.clock.now(),
-        leaks::candidates(report.credentials.iter().map(String::as_str)),
-        origin,
-    );
+    admit(&state.leak_reports, &state, client)?;
+    let digests = leaks::candidates(report.credentials.iter().map(String::as_str));
+    state.leak_intake().accept(digests, &origin).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
-fn admit(state: &AppState, client: ClientAddress) -> Result<(), ApiError> {
-    state
-        .leak_reports
+fn admit(
+    budget: &leaks::ReportLimiter,
+    state: &AppState,
+    client: ClientAddress,
+) -> Result<(), ApiError> {
+    budget
         .admit(client.0, state.clock.now())
         .map_err(|retry_after_secs| ApiError::RateLimited {
             message: "Too many reports from this address. Try again later.".into(),
@@ -87,8 +86,13 @@ fn admit(state: &AppState, client: ClientAddress) -> Result<(), ApiError> {
 }
 
 /// GitLab sends the pre-shared token as the whole `Authorization` value (a `Bearer ` prefix is
-/// accepted too). Without `PATIO_REVOCATION_TOKEN` these routes do not exist.
-fn check_gitlab(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+/// accepted too). Without `PATIO_REVOCATION_TOKEN` these routes do not exist. Wrong tokens
+/// count toward the address's guess limit.
+fn check_gitlab(
+    state: &AppState,
+    client: ClientAddress,
+    headers: &HeaderMap,
+) -> Result<(), ApiError> {
     let Some(sent) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -100,9 +104,16 @@ fn check_gitlab(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = state.config.revocation_token.as_deref() else {
         return Err(ApiError::NotFound);
     };
+    state
+        .may_guess(client.0)
+        .map_err(|retry_after_secs| ApiError::RateLimited {
+            message: "Too many wrong tokens from this address. Try again later.".into(),
+            retry_after_secs,
+        })?;
     if bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
         Ok(())
     } else {
+        state.guessed_wrong(client.0);
         Err(ApiError::Unauthorized)
     }
 }
@@ -117,12 +128,14 @@ pub struct TokenTypes {
 #[utoipa::path(get, path = "/api/v1/gitlab/revocable_token_types", tag = "leaks",
     security(("gitlab" = [])),
     responses((status = 200, body = TokenTypes), (status = 401, body = ErrorBody),
+        (status = 429, body = ErrorBody),
         (status = 404, description = "`PATIO_REVOCATION_TOKEN` is not set", body = ErrorBody)))]
 pub async fn revocable_token_types(
     State(state): State<AppState>,
+    client: ClientAddress,
     headers: HeaderMap,
 ) -> Result<Json<TokenTypes>, ApiError> {
-    check_gitlab(&state, &headers)?;
+    check_gitlab(&state, client, &headers)?;
     Ok(Json(TokenTypes {
         types: TOKEN_TYPES.to_vec(),
     }))
@@ -152,7 +165,7 @@ pub async fn revoke_tokens(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, ApiError> {
-    check_gitlab(&state, &headers)?;
+    check_gitlab(&state, client, &headers)?;
     let findings: Vec<GitLabFinding> = serde_json::from_slice(&body).map_err(|_| {
         ApiError::InvalidRequest(
             "The body must be a JSON array of {\"type\", \"token\", \"location\"} objects.".into(),
@@ -172,12 +185,8 @@ pub async fn revoke_tokens(
             other.token_type.chars().take(80).collect::<String>()
         )));
     }
-    admit(&state, client)?;
-    leaks::accept(
-        state.store.clone(),
-        state.clock.now(),
-        leaks::candidates(findings.iter().map(|finding| finding.token.as_str())),
-        origin,
-    );
+    admit(&state.gitlab_reports, &state, client)?;
+    let digests = leaks::candidates(findings.iter().map(|finding| finding.token.as_str()));
+    state.leak_intake().accept(digests, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

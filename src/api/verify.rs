@@ -33,12 +33,19 @@ pub async fn verify(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let original_method = original_method(&headers, &method);
+    let Some(original_method) = original_method(&headers, &method) else {
+        tracing::info!(%client, "forward auth refused: the original method was given twice");
+        return answer(Verdict::Forbidden(
+            "The original request's method was given more than once, so it is unclear what \
+             the request does."
+                .to_owned(),
+        ));
+    };
     let verdict = decide(&state, &headers, &original_method, &origin).await;
     if !matches!(verdict, Verdict::Allow(_)) {
         tracing::info!(
-            method = %original_method,
-            uri = %original_uri(&headers, &uri),
+            method = %crate::web::for_log(&original_method),
+            uri = %crate::web::for_log(&original_uri(&headers, &uri)),
             %client,
             "forward auth refused"
         );
@@ -156,20 +163,31 @@ fn basic_token(encoded: &str) -> Option<String> {
 
 /// The original request's method: Traefik and Caddy send `X-Forwarded-Method`, nginx
 /// configurations `X-Original-Method`; Envoy sends the sub-request with the original method.
-/// When both headers come and disagree (a proxy that sets one may pass the other on from the
-/// client), the one that writes wins, so a client cannot make a write look like a read.
-fn original_method(headers: &HeaderMap, method: &Method) -> String {
-    let claimed: Vec<&str> = ["x-forwarded-method", "x-original-method"]
+/// Whatever a client adds cannot turn a write into a read: among the claimed methods and the
+/// sub-request's own, a write wins. A header given twice is ambiguous: `None`, refused.
+fn original_method(headers: &HeaderMap, method: &Method) -> Option<String> {
+    let mut claimed: Vec<&str> = Vec::new();
+    for name in ["x-forwarded-method", "x-original-method"] {
+        let mut values = headers.get_all(name).iter();
+        if let Some(value) = values.next() {
+            if values.next().is_some() {
+                return None;
+            }
+            let value = value.to_str().ok()?.trim();
+            if !value.is_empty() {
+                claimed.push(value);
+            }
+        }
+    }
+    let own = method.as_str();
+    let chosen = claimed
         .iter()
-        .filter_map(|name| first(headers, name))
-        .collect();
-    claimed
-        .iter()
-        .find(|m| !is_safe(m))
-        .or(claimed.first())
         .copied()
-        .unwrap_or(method.as_str())
-        .to_ascii_uppercase()
+        .chain(std::iter::once(own))
+        .find(|m| !is_safe(m))
+        .or(claimed.first().copied())
+        .unwrap_or(own);
+    Some(chosen.to_ascii_uppercase())
 }
 
 /// The original request's path, for the log: `X-Forwarded-Uri`, `X-Original-URI`, or the path
@@ -323,17 +341,34 @@ mod tests {
     fn the_original_request_is_read_from_any_proxy_convention() {
         let mut headers = HeaderMap::new();
         let uri: Uri = "/auth/verify/repo.git/info/refs?service=x".parse().unwrap();
-        assert_eq!(original_method(&headers, &Method::PUT), "PUT");
+        let method = |headers: &HeaderMap, own: Method| original_method(headers, &own).unwrap();
+        assert_eq!(method(&headers, Method::PUT), "PUT");
         assert_eq!(original_uri(&headers, &uri), "/repo.git/info/refs");
         headers.insert("x-original-method", "post".parse().unwrap());
         headers.insert("x-original-uri", "/a?b".parse().unwrap());
-        assert_eq!(original_method(&headers, &Method::GET), "POST");
+        assert_eq!(method(&headers, Method::GET), "POST");
         assert_eq!(original_uri(&headers, &uri), "/a");
         headers.insert("x-forwarded-method", "DELETE".parse().unwrap());
-        assert_eq!(original_method(&headers, &Method::GET), "DELETE");
+        assert_eq!(method(&headers, Method::GET), "DELETE");
         // A client's "GET" beside the proxy's "POST": the write counts.
         headers.insert("x-forwarded-method", "GET".parse().unwrap());
-        assert_eq!(original_method(&headers, &Method::GET), "POST");
+        assert_eq!(method(&headers, Method::GET), "POST");
+        let bare: Uri = "/auth/verify".parse().unwrap();
+        assert_eq!(original_uri(&HeaderMap::new(), &bare), "/");
+    }
+
+    #[test]
+    fn a_header_cannot_make_a_written_sub_request_a_read() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-method", "GET".parse().unwrap());
+        assert_eq!(original_method(&headers, &Method::POST).unwrap(), "POST");
+        assert_eq!(original_method(&headers, &Method::GET).unwrap(), "GET");
+        headers.append("x-forwarded-method", "POST".parse().unwrap());
+        assert_eq!(original_method(&headers, &Method::GET), None);
+        let mut twice = HeaderMap::new();
+        twice.append("x-original-method", "GET".parse().unwrap());
+        twice.append("x-original-method", "GET".parse().unwrap());
+        assert_eq!(original_method(&twice, &Method::GET), None);
         let bare: Uri = "/auth/verify".parse().unwrap();
         assert_eq!(original_uri(&HeaderMap::new(), &bare), "/");
     }

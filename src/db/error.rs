@@ -79,6 +79,23 @@ impl Problem for StoreError {
 }
 
 impl StoreError {
+    /// Whether the database gave up the statement over a lock conflict that another try can
+    /// pass: PostgreSQL's deadlock_detected or serialization_failure, SQLite's BUSY or LOCKED.
+    pub fn is_lock_conflict(&self) -> bool {
+        let StoreError::Unavailable(sqlx::Error::Database(database)) = self else {
+            return false;
+        };
+        match database.code().as_deref() {
+            Some("40P01" | "40001") => true,
+            // SQLite's (extended) result codes have at most four digits; SQLSTATEs five.
+            Some(code) if code.len() < 5 => {
+                matches!(code.parse::<i32>().map(|code| code & 0xff), Ok(5 | 6))
+            }
+            Some(_) => false,
+            None => false,
+        }
+    }
+
     /// The kind of outage behind a failure that is not the caller's doing.
     pub fn outage(&self) -> Outage {
         let error = match self {

@@ -10,7 +10,7 @@ mod query;
 mod sqlite;
 
 pub use error::{Outage, StoreError, StoreResult};
-pub use query::{is_unique_violation, query, Row, Target};
+pub use query::{is_unique_violation, query, query_with_list, Row, Target};
 
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 
@@ -101,6 +101,25 @@ impl Pool {
         match self {
             Pool::Sqlite(pool) => sqlite::backup(pool, path).await,
             Pool::Postgres(_) => postgres::backup(),
+        }
+    }
+}
+
+/// Runs a write again when the database failed it to break a lock conflict (a PostgreSQL
+/// deadlock or serialization failure, SQLite's busy): each try is a transaction of its own, so
+/// none is left half done. At most three tries more, a few milliseconds apart.
+pub async fn retrying<T, F>(mut write: impl FnMut() -> F) -> StoreResult<T>
+where
+    F: std::future::Future<Output = StoreResult<T>>,
+{
+    let mut tries: u64 = 0;
+    loop {
+        match write().await {
+            Err(error) if error.is_lock_conflict() && tries < 3 => {
+                tries += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(5 * tries)).await;
+            }
+            done => return done,
         }
     }
 }

@@ -3,21 +3,32 @@
 //! and a row reads a column through the backend that produced it.
 
 use super::{Pool, Tx};
-use sqlx::postgres::{PgArguments, PgRow};
-use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Decode, Encode, Postgres, Row as _, Sqlite, Type};
+use std::borrow::Cow;
 
 /// A statement and the values bound to its parameters, in order.
 #[must_use]
 pub struct Query {
-    sql: &'static str,
+    sql: Cow<'static, str>,
     values: Vec<Value>,
 }
 
 /// Starts a statement; `bind` its parameters, then run it on a pool or a transaction.
 pub fn query(sql: &'static str) -> Query {
     Query {
-        sql,
+        sql: Cow::Borrowed(sql),
+        values: Vec::new(),
+    }
+}
+
+/// Starts a statement with a list of `count` parameters, `$first` on, between two literal
+/// parts (`... IN (` and `) ...`): one statement for a whole batch of keys.
+pub fn query_with_list(before: &str, first: usize, count: usize, after: &str) -> Query {
+    let list: Vec<String> = (first..first + count).map(|n| format!("${n}")).collect();
+    Query {
+        sql: Cow::Owned(format!("{before}{}{after}", list.join(", "))),
         values: Vec::new(),
     }
 }
@@ -116,27 +127,20 @@ impl Query {
         self
     }
 
-    fn sqlite(self) -> sqlx::query::Query<'static, Sqlite, SqliteArguments<'static>> {
-        self.bound()
-    }
-
-    fn postgres(self) -> sqlx::query::Query<'static, Postgres, PgArguments> {
-        self.bound()
-    }
-
-    /// The sqlx statement for backend `DB`, its values bound in order.
-    fn bound<DB>(
-        self,
-    ) -> sqlx::query::Query<'static, DB, <DB as sqlx::Database>::Arguments<'static>>
+    /// The sqlx statement for backend `DB` over `sql`, `values` bound in order.
+    fn bound<'q, DB>(
+        sql: &'q str,
+        values: Vec<Value>,
+    ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>
     where
         DB: sqlx::Database,
-        Option<i64>: Encode<'static, DB> + Type<DB>,
-        Option<i32>: Encode<'static, DB> + Type<DB>,
-        Option<String>: Encode<'static, DB> + Type<DB>,
-        Option<bool>: Encode<'static, DB> + Type<DB>,
+        Option<i64>: Encode<'q, DB> + Type<DB>,
+        Option<i32>: Encode<'q, DB> + Type<DB>,
+        Option<String>: Encode<'q, DB> + Type<DB>,
+        Option<bool>: Encode<'q, DB> + Type<DB>,
     {
-        let mut query = sqlx::query(self.sql);
-        for value in self.values {
+        let mut query = sqlx::query(sql);
+        for value in values {
             query = match value {
                 Value::BigInt(value) => query.bind(value),
                 Value::Int(value) => query.bind(value),
@@ -148,25 +152,31 @@ impl Query {
     }
 
     pub async fn execute<'c>(self, target: impl Into<Target<'c>>) -> sqlx::Result<Done> {
+        let Query { sql, values } = self;
+        let sqlite = |values| Query::bound::<Sqlite>(&sql, values);
+        let postgres = |values| Query::bound::<Postgres>(&sql, values);
         let rows_affected = match target.into() {
-            Target::Pool(Pool::Sqlite(pool)) => self.sqlite().execute(pool).await?.rows_affected(),
+            Target::Pool(Pool::Sqlite(pool)) => sqlite(values).execute(pool).await?.rows_affected(),
             Target::Pool(Pool::Postgres(pool)) => {
-                self.postgres().execute(pool).await?.rows_affected()
+                postgres(values).execute(pool).await?.rows_affected()
             }
-            Target::Tx(Tx::Sqlite(tx)) => self.sqlite().execute(&mut **tx).await?.rows_affected(),
+            Target::Tx(Tx::Sqlite(tx)) => sqlite(values).execute(&mut **tx).await?.rows_affected(),
             Target::Tx(Tx::Postgres(tx)) => {
-                self.postgres().execute(&mut **tx).await?.rows_affected()
+                postgres(values).execute(&mut **tx).await?.rows_affected()
             }
         };
         Ok(Done { rows_affected })
     }
 
     pub async fn fetch_all<'c>(self, target: impl Into<Target<'c>>) -> sqlx::Result<Vec<Row>> {
+        let Query { sql, values } = self;
+        let sqlite = |values| Query::bound::<Sqlite>(&sql, values);
+        let postgres = |values| Query::bound::<Postgres>(&sql, values);
         Ok(match target.into() {
-            Target::Pool(Pool::Sqlite(pool)) => rows(self.sqlite().fetch_all(pool).await?),
-            Target::Pool(Pool::Postgres(pool)) => rows(self.postgres().fetch_all(pool).await?),
-            Target::Tx(Tx::Sqlite(tx)) => rows(self.sqlite().fetch_all(&mut **tx).await?),
-            Target::Tx(Tx::Postgres(tx)) => rows(self.postgres().fetch_all(&mut **tx).await?),
+            Target::Pool(Pool::Sqlite(pool)) => rows(sqlite(values).fetch_all(pool).await?),
+            Target::Pool(Pool::Postgres(pool)) => rows(postgres(values).fetch_all(pool).await?),
+            Target::Tx(Tx::Sqlite(tx)) => rows(sqlite(values).fetch_all(&mut **tx).await?),
+            Target::Tx(Tx::Postgres(tx)) => rows(postgres(values).fetch_all(&mut **tx).await?),
         })
     }
 
@@ -174,20 +184,21 @@ impl Query {
         self,
         target: impl Into<Target<'c>>,
     ) -> sqlx::Result<Option<Row>> {
+        let Query { sql, values } = self;
+        let sqlite = |values| Query::bound::<Sqlite>(&sql, values);
+        let postgres = |values| Query::bound::<Postgres>(&sql, values);
         Ok(match target.into() {
             Target::Pool(Pool::Sqlite(pool)) => {
-                self.sqlite().fetch_optional(pool).await?.map(Row::from)
+                sqlite(values).fetch_optional(pool).await?.map(Row::from)
             }
             Target::Pool(Pool::Postgres(pool)) => {
-                self.postgres().fetch_optional(pool).await?.map(Row::from)
+                postgres(values).fetch_optional(pool).await?.map(Row::from)
             }
-            Target::Tx(Tx::Sqlite(tx)) => self
-                .sqlite()
+            Target::Tx(Tx::Sqlite(tx)) => sqlite(values)
                 .fetch_optional(&mut **tx)
                 .await?
                 .map(Row::from),
-            Target::Tx(Tx::Postgres(tx)) => self
-                .postgres()
+            Target::Tx(Tx::Postgres(tx)) => postgres(values)
                 .fetch_optional(&mut **tx)
                 .await?
                 .map(Row::from),

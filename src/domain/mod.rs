@@ -6,5 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod events;
 #[cfg(feature = "ssr")]
+pub mod limiter;
+#[cfg(feature = "ssr")]
 pub mod notices;
 pub mod problem;

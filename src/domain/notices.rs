@@ -92,31 +92,59 @@ pub fn parse_webhook_url(text: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
+/// The address blocks that are not globally reachable, from IANA's special-purpose address
+/// registries (IPv4 and IPv6, as of 2026), with multicast and the reserved 240.0.0.0/4 beside
+/// them. Blocks that embed an IPv4 address (NAT64, IPv4-compatible, 6to4, Teredo) are refused
+/// whole: what they lead to is up to a translator Patio cannot see.
+const NOT_GLOBAL: &[&str] = &[
+    // IPv4 (RFC 6890 and its updates)
+    "0.0.0.0/8",       // "this network"
+    "10.0.0.0/8",      // private
+    "100.64.0.0/10",   // shared address space (carrier-grade NAT)
+    "127.0.0.0/8",     // loopback
+    "169.254.0.0/16",  // link-local (cloud metadata services)
+    "172.16.0.0/12",   // private
+    "192.0.0.0/24",    // IETF protocol assignments
+    "192.0.2.0/24",    // documentation (TEST-NET-1)
+    "192.31.196.0/24", // AS112-v4
+    "192.52.193.0/24", // AMT
+    "192.88.99.0/24",  // deprecated 6to4 relay anycast
+    "192.168.0.0/16",  // private
+    "192.175.48.0/24", // direct delegation AS112
+    "198.18.0.0/15",   // benchmarking
+    "198.51.100.0/24", // documentation (TEST-NET-2)
+    "203.0.113.0/24",  // documentation (TEST-NET-3)
+    "224.0.0.0/4",     // multicast
+    "240.0.0.0/4",     // reserved, and the limited broadcast 255.255.255.255
+    // IPv6 (RFC 6890 and its updates)
+    "::/96",          // unspecified, loopback and the deprecated IPv4-compatible block
+    "::ffff:0:0/96",  // IPv4-mapped (checked again as IPv4 below)
+    "64:ff9b::/96",   // NAT64 well-known prefix
+    "64:ff9b:1::/48", // local-use NAT64
+    "100::/64",       // discard-only
+    "2001::/23",      // IETF protocol assignments (Teredo, benchmarking, ORCHID…)
+    "2001:db8::/32",  // documentation
+    "2002::/16",      // 6to4
+    "3fff::/20",      // documentation
+    "5f00::/16",      // segment routing SIDs
+    "fc00::/7",       // unique-local
+    "fe80::/10",      // link-local
+    "fec0::/10",      // deprecated site-local
+    "ff00::/8",       // multicast
+];
+
 /// Whether an address a webhook resolves to is off limits unless private targets are allowed:
-/// loopback, private, link-local, unique-local, unspecified, broadcast or documentation ranges.
+/// anything not globally reachable (`NOT_GLOBAL`).
 pub fn is_private(ip: std::net::IpAddr) -> bool {
-    use std::net::IpAddr;
-    match ip {
-        IpAddr::V4(v4) => {
-            v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_documentation()
-                // 100.64.0.0/10, carrier-grade NAT.
-                || (v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
-        }
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_private(IpAddr::V4(v4)))
-        }
-    }
+    static BLOCKS: std::sync::OnceLock<Vec<ipnet::IpNet>> = std::sync::OnceLock::new();
+    let blocks = BLOCKS.get_or_init(|| {
+        NOT_GLOBAL
+            .iter()
+            .map(|block| block.parse().expect("a valid block"))
+            .collect()
+    });
+    blocks.iter().any(|block| block.contains(&ip))
+        || matches!(ip, std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_some())
 }
 
 /// How long after a failed delivery to try again: 30 s, doubling, at most an hour. Deliveries
@@ -180,10 +208,47 @@ mod tests {
             "fe80::1",
             "::ffff:10.0.0.1",
             "0.0.0.0",
+            // The ranges a review found open: NAT64, IPv4-compatible, 6to4, "this network",
+            // multicast, reserved, benchmarking, site-local.
+            "64:ff9b::7f00:1",
+            "64:ff9b::808:808",
+            "64:ff9b:1::a00:1",
+            "::127.0.0.1",
+            "::8.8.8.8",
+            "2002:7f00:1::1",
+            "2002:808:808::1",
+            "0.1.2.3",
+            "224.0.0.1",
+            "239.255.255.250",
+            "240.0.0.1",
+            "255.255.255.255",
+            "198.18.0.1",
+            "198.19.255.254",
+            "fec0::1",
+            "ff02::1",
+            "2001::1",
+            "2001:db8::1",
+            "3fff::1",
+            "100::1",
+            "192.0.0.8",
+            "192.88.99.1",
+            "192.0.2.1",
+            "198.51.100.1",
+            "203.0.113.1",
+            "::ffff:8.8.8.8",
         ] {
             assert!(is_private(private.parse().unwrap()), "{private}");
         }
-        for public in ["93.184.216.34", "2606:2800:220:1::1", "8.8.8.8"] {
+        for public in [
+            "93.184.216.34",
+            "2606:2800:220:1::1",
+            "8.8.8.8",
+            "1.1.1.1",
+            "198.20.0.1",
+            "223.255.255.1",
+            "2a00:1450:4001::1",
+            "2003::1",
+        ] {
             assert!(!is_private(public.parse().unwrap()), "{public}");
         }
     }

@@ -4,11 +4,12 @@
 
 use crate::db::StoreError;
 use crate::domain::events::Origin;
+use crate::domain::limiter::{address_key, Limiter};
 use crate::domain::problem::{Answer, Kind, Problem};
 use crate::store::{ClientRecord, Store};
 use crate::time::Clock;
 use crate::tokens::secret::{self, Secret};
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -57,36 +58,15 @@ fn failure_window() -> Duration {
 }
 
 /// Recent failed client authentications per address, in this process: client secrets carry
-/// 256 bits, so the limit is about wasted work and noise, not guessing odds. At most this many
-/// addresses are remembered; beyond that, the oldest are forgotten first.
-#[derive(Clone, Default)]
-pub struct ClientFailures(Arc<Mutex<HashMap<IpAddr, Vec<DateTime<Utc>>>>>);
+/// 256 bits, so the limit is about wasted work and noise, not guessing odds.
+pub type ClientFailures = Limiter<IpAddr>;
 
-const MAX_REMEMBERED: usize = 10_000;
-
-impl ClientFailures {
-    /// Records a failure from `client`; how many it has had within the window, this one
-    /// included, and the oldest of them.
-    fn record(&self, client: IpAddr, now: DateTime<Utc>) -> (usize, DateTime<Utc>) {
-        let mut failures = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if failures.len() >= MAX_REMEMBERED && !failures.contains_key(&client) {
-            failures.retain(|_, times| times.last().is_some_and(|at| *at > now - failure_window()));
-            if failures.len() >= MAX_REMEMBERED {
-                let oldest = failures
-                    .iter()
-                    .min_by_key(|(_, times)| times.last().copied())
-                    .map(|(address, _)| *address);
-                if let Some(oldest) = oldest {
-                    failures.remove(&oldest);
-                }
-            }
-        }
-        let times = failures.entry(client).or_default();
-        times.retain(|at| *at > now - failure_window());
-        times.push(now);
-        (times.len(), times[0])
-    }
+pub fn client_failures() -> ClientFailures {
+    Limiter::new(MAX_FAILURES, failure_window())
 }
+
+/// Clients remembered at most.
+const MAX_REMEMBERED: usize = 10_000;
 
 /// How long this instance trusts a client it has read: a resource server introspects on every
 /// request it serves, and reading its registration each time would double the work of each
@@ -204,13 +184,13 @@ impl<'a> Clients<'a> {
                 return Ok(Ok(client));
             }
         }
-        let now = self.clock.now();
-        let (failures, oldest) = self.client_failures.record(address, now);
-        tracing::info!(%address, failures, "introspection client authentication failed");
-        if failures > MAX_FAILURES {
-            let wait = (oldest + failure_window() - now).num_seconds().max(1) as u64;
-            return Ok(Err(ClientRefused::RateLimited(wait)));
+        tracing::info!(%address, "introspection client authentication failed");
+        match self
+            .client_failures
+            .admit(address_key(address), self.clock.now())
+        {
+            Ok(()) => Ok(Err(ClientRefused::Unauthenticated)),
+            Err(wait) => Ok(Err(ClientRefused::RateLimited(wait))),
         }
-        Ok(Err(ClientRefused::Unauthenticated))
     }
 }

@@ -1,7 +1,11 @@
-//! The sender (SPEC §11): every few seconds it queues the reminders now due, leases a batch of
-//! due notifications and delivers each — mail through SMTP, webhooks signed — then marks it sent,
-//! retries it with backoff, or gives it up after 24 hours. A lease that outlives a crashed sender
-//! lapses and another takes the row, so a notification is lost by no stop and sent by one sender.
+//! The sender (SPEC §11): every few seconds it queues the reminders now due, leases due
+//! notifications and delivers them — mail through SMTP, webhooks signed — then marks each sent,
+//! retries it with backoff, or gives it up after 24 hours. Fair to every destination: it leases
+//! at most one notification per destination (address or webhook URL) at a time, across every
+//! instance, and delivers different destinations at once, so a slow endpoint holds up only its
+//! own deliveries. Every attempt is cut off well within its lease: a lease outlives the attempt,
+//! so no other sender takes the row meanwhile, and one that outlives a crashed sender lapses
+//! and another takes the row, so a notification is lost by no stop and sent by one sender.
 
 use crate::config::Config;
 use crate::db::StoreResult;
@@ -16,11 +20,15 @@ use std::sync::Arc;
 /// How often the sender looks for work.
 pub const INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// How long a leased notification is this sender's alone.
+/// The longest one delivery attempt may take, mail or webhook, before it counts as failed.
+const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// How long a leased notification is this sender's alone: three times the longest attempt, so
+/// the lease never lapses while its attempt runs.
 const LEASE_SECONDS: i64 = 60;
 
-/// Most notifications delivered per round.
-const BATCH: i64 = 20;
+/// Deliveries in flight at once, each to a different destination.
+const CONCURRENT_DELIVERIES: usize = 16;
 
 /// The background sender, with what it uses: the store, the clock, the configuration (public
 /// address, private webhook targets) and the mailer when mail is on.
@@ -30,6 +38,8 @@ pub struct Sender {
     clock: Arc<dyn Clock>,
     config: Arc<Config>,
     mailer: Option<Arc<Mailer>>,
+    /// Free delivery slots: a round leases only as many notifications as it has slots for.
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl Sender {
@@ -44,25 +54,30 @@ impl Sender {
             clock,
             config,
             mailer,
+            slots: Arc::new(tokio::sync::Semaphore::new(CONCURRENT_DELIVERIES)),
         }
     }
 
-    /// Runs the sender for as long as the server runs: deliveries every `INTERVAL`, the scan for
-    /// due reminders every minute. A round that fails (the database away) is logged and the next
-    /// one tries again.
+    /// Runs the sender for as long as the server runs: a round of deliveries every `INTERVAL`
+    /// (rounds overlap: a slow one does not hold up the next, which takes other destinations),
+    /// the scan for due reminders every minute. A round that fails (the database away) is logged
+    /// and the next one tries again.
     pub async fn every_few_seconds(self) {
         let mut ticks = tokio::time::interval(INTERVAL);
         let per_minute = (60 / INTERVAL.as_secs()).max(1);
         for round in 0_u64.. {
             ticks.tick().await;
-            let result = if round % per_minute == 0 {
-                self.run_once().await
-            } else {
-                self.deliver_due().await
-            };
-            if let Err(error) = result {
-                tracing::warn!(%error, "the notification sender could not run; it tries again shortly");
+            if round % per_minute == 0 {
+                if let Err(error) = self.queue_due().await {
+                    tracing::warn!(%error, "due reminders could not be queued; tried again shortly");
+                }
             }
+            let sender = self.clone();
+            tokio::spawn(async move {
+                if let Err(error) = sender.deliver_due().await {
+                    tracing::warn!(%error, "the notification sender could not run; it tries again shortly");
+                }
+            });
         }
     }
 
@@ -81,29 +96,56 @@ impl Sender {
         Ok(())
     }
 
-    /// Leases and delivers one batch of due notifications; how many were sent.
+    /// Leases due notifications, one per destination and as many as there are free slots, and
+    /// delivers them at once; how many were sent.
     async fn deliver_due(&self) -> StoreResult<usize> {
+        let mut permits = Vec::new();
+        while let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            permits.push(permit);
+        }
+        if permits.is_empty() {
+            return Ok(0);
+        }
         let now = self.clock.now();
         let leased = self
             .store
-            .claim_outbox(now, now + Duration::seconds(LEASE_SECONDS), BATCH)
+            .claim_outbox(
+                now,
+                now + Duration::seconds(LEASE_SECONDS),
+                permits.len() as i64,
+            )
             .await?;
-        let mut sent = 0;
-        for item in leased {
-            let outcome = self.deliver(&item).await;
-            if matches!(outcome, DeliveryOutcome::Sent { .. }) {
-                sent += 1;
-            }
-            tracing::info!(delivery = item.id, channel = %item.channel, kind = %item.kind, ?outcome, "notification");
-            self.store
-                .finish_outbox(item.id, outcome, self.clock.now())
-                .await?;
+        let mut deliveries = tokio::task::JoinSet::new();
+        for (item, permit) in leased.into_iter().zip(permits) {
+            let sender = self.clone();
+            deliveries.spawn(async move {
+                let outcome = tokio::time::timeout(ATTEMPT_TIMEOUT, sender.deliver(&item))
+                    .await
+                    .unwrap_or_else(|_| sender.retry_later(&item, "no answer in time".into()));
+                tracing::info!(delivery = item.id, channel = %item.channel, kind = %item.kind, ?outcome, "notification");
+                let sent = matches!(outcome, DeliveryOutcome::Sent { .. });
+                let finished = sender
+                    .store
+                    .finish_outbox(item.id, outcome, sender.clock.now())
+                    .await;
+                drop(permit);
+                finished.map(|()| sent)
+            });
         }
-        Ok(sent)
+        let mut sent = 0;
+        let mut failure = None;
+        while let Some(done) = deliveries.join_next().await {
+            match done {
+                Ok(Ok(true)) => sent += 1,
+                Ok(Ok(false)) => {}
+                Ok(Err(error)) => failure = Some(error),
+                Err(panicked) => tracing::error!(%panicked, "a notification delivery failed"),
+            }
+        }
+        failure.map_or(Ok(sent), Err)
     }
 
     async fn deliver(&self, item: &OutboxItem) -> DeliveryOutcome {
-        let now = self.clock.now();
         let Some(kind) = NoticeKind::parse(&item.kind) else {
             return DeliveryOutcome::Failed {
                 status: format!("unknown kind {}", item.kind),
@@ -117,16 +159,20 @@ impl Sender {
         match attempt {
             Ok(status) => DeliveryOutcome::Sent { status },
             Err(Refusal::Permanent(status)) => DeliveryOutcome::Failed { status },
-            Err(Refusal::Retry(status)) => {
-                if now - item.created_at >= Duration::hours(GIVE_UP_AFTER_HOURS) {
-                    DeliveryOutcome::Failed {
-                        status: format!("given up after 24 hours: {status}"),
-                    }
-                } else {
-                    let at = now + Duration::seconds(retry_delay_seconds(item.attempts));
-                    DeliveryOutcome::Retry { at, status }
-                }
+            Err(Refusal::Retry(status)) => self.retry_later(item, status),
+        }
+    }
+
+    /// Another try after the backoff, or, 24 hours after it was first due, none.
+    fn retry_later(&self, item: &OutboxItem, status: String) -> DeliveryOutcome {
+        let now = self.clock.now();
+        if now - item.created_at >= Duration::hours(GIVE_UP_AFTER_HOURS) {
+            DeliveryOutcome::Failed {
+                status: format!("given up after 24 hours: {status}"),
             }
+        } else {
+            let at = now + Duration::seconds(retry_delay_seconds(item.attempts));
+            DeliveryOutcome::Retry { at, status }
         }
     }
 

@@ -3,6 +3,7 @@
 
 use crate::config::Config;
 use crate::db::StoreError;
+use crate::domain::limiter::Limiter;
 use crate::domain::notices::{parse_email, parse_webhook_url, NoticeKind};
 use crate::domain::problem::{Answer, Kind, Problem};
 use crate::notify::mail::Mailer;
@@ -24,6 +25,12 @@ pub enum NotifyError {
          be verified. Ask whoever runs Patio to set them."
     )]
     MailOff,
+    /// Too many e-mail changes or test notices from this user lately; seconds to wait.
+    #[error("{what} Try again in {} minutes.", .retry_after_secs.div_ceil(60))]
+    TooSoon {
+        what: &'static str,
+        retry_after_secs: u64,
+    },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -34,6 +41,15 @@ impl Problem for NotifyError {
         match self {
             NotifyError::Invalid { field, .. } => unprocessable("invalid_email").at(field),
             NotifyError::MailOff => unprocessable("mail_off"),
+            NotifyError::TooSoon {
+                retry_after_secs, ..
+            } => Answer::new(
+                Kind::RateLimited {
+                    retry_after_secs: *retry_after_secs,
+                },
+                "rate_limited",
+                self.to_string(),
+            ),
             NotifyError::Store(store) => store.answer(),
         }
     }
@@ -44,14 +60,34 @@ pub fn verification_lifetime() -> Duration {
     Duration::hours(24)
 }
 
+/// How often one user may set an e-mail address (each mails a link to it) and send test
+/// notices (each goes to every channel), per instance: enough for anyone correcting a typo or
+/// trying an endpoint, too few to make Patio mail or call anyone at a steady rate.
+#[derive(Clone)]
+pub struct NotifyLimits {
+    email_changes: Limiter<i64>,
+    tests: Limiter<i64>,
+}
+
+impl Default for NotifyLimits {
+    fn default() -> NotifyLimits {
+        NotifyLimits {
+            email_changes: Limiter::new(5, Duration::hours(1)),
+            tests: Limiter::new(5, Duration::minutes(10)),
+        }
+    }
+}
+
 /// The notification settings' use cases, with what they use: the store, the clock, the
-/// configuration (public address, private webhook targets) and the mailer when mail is on.
+/// configuration (public address, private webhook targets), the mailer when mail is on, and the
+/// per-user limits.
 #[derive(Clone, Copy)]
 pub struct Notifications<'a> {
     store: &'a Store,
     clock: &'a dyn Clock,
     config: &'a Config,
     mailer: Option<&'a Mailer>,
+    limits: &'a NotifyLimits,
 }
 
 impl<'a> Notifications<'a> {
@@ -60,12 +96,14 @@ impl<'a> Notifications<'a> {
         clock: &'a dyn Clock,
         config: &'a Config,
         mailer: Option<&'a Mailer>,
+        limits: &'a NotifyLimits,
     ) -> Notifications<'a> {
         Notifications {
             store,
             clock,
             config,
             mailer,
+            limits,
         }
     }
 
@@ -88,6 +126,13 @@ impl<'a> Notifications<'a> {
         if self.mailer.is_none() {
             return Err(NotifyError::MailOff);
         }
+        self.limits
+            .email_changes
+            .admit(user_id, now)
+            .map_err(|retry_after_secs| NotifyError::TooSoon {
+                what: "You have changed your e-mail address several times in the last hour.",
+                retry_after_secs,
+            })?;
         let link_secret = secret::new_prefixed("patio_ev_");
         let digest = link_secret.digest();
         let expires_at = now + verification_lifetime();
@@ -173,6 +218,13 @@ impl<'a> Notifications<'a> {
     /// Queues a test notice to every channel the user has; how many.
     pub async fn send_test(&self, user_id: i64) -> Result<u64, NotifyError> {
         let now = self.clock.now();
+        self.limits
+            .tests
+            .admit(user_id, now)
+            .map_err(|retry_after_secs| NotifyError::TooSoon {
+                what: "You have sent several test notifications in the last few minutes.",
+                retry_after_secs,
+            })?;
         let key = format!(
             "test:{user_id}:{}",
             now.timestamp_nanos_opt().unwrap_or_default()

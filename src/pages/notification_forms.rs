@@ -109,6 +109,12 @@ fn calendar_answer(calendar: Result<Option<String>, service::NotifyError>) -> Re
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_static("inline; filename=\"patio-tokens.ics\""),
             );
+            // One person's token names and expiries: no shared cache may keep them, and a
+            // calendar app asks again each time anyway.
+            headers.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            );
             response
         }
         Ok(None) => (StatusCode::NOT_FOUND, "No such calendar feed.\n").into_response(),

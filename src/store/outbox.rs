@@ -130,7 +130,8 @@ impl Store {
         Ok(queued)
     }
 
-    /// Leases up to `limit` due notifications to this sender until `lease_until`.
+    /// Leases up to `limit` due notifications to this sender until `lease_until`: for each
+    /// destination with nothing in flight (on any sender), its oldest due one.
     pub async fn claim_outbox(
         &self,
         now: DateTime<Utc>,
@@ -141,11 +142,19 @@ impl Store {
         // on a row another sender has just claimed, and skips it.
         let rows = query(
             "UPDATE outbox SET claimed_until = $2, attempts = attempts + 1 \
-             WHERE id IN (SELECT id FROM outbox \
-                          WHERE sent_at IS NULL AND failed_at IS NULL \
-                            AND next_attempt_at <= $1 \
-                            AND (claimed_until IS NULL OR claimed_until <= $1) \
-                          ORDER BY id LIMIT $3) \
+             WHERE id IN (SELECT o.id FROM outbox o \
+                          WHERE o.sent_at IS NULL AND o.failed_at IS NULL \
+                            AND o.next_attempt_at <= $1 \
+                            AND (o.claimed_until IS NULL OR o.claimed_until <= $1) \
+                            AND o.id = (SELECT MIN(d.id) FROM outbox d \
+                                        WHERE d.recipient = o.recipient \
+                                          AND d.sent_at IS NULL AND d.failed_at IS NULL \
+                                          AND d.next_attempt_at <= $1) \
+                            AND NOT EXISTS (SELECT 1 FROM outbox f \
+                                            WHERE f.recipient = o.recipient \
+                                              AND f.sent_at IS NULL AND f.failed_at IS NULL \
+                                              AND f.claimed_until > $1) \
+                          ORDER BY o.next_attempt_at, o.id LIMIT $3) \
                AND sent_at IS NULL AND failed_at IS NULL \
                AND (claimed_until IS NULL OR claimed_until <= $1) \
              RETURNING id, user_id, channel, kind, payload, recipient, created_at, attempts",

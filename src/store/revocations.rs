@@ -1,5 +1,5 @@
 use super::Store;
-use crate::db::{query, Row, StoreResult, Tx, WriteLock};
+use crate::db::{query, query_with_list, retrying, Row, StoreResult, Tx, WriteLock};
 use crate::domain::audit::AuditAction;
 use crate::domain::events::{EventKind, Origin};
 use crate::store::audit::{insert_audit, NewAudit};
@@ -18,39 +18,73 @@ pub struct RevokedPat {
 }
 
 impl Store {
-    /// Revokes the live tokens (neither revoked nor expired) among these digests; which.
-    pub async fn revoke_leaked_pats(
+    /// The live tokens (neither revoked nor expired) among these digests, as (token, owner):
+    /// one read for a whole report, which takes no write lock.
+    pub async fn live_pats_by_digest(
         &self,
         digests: &[String],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<(i64, i64)>> {
+        let mut live = Vec::new();
+        // Within both backends' limits on parameters per statement.
+        for batch in digests.chunks(1000) {
+            let mut lookup = query_with_list(
+                "SELECT id, user_id FROM personal_access_tokens \
+                 WHERE revoked_at IS NULL AND expires_at > $1 AND digest IN (",
+                2,
+                batch.len(),
+                ")",
+            )
+            .bind(to_millis(now));
+            for digest in batch {
+                lookup = lookup.bind(digest);
+            }
+            for row in lookup.fetch_all(&self.pool).await? {
+                live.push((row.try_get("id")?, row.try_get("user_id")?));
+            }
+        }
+        Ok(live)
+    }
+
+    /// Revokes those of one user's tokens that are still live, under the user's lock like every
+    /// write to a user's tokens (one lock order, so no deadlock with a regeneration); which.
+    pub async fn revoke_leaked_pats(
+        &self,
+        user_id: i64,
+        token_ids: &[i64],
         revocation: NewRevocation,
         origin: &Origin,
     ) -> StoreResult<Vec<RevokedPat>> {
-        let mut tx = self.pool.begin().await?;
-        let mut revoked = Vec::new();
-        for digest in digests {
-            let row = query(
-                "UPDATE personal_access_tokens \
-                 SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
-                 WHERE digest = $4 AND revoked_at IS NULL AND expires_at > $1 \
-                 RETURNING id, user_id, name, hint",
-            )
-            .bind(to_millis(revocation.at))
-            .bind(revocation.by)
-            .bind(revocation.reason.as_str())
-            .bind(digest)
-            .fetch_optional(&mut tx)
-            .await?;
-            if let Some(row) = row {
-                log_revocation(&mut tx, &row, revocation, origin).await?;
-                revoked.push(RevokedPat {
-                    id: row.try_get("id")?,
-                    user_id: row.try_get("user_id")?,
-                    hint: row.try_get("hint")?,
-                });
+        retrying(|| async {
+            let mut tx = self.pool.begin_write(WriteLock::User(user_id)).await?;
+            let mut revoked = Vec::new();
+            for id in token_ids {
+                let row = query(
+                    "UPDATE personal_access_tokens \
+                     SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+                     WHERE id = $4 AND user_id = $5 AND revoked_at IS NULL AND expires_at > $1 \
+                     RETURNING id, user_id, name, hint",
+                )
+                .bind(to_millis(revocation.at))
+                .bind(revocation.by)
+                .bind(revocation.reason.as_str())
+                .bind(*id)
+                .bind(user_id)
+                .fetch_optional(&mut tx)
+                .await?;
+                if let Some(row) = row {
+                    log_revocation(&mut tx, &row, revocation, origin).await?;
+                    revoked.push(RevokedPat {
+                        id: row.try_get("id")?,
+                        user_id: row.try_get("user_id")?,
+                        hint: row.try_get("hint")?,
+                    });
+                }
             }
-        }
-        tx.commit().await?;
-        Ok(revoked)
+            tx.commit().await?;
+            Ok(revoked)
+        })
+        .await
     }
 
     /// Revokes every token of a user that is not yet revoked or expired; how many.
@@ -76,6 +110,14 @@ impl Store {
     /// Revokes the live tokens unused (and not created or regenerated) since `unused_since`, as
     /// one claim: with several instances each token is revoked, and logged, once. How many.
     pub async fn revoke_unused_pats(
+        &self,
+        unused_since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        retrying(|| self.revoke_unused_pats_once(unused_since, now)).await
+    }
+
+    async fn revoke_unused_pats_once(
         &self,
         unused_since: DateTime<Utc>,
         now: DateTime<Utc>,

@@ -1,5 +1,5 @@
 use super::Store;
-use crate::db::{query, Row, StoreError, StoreResult, Tx, WriteLock};
+use crate::db::{query, retrying, Row, StoreError, StoreResult, Tx, WriteLock};
 use crate::domain::accounts::UserRef;
 use crate::domain::events::{EventKind, Origin};
 use crate::store::events::{insert_event, token_event};
@@ -271,26 +271,37 @@ impl Store {
         revocation: NewRevocation,
         origin: &Origin,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let row = query(
-            "UPDATE personal_access_tokens \
-             SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
-             WHERE id = $4 AND revoked_at IS NULL \
-             RETURNING id, user_id, name, hint",
-        )
-        .bind(to_millis(revocation.at))
-        .bind(revocation.by)
-        .bind(revocation.reason.as_str())
-        .bind(id)
-        .fetch_optional(&mut tx)
-        .await?;
-        let Some(row) = row else {
-            tx.rollback().await?;
+        let owner = query("SELECT user_id FROM personal_access_tokens WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(owner) = owner.map(|row| row.try_get::<i64>("user_id")).transpose()? else {
             return Ok(false);
         };
-        log_revocation(&mut tx, &row, revocation, origin).await?;
-        tx.commit().await?;
-        Ok(true)
+        retrying(|| async {
+            let mut tx = self.pool.begin_write(WriteLock::User(owner)).await?;
+            let row = query(
+                "UPDATE personal_access_tokens \
+                 SET revoked_at = $1, revoked_by = $2, revoked_reason = $3 \
+                 WHERE id = $4 AND user_id = $5 AND revoked_at IS NULL \
+                 RETURNING id, user_id, name, hint",
+            )
+            .bind(to_millis(revocation.at))
+            .bind(revocation.by)
+            .bind(revocation.reason.as_str())
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&mut tx)
+            .await?;
+            let Some(row) = row else {
+                tx.rollback().await?;
+                return Ok(false);
+            };
+            log_revocation(&mut tx, &row, revocation, origin).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Whether a token of this user was deleted.
@@ -301,24 +312,27 @@ impl Store {
         now: DateTime<Utc>,
         origin: &Origin,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin().await?;
-        let deleted = query(
-            "DELETE FROM personal_access_tokens WHERE id = $1 AND user_id = $2 \
-             RETURNING name",
-        )
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(&mut tx)
-        .await?;
-        let Some(row) = deleted else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        let name: String = row.try_get("name")?;
-        let event = token_event(user_id, EventKind::TokenDeleted, now, origin, (id, &name));
-        insert_event(&mut tx, event).await?;
-        tx.commit().await?;
-        Ok(true)
+        retrying(|| async {
+            let mut tx = self.pool.begin_write(WriteLock::User(user_id)).await?;
+            let deleted = query(
+                "DELETE FROM personal_access_tokens WHERE id = $1 AND user_id = $2 \
+                 RETURNING name",
+            )
+            .bind(id)
+            .bind(user_id)
+            .fetch_optional(&mut tx)
+            .await?;
+            let Some(row) = deleted else {
+                tx.rollback().await?;
+                return Ok(false);
+            };
+            let name: String = row.try_get("name")?;
+            let event = token_event(user_id, EventKind::TokenDeleted, now, origin, (id, &name));
+            insert_event(&mut tx, event).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 }
 

@@ -29,7 +29,7 @@ pub enum TokenError {
     #[error("{}", limit_message(*.0))]
     LimitReached(usize),
     /// The policy lets only administrators create tokens (§14).
-    #[error("Only administrators may create tokens on this instance.")]
+    #[error("Only administrators may create or regenerate tokens on this instance.")]
     CreationRestricted,
     #[error("{0}")]
     InvalidAllowlist(String),

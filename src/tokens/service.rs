@@ -8,7 +8,7 @@ use crate::domain::events::Origin;
 use crate::domain::problem::{Answer, Kind, Problem};
 use crate::time::Clock;
 use crate::tokens::allowlist::AllowList;
-use crate::tokens::policy::TokenCreators;
+use crate::tokens::policy::{Policy, TokenCreators};
 use crate::tokens::rules::{
     renewed_expiry, Access, ExpirationRequest, RevokedReason, TokenDescription, TokenError,
     TokenName,
@@ -97,6 +97,17 @@ impl<'a, S: TokenStore> Tokens<'a, S> {
         Tokens { store, clock }
     }
 
+    /// The policy, when it lets this user issue a secret (generate or regenerate).
+    async fn may_issue(&self, user_id: i64) -> Result<Policy, LifecycleError> {
+        let policy = self.store.policy().await?;
+        if policy.token_creators == TokenCreators::Admins
+            && self.store.role_of(user_id).await? != Some(Role::Admin)
+        {
+            return Err(TokenError::CreationRestricted.into());
+        }
+        Ok(policy)
+    }
+
     /// Validates the request and stores the new token, unless the user has reached the limit or
     /// already has an active token of that name (a refusal by a rule is `LifecycleError::Refused`).
     pub async fn generate(
@@ -106,12 +117,7 @@ impl<'a, S: TokenStore> Tokens<'a, S> {
         origin: &Origin,
     ) -> Result<Generated, LifecycleError> {
         let now = self.clock.now();
-        let policy = self.store.policy().await?;
-        if policy.token_creators == TokenCreators::Admins
-            && self.store.role_of(user_id).await? != Some(Role::Admin)
-        {
-            return Err(TokenError::CreationRestricted.into());
-        }
+        let policy = self.may_issue(user_id).await?;
         let name = TokenName::parse(request.name)?;
         let description = TokenDescription::parse(request.description)?;
         let expires_at = request
@@ -188,7 +194,9 @@ impl<'a, S: TokenStore> Tokens<'a, S> {
         origin: &Origin,
     ) -> Result<Generated, LifecycleError> {
         let now = self.clock.now();
-        let policy = self.store.policy().await?;
+        // A new secret and a new expiration are a new credential: with creation left to
+        // administrators, others can neither extend nor revive their tokens.
+        let policy = self.may_issue(user_id).await?;
         let max_days = policy.max_lifetime_days;
         let current = self.get(user_id, token_id).await?.token;
         let expires_at = match expiration {

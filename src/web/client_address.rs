@@ -18,34 +18,31 @@ impl std::fmt::Display for ClientAddress {
 }
 
 pub fn resolve(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> ClientAddress {
-    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(&canonical(*ip)));
+    let peer = peer.to_canonical();
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
-        return ClientAddress(canonical(peer));
+        return ClientAddress(peer);
     }
-    // Every X-Forwarded-For header, in order, as one list of hops; any malformed hop makes the
-    // whole chain untrustworthy, and the peer is the answer.
-    let mut hops = Vec::new();
+    // Every X-Forwarded-For header, in order, as one list of hops, walked from the right: each
+    // proxy appends the address it saw, so hops left of the first untrusted one are whatever
+    // the client sent and are never read (a client's garbage cannot hide the proxy's entry).
+    // Only when the hop where the client should be is itself unreadable is the chain
+    // malformed, and then the peer answers (SPEC §9).
+    let mut values: Vec<&str> = Vec::new();
     for value in headers.get_all("x-forwarded-for") {
-        let Ok(text) = value.to_str() else {
-            return ClientAddress(canonical(peer));
-        };
-        for hop in text.split(',') {
-            match hop.trim().parse::<IpAddr>() {
-                Ok(ip) => hops.push(canonical(ip)),
-                Err(_) => return ClientAddress(canonical(peer)),
-            }
+        match value.to_str() {
+            Ok(text) => values.push(text),
+            Err(_) => values.push("\u{fffd}"),
         }
     }
-    let client = hops.into_iter().rev().find(|hop| !is_trusted(hop));
-    ClientAddress(client.unwrap_or(canonical(peer)))
-}
-
-/// IPv4 peers of a dual-stack listener arrive as `::ffff:a.b.c.d`; they are IPv4 clients.
-fn canonical(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
+    for hop in values.iter().rev().flat_map(|value| value.rsplit(',')) {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) if is_trusted(&ip.to_canonical()) => continue,
+            Ok(ip) => return ClientAddress(ip.to_canonical()),
+            Err(_) => return ClientAddress(peer),
+        }
     }
+    ClientAddress(peer)
 }
 
 #[cfg(test)]
@@ -108,9 +105,44 @@ mod tests {
     }
 
     #[test]
+    fn what_the_client_sent_left_of_the_proxies_entry_is_never_read() {
+        // nginx and Envoy append the address they saw to the client's own header: garbage
+        // (or a forged address) on the left changes nothing.
+        let trusted = nets("10.0.0.0/8");
+        for sent in [
+            "garbage, 203.0.113.9",
+            "not-an-ip, 10.0.0.7, 203.0.113.9",
+            "10.0.0.5, 203.0.113.9",
+            ", 203.0.113.9",
+            "203.0.113.9:443, 203.0.113.9",
+        ] {
+            assert_eq!(
+                resolve(ip("10.0.0.2"), &headers(&[sent]), &trusted).0,
+                ip("203.0.113.9"),
+                "{sent}"
+            );
+        }
+        assert_eq!(
+            resolve(
+                ip("10.0.0.2"),
+                &headers(&["garbage", "203.0.113.9"]),
+                &trusted
+            )
+            .0,
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
     fn a_malformed_chain_from_a_trusted_proxy_falls_back_to_the_peer() {
         let trusted = nets("10.0.0.0/8");
-        for bad in ["203.0.113.9, not-an-ip", "", "203.0.113.9:443", "unknown"] {
+        for bad in [
+            "203.0.113.9, not-an-ip",
+            "",
+            "203.0.113.9:443",
+            "unknown",
+            "1.2.3.4, garbage, 10.0.0.3",
+        ] {
             assert_eq!(
                 resolve(ip("10.0.0.2"), &headers(&[bad]), &trusted).0,
                 ip("10.0.0.2"),

@@ -91,8 +91,9 @@ impl Metrics {
     }
 }
 
-/// Counts every request and times it, by the route that matched it (never the raw path, so the
-/// number of series stays bounded).
+/// Counts every request and times it, by the route template that matched it and the method
+/// among the standard ones: every label comes from a fixed set, so no request can add a series
+/// (an invented method or path is counted as `other` or `unmatched`).
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let route = request
@@ -100,7 +101,7 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .get::<MatchedPath>()
         .map_or("unmatched", MatchedPath::as_str)
         .to_owned();
-    let method = request.method().clone();
+    let method = method_label(request.method());
     let response = next.run(request).await;
     let metrics = &state.metrics;
     metrics
@@ -109,9 +110,29 @@ pub async fn track(State(state): State<AppState>, request: Request, next: Next) 
         .observe(started.elapsed().as_secs_f64());
     metrics
         .requests
-        .with_label_values(&[&route, method.as_str(), response.status().as_str()])
+        .with_label_values(&[&route, method, response.status().as_str()])
         .inc();
     response
+}
+
+/// A method's label: one of the nine standard methods, else `other`.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    const STANDARD: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::TRACE, "TRACE"),
+        (Method::CONNECT, "CONNECT"),
+    ];
+    STANDARD
+        .iter()
+        .find(|(standard, _)| standard == method)
+        .map_or("other", |(_, label)| label)
 }
 
 /// `GET /metrics`.
@@ -121,13 +142,24 @@ pub async fn metrics(
     client: ClientAddress,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    if !may_read(&state, peer, client, &headers) {
-        return (
-            StatusCode::FORBIDDEN,
-            "Metrics are readable from this machine only, or with PATIO_METRICS_TOKEN as a \
-             Bearer token.\n",
-        )
-            .into_response();
+    match may_read(&state, peer, client, &headers) {
+        Access::Granted => {}
+        Access::Refused => {
+            return (
+                StatusCode::FORBIDDEN,
+                "Metrics are readable from this machine only, or with PATIO_METRICS_TOKEN as a \
+                 Bearer token.\n",
+            )
+                .into_response();
+        }
+        Access::TooManyGuesses(seconds) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, seconds.to_string())],
+                "Too many wrong metrics tokens from this address. Try again later.\n",
+            )
+                .into_response();
+        }
     }
     let usage = state.store.pool_usage();
     let metrics = &state.metrics;
@@ -158,27 +190,60 @@ pub async fn metrics(
     response
 }
 
-/// The configured token (compared in constant time), or a scrape from this machine itself: the
-/// socket peer and the client (SPEC §9) on loopback, and no proxy's forwarding header — a
-/// reverse proxy on this machine is loopback too, and must not open `/metrics` to the world.
+enum Access {
+    Granted,
+    Refused,
+    TooManyGuesses(u64),
+}
+
+/// The configured token (compared in constant time; wrong ones count toward the address's
+/// guess limit), or a scrape from this machine itself: the socket peer and the client (SPEC §9)
+/// on loopback, and no proxy's forwarding header — a reverse proxy on this machine is loopback
+/// too, and must not open `/metrics` to the world.
 fn may_read(
     state: &AppState,
     peer: SocketAddr,
     client: ClientAddress,
     headers: &axum::http::HeaderMap,
-) -> bool {
-    let token = state.config.metrics_token.as_ref().is_some_and(|expected| {
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .is_some_and(|given| {
-                use subtle::ConstantTimeEq;
-                bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes()))
-            })
-    });
+) -> Access {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    if let (Some(expected), Some(given)) = (&state.config.metrics_token, given) {
+        if let Err(seconds) = state.may_guess(client.0) {
+            return Access::TooManyGuesses(seconds);
+        }
+        use subtle::ConstantTimeEq;
+        if bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes())) {
+            return Access::Granted;
+        }
+        state.guessed_wrong(client.0);
+    }
     let forwarded = ["x-forwarded-for", "forwarded", "x-real-ip"]
         .iter()
         .any(|name| headers.contains_key(*name));
-    token || (peer.ip().is_loopback() && client.0.is_loopback() && !forwarded)
+    // A dual-stack listener sees IPv4 peers as `::ffff:127.0.0.1`.
+    let peer = peer.ip().to_canonical();
+    if peer.is_loopback() && client.0.is_loopback() && !forwarded {
+        Access::Granted
+    } else {
+        Access::Refused
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn methods_are_labelled_from_a_fixed_set() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::CONNECT), "CONNECT");
+        let invented = Method::from_bytes(b"BREW").unwrap();
+        assert_eq!(method_label(&invented), "other");
+        let huge = Method::from_bytes("X".repeat(10_000).as_bytes()).unwrap();
+        assert_eq!(method_label(&huge), "other");
+    }
 }

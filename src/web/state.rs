@@ -36,10 +36,19 @@ pub struct AppState {
     pub login_slots: Arc<tokio::sync::Semaphore>,
     /// Tokens' use, counted in memory between flushes.
     pub token_use: crate::tokens::usage::TokenUse,
-    /// Leaked-token reports per address in the last hour.
+    /// Anonymous leaked-token reports admitted recently, per address and in all.
     pub leak_reports: crate::admin::leaks::ReportLimiter,
+    /// GitLab's reports, on a budget of their own: anonymous junk cannot crowd them out.
+    pub gitlab_reports: crate::admin::leaks::ReportLimiter,
+    /// Wakes the leaked-token intake's worker when a report is queued.
+    leak_wake: Arc<tokio::sync::Notify>,
+    /// Wrong guesses at the secrets set in the configuration (`PATIO_REVOCATION_TOKEN`,
+    /// `PATIO_METRICS_TOKEN`), per address: 20 in 15 minutes, then 429.
+    pub secret_guesses: crate::domain::limiter::Limiter<std::net::IpAddr>,
     /// What `/metrics` reports.
     pub metrics: crate::web::metrics::Metrics,
+    /// How often each user may change their e-mail address and send test notices.
+    pub notify_limits: crate::notify::service::NotifyLimits,
     /// Where mail goes; `None` when mail is off (SPEC §11).
     pub mailer: Option<Arc<crate::notify::mail::Mailer>>,
     /// Once a user exists one always does, so after the first yes nobody asks the database.
@@ -67,10 +76,14 @@ impl AppState {
             store,
             clock,
             passwords: Passwords::for_this_machine(),
-            client_failures: Default::default(),
+            client_failures: crate::gateway::clients::client_failures(),
             known_clients: Default::default(),
             leak_reports: Default::default(),
+            gitlab_reports: Default::default(),
+            leak_wake: Default::default(),
+            secret_guesses: crate::domain::limiter::Limiter::new(20, chrono::Duration::minutes(15)),
             metrics: Default::default(),
+            notify_limits: Default::default(),
             token_use: Default::default(),
             login_slots: Arc::new(tokio::sync::Semaphore::new(LOGIN_SLOTS)),
             set_up: Arc::new(AtomicBool::new(false)),
@@ -122,6 +135,15 @@ impl AppState {
             &*self.clock,
             &self.config,
             self.mailer.as_deref(),
+            &self.notify_limits,
+        )
+    }
+
+    pub fn leak_intake(&self) -> crate::admin::leaks::Intake {
+        crate::admin::leaks::Intake::new(
+            self.store.clone(),
+            self.clock.clone(),
+            self.leak_wake.clone(),
         )
     }
 
@@ -132,6 +154,19 @@ impl AppState {
             self.config.clone(),
             self.mailer.clone(),
         )
+    }
+
+    /// Whether `client` may try a configured secret now: `Err` with the seconds to wait once
+    /// it has guessed wrong too often.
+    pub fn may_guess(&self, client: std::net::IpAddr) -> Result<(), u64> {
+        let key = crate::domain::limiter::address_key(client);
+        self.secret_guesses.check(&key, self.clock.now())
+    }
+
+    /// Counts a wrong guess at a configured secret from `client`.
+    pub fn guessed_wrong(&self, client: std::net::IpAddr) {
+        let key = crate::domain::limiter::address_key(client);
+        self.secret_guesses.record(key, self.clock.now());
     }
 
     pub fn mark_set_up(&self) {

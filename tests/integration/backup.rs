@@ -98,6 +98,43 @@ async fn a_backup_taken_while_serving_restores() {
     std::fs::remove_dir_all(&folder).unwrap();
 }
 
+/// The database and its backups hold webhook signing secrets: only their owner may read them,
+/// and a backup never writes through a symbolic link, even a dangling one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backups_and_the_database_are_private_and_follow_no_link() {
+    use std::os::unix::fs::PermissionsExt;
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let store = patio::store::open(&database).await.unwrap();
+    let file = std::path::PathBuf::from(database.trim_start_matches("sqlite://"));
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode();
+    assert_eq!(mode(&file) & 0o777, 0o600, "the live database");
+    let wal = file.with_extension("db-wal");
+    if wal.exists() {
+        assert_eq!(mode(&wal) & 0o077, 0, "its write-ahead log");
+    }
+    assert_eq!(mode(file.parent().unwrap()) & 0o077, 0, "its new folder");
+
+    let folder = file.parent().unwrap().join("backups");
+    std::fs::create_dir_all(&folder).unwrap();
+    let copy = folder.join("copy.db");
+    store.backup(&copy).await.unwrap();
+    assert_eq!(mode(&copy) & 0o777, 0o600, "the backup");
+
+    let target = folder.join("elsewhere.db");
+    let link = folder.join("dangling.db");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let refused = store.backup(&link).await.unwrap_err();
+    assert!(refused.to_string().contains("symbolic link"), "{refused}");
+    assert!(!target.exists(), "nothing written through the link");
+
+    // A database made before this rule, readable by anyone, is made private when opened.
+    store.close().await;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let reopened = patio::store::open(&database).await.unwrap();
+    assert_eq!(mode(&file) & 0o777, 0o600);
+    reopened.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_backups_are_left_to_pg_dump() {
     let Some(store) = crate::common::open_store(Backend::Postgres).await else {

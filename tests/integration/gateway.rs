@@ -610,11 +610,28 @@ async fn registered_clients_introspect_tokens(app: TestApp) {
     assert_eq!(body["username"], "alice");
     assert_eq!(body["sub"], alice.id.to_string());
     assert_eq!(body["scope"], "read");
+    assert_eq!(body["patio_allowed_ips"], json!([]));
     let (exp, iat) = (body["exp"].as_i64().unwrap(), body["iat"].as_i64().unwrap());
     assert_eq!(exp - iat, 30 * 86_400);
     let access = json(introspect(&app, &id, &secret, &alice.bearer).await).await;
     assert_eq!(access["token_type"], "access_token");
     assert_eq!(access["scope"], "read write");
+    assert_eq!(access["patio_allowed_ips"], json!([]));
+    // Introspection cannot see where the token is used from: it hands the resource server the
+    // allowlist to apply.
+    let (_, fenced) = token(
+        &app,
+        &alice.bearer,
+        "fenced",
+        json!({ "allowed_ips": ["203.0.113.0/24", "2001:db8::1"] }),
+    )
+    .await;
+    let body = json(introspect(&app, &id, &secret, &fenced).await).await;
+    assert_eq!(body["active"], true);
+    assert_eq!(
+        body["patio_allowed_ips"],
+        json!(["203.0.113.0/24", "2001:db8::1"])
+    );
     // Client secrets also work as form fields (client_secret_post).
     let posted = app
         .browser()

@@ -470,6 +470,10 @@ async fn the_calendar_lists_each_active_tokens_expiry() {
         .to_str()
         .unwrap()
         .starts_with("text/calendar"));
+    assert!(download.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("no-store"));
     let ics = download.text().await.unwrap();
     let parsed = check_ics(&ics);
     let events = parsed["events"].as_array().unwrap();

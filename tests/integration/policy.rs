@@ -155,8 +155,13 @@ async fn every_way_of_making_a_token_follows_the_policy(app: TestApp) {
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         json(refused).await["message"],
-        "Only administrators may create tokens on this instance."
+        "Only administrators may create or regenerate tokens on this instance."
     );
+    // A new secret and expiration is a new credential: no extending (nor reviving, the same
+    // step) by those who may not create.
+    let regenerate = format!("/api/v1/tokens/{}/regenerate", long["id"]);
+    let extended = app.call(Method::POST, &regenerate, &alice, None).await;
+    assert_eq!(extended.status(), StatusCode::FORBIDDEN);
     app.new_pat(&root, json!({ "name": "admin's", "expires_in_days": 7 }))
         .await;
 
