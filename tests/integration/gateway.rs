@@ -19,6 +19,7 @@ on_both_backends!(crate::common::TestApp::spawn =>
     the_clients_page_registers_without_webassembly,
     inactive_tokens_all_look_the_same,
     client_secrets_are_limited_per_address,
+    a_method_header_cannot_make_a_write_a_read,
 );
 
 struct Alice {
@@ -395,6 +396,86 @@ async fn allowlists_refuse_other_addresses(app: TestApp) {
         through_proxy("10.9.9.9, garbage").await,
         StatusCode::FORBIDDEN
     );
+
+    // Poisoning: nginx and Envoy append the client they saw to whatever the client sent, so a
+    // token allowlisted to the proxy's own address must not open to a client who sends garbage
+    // first (security review, wave 2).
+    let (_, proxy_only) = token(
+        &proxied,
+        &alice.bearer,
+        "proxy only",
+        json!({ "allowed_ips": ["127.0.0.1"] }),
+    )
+    .await;
+    for poisoned in [
+        "garbage, 203.0.113.7",
+        "not-an-ip, 127.0.0.1, 203.0.113.7",
+        "203.0.113.7:1234, 203.0.113.7",
+    ] {
+        let answer = verify(
+            &proxied,
+            &[
+                ("authorization", &bearer(&proxy_only)),
+                ("x-forwarded-for", poisoned),
+            ],
+        )
+        .await;
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{poisoned}");
+        let api = proxied
+            .browser()
+            .get(proxied.url("/api/v1/me"))
+            .bearer_auth(&proxy_only)
+            .header("x-forwarded-for", poisoned)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::FORBIDDEN, "{poisoned}");
+    }
+}
+
+/// Security review, wave 2: a client-sent `X-Forwarded-Method: GET` cannot turn the
+/// sub-request's write into a read, and a method header given twice is refused.
+async fn a_method_header_cannot_make_a_write_a_read(app: TestApp) {
+    let alice = alice(&app).await;
+    let (_, reader) = token(&app, &alice.bearer, "reader", json!({ "access": "read" })).await;
+    let post = |headers: Vec<(&'static str, &'static str)>| {
+        let mut request = app
+            .browser()
+            .post(app.url("/auth/verify"))
+            .bearer_auth(&reader);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send()
+    };
+    for spoofed in [
+        vec![("x-forwarded-method", "GET")],
+        vec![("x-original-method", "GET")],
+        vec![("x-forwarded-method", "GET"), ("x-original-method", "HEAD")],
+    ] {
+        let answer = post(spoofed.clone()).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::FORBIDDEN, "{spoofed:?}");
+    }
+    let twice = verify(
+        &app,
+        &[
+            ("authorization", &bearer(&reader)),
+            ("x-forwarded-method", "GET"),
+            ("x-forwarded-method", "POST"),
+        ],
+    )
+    .await;
+    assert_eq!(twice.status(), StatusCode::FORBIDDEN);
+    // A GET sub-request about a read still passes.
+    let read = verify(
+        &app,
+        &[
+            ("authorization", &bearer(&reader)),
+            ("x-forwarded-method", "GET"),
+        ],
+    )
+    .await;
+    assert_eq!(read.status(), StatusCode::OK);
 }
 
 async fn sessions_open_the_same_site_only(app: TestApp) {

@@ -92,4 +92,89 @@ async fn the_metrics_token_opens_metrics_from_anywhere() {
     assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
     let none = scrape(&app, &[forwarded]).await;
     assert_eq!(none.status(), StatusCode::FORBIDDEN);
+    // Wrong tokens are guesses: after 20 from one address, 429 for a while, the right one too.
+    for _ in 0..19 {
+        let wrong = scrape(&app, &[("authorization", "Bearer wrong")]).await;
+        assert_ne!(wrong.status(), StatusCode::TOO_MANY_REQUESTS);
+    }
+    let limited = scrape(
+        &app,
+        &[
+            forwarded,
+            ("authorization", "Bearer scrape-me-please-0123456789"),
+        ],
+    )
+    .await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+}
+
+/// Security review, wave 2 (high): every label comes from a fixed set and every logged string
+/// the client controls is capped, so invented methods and huge headers leave the metrics text
+/// and the logs bounded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invented_methods_and_huge_headers_leave_metrics_and_logs_bounded() {
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let app = TestApp::spawn_with_database(database).await;
+    app.set_up().await;
+    let before = scrape(&app, &[]).await.text().await.unwrap().len();
+    let client = app.browser();
+    let huge = "zq".repeat(30_000);
+    let requests = (0..2_000).map(|n| {
+        let method = Method::from_bytes(format!("M{n}{}", "Xw".repeat(1_000)).as_bytes()).unwrap();
+        let request = client
+            .request(
+                method,
+                app.url(&format!("/auth/verify/{n}{}", "Pk".repeat(1_000))),
+            )
+            .header("x-forwarded-uri", format!("/{huge}"))
+            .header("x-forwarded-method", format!("Q{n}{}", "YJ".repeat(1_000)));
+        async move { request.send().await.map(|r| r.status()) }
+    });
+    let answers = futures_like_join(requests.collect()).await;
+    assert!(answers
+        .iter()
+        .all(|status| status.as_ref().is_ok_and(|s| !s.is_server_error())));
+    let text = scrape(&app, &[]).await.text().await.unwrap();
+    assert!(text.contains(r#"method="other""#), "{text}");
+    assert!(!text.contains("XwXw"));
+    // Two thousand requests add a few series, not two thousand.
+    assert!(
+        text.len() < before + 20_000,
+        "metrics text grew from {before} to {} bytes",
+        text.len()
+    );
+    // The log (this process's, at the trace level) has each string cut to 200 characters.
+    let logged = std::fs::read_to_string(crate::common::log_file()).unwrap();
+    for (marker, name) in [
+        ("zq", "X-Forwarded-Uri"),
+        ("Xw", "the method"),
+        ("Pk", "the path"),
+        ("YJ", "X-Forwarded-Method"),
+    ] {
+        assert!(logged.contains(&marker.repeat(50)), "{name} is logged");
+        assert!(
+            !logged.contains(&marker.repeat(150)),
+            "{name} is logged whole"
+        );
+    }
+}
+
+/// Runs the requests 32 at a time; their answers in order.
+async fn futures_like_join<F, T>(requests: Vec<F>) -> Vec<T>
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let mut answers = Vec::new();
+    let mut pending = requests.into_iter();
+    loop {
+        let batch: Vec<_> = pending.by_ref().take(32).map(tokio::spawn).collect();
+        if batch.is_empty() {
+            return answers;
+        }
+        for task in batch {
+            answers.push(task.await.unwrap());
+        }
+    }
 }

@@ -639,3 +639,178 @@ async fn an_administrator_gives_a_new_user_an_address() {
         "dave was not created"
     );
 }
+
+/// A webhook receiver in this process: `/slow` holds every delivery until released, `/fast`
+/// answers at once; each records the delivery ids it got and the most it held at once.
+#[derive(Clone, Default)]
+struct Receiver {
+    got: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+    slow_open: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    released: std::sync::Arc<tokio::sync::Notify>,
+    in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    most_in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Receiver {
+    async fn start(&self) -> u16 {
+        use axum::extract::{Path, State};
+        use axum::http::HeaderMap;
+        use std::sync::atomic::Ordering;
+        async fn receive(
+            State(receiver): State<Receiver>,
+            Path(path): Path<String>,
+            headers: HeaderMap,
+        ) -> axum::http::StatusCode {
+            let delivery = headers["patio-delivery"].to_str().unwrap().to_owned();
+            if path == "slow" {
+                let now = receiver.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                receiver.most_in_flight.fetch_max(now, Ordering::SeqCst);
+                receiver.got.lock().unwrap().push((path, delivery));
+                while !receiver.slow_open.load(Ordering::SeqCst) {
+                    receiver.released.notified().await;
+                }
+                receiver.in_flight.fetch_sub(1, Ordering::SeqCst);
+            } else {
+                receiver.got.lock().unwrap().push((path, delivery));
+            }
+            axum::http::StatusCode::NO_CONTENT
+        }
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let app = axum::Router::new()
+            .route("/{path}", axum::routing::post(receive))
+            .with_state(self.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        port
+    }
+
+    fn release(&self) {
+        self.slow_open
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        self.released.notify_waiters();
+    }
+
+    fn got(&self, path: &str) -> Vec<String> {
+        let got = self.got.lock().unwrap();
+        got.iter()
+            .filter(|(at, _)| at == path)
+            .map(|(_, id)| id.clone())
+            .collect()
+    }
+}
+
+/// Security review, wave 2: one user's slow endpoint (four test notices queued for it) does not
+/// hold up another user's delivery, which arrives while the slow one is still held; each
+/// destination gets one delivery at a time, each delivery once, with two instances sending on
+/// PostgreSQL. Test notices and e-mail changes are limited per user.
+async fn a_slow_endpoint_delays_nobody_else(backend: Backend) {
+    let Some(database) = fresh_database(backend).await else {
+        return;
+    };
+    // Mail on, to a port where nothing listens: addresses can be set, their links wait.
+    let allow_private = |config: &mut patio::config::Config| {
+        config.webhook_allow_private = true;
+        config.smtp_url = Some("smtp://127.0.0.1:9".into());
+        config.mail_from = Some("Patio <patio@example.com>".into());
+    };
+    let app = TestApp::spawn_configured(database.clone(), allow_private).await;
+    let other = match backend {
+        Backend::Postgres => Some(TestApp::spawn_configured(database, allow_private).await),
+        Backend::Sqlite => None,
+    };
+    app.set_up().await;
+    app.create_user("alice", "user").await;
+    app.create_user("bob", "user").await;
+    let root = app.access_token("root", ROOT_PASSWORD).await;
+    let (alice, bob) = (
+        app.user_id(&root, "alice").await,
+        app.user_id(&root, "bob").await,
+    );
+    let receiver = Receiver::default();
+    let port = receiver.start().await;
+    let notifications = app.state.notifications();
+    notifications
+        .set_webhook(alice, &format!("http://127.0.0.1:{port}/slow"))
+        .await
+        .unwrap();
+    notifications
+        .set_webhook(bob, &format!("http://127.0.0.1:{port}/fast"))
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        notifications.send_test(alice).await.unwrap();
+    }
+    notifications.send_test(bob).await.unwrap();
+
+    let senders: Vec<_> = std::iter::once(&app)
+        .chain(other.as_ref())
+        .map(|app| {
+            let sender = app.state.sender();
+            tokio::spawn(async move { sender.run_once().await.unwrap() })
+        })
+        .collect();
+    for _ in 0..200 {
+        if !receiver.got("fast").is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(receiver.got("fast").len(), 1, "bob's delivery arrived");
+    assert_eq!(
+        receiver.got("slow").len(),
+        1,
+        "alice's first is still held, her others wait their turn"
+    );
+    receiver.release();
+    for sender in senders {
+        sender.await.unwrap();
+    }
+    settle(&app).await;
+    let slow = receiver.got("slow");
+    assert_eq!(slow.len(), 4, "{slow:?}");
+    let mut distinct = slow.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 4, "each delivered once: {slow:?}");
+    assert_eq!(
+        receiver
+            .most_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+
+    // A sixth test notice within ten minutes is one too many; so is a sixth address in an hour
+    // (each mails a link to whatever address it names).
+    notifications.send_test(alice).await.unwrap();
+    let too_many = notifications.send_test(alice).await.unwrap_err();
+    assert!(matches!(
+        too_many,
+        patio::notify::service::NotifyError::TooSoon { .. }
+    ));
+    assert!(too_many.to_string().contains("Try again in"));
+    let notifications = app.state.notifications();
+    for n in 0..5 {
+        notifications
+            .set_email(bob, &format!("bob{n}@example.com"))
+            .await
+            .unwrap();
+    }
+    let sixth = notifications
+        .set_email(bob, "bob6@example.com")
+        .await
+        .unwrap_err();
+    assert!(matches!(
+        sixth,
+        patio::notify::service::NotifyError::TooSoon { .. }
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_endpoint_delays_nobody_else_sqlite() {
+    a_slow_endpoint_delays_nobody_else(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_slow_endpoint_delays_nobody_else_postgres() {
+    a_slow_endpoint_delays_nobody_else(Backend::Postgres).await;
+}
