@@ -194,6 +194,18 @@ impl Store {
         limit: usize,
         origin: &Origin,
     ) -> StoreResult<Change<PatRecord>> {
+        retrying(|| self.regenerate_pat_once(user_id, id, &renewal, now, limit, origin)).await
+    }
+
+    async fn regenerate_pat_once(
+        &self,
+        user_id: i64,
+        id: i64,
+        renewal: &Renewal,
+        now: DateTime<Utc>,
+        limit: usize,
+        origin: &Origin,
+    ) -> StoreResult<Change<PatRecord>> {
         let mut tx = self.pool.begin_write(WriteLock::User(user_id)).await?;
         let Some(mut token) = pat_of_user(&mut tx, user_id, id).await? else {
             tx.rollback().await?;
@@ -257,7 +269,7 @@ impl Store {
         );
         insert_event(&mut tx, event).await?;
         tx.commit().await?;
-        token.hint = renewal.hint;
+        token.hint = renewal.hint.clone();
         token.expires_at = from_millis(to_millis(renewal.expires_at));
         token.issued_at = from_millis(to_millis(now));
         token.revoked = None;
