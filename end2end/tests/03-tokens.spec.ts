@@ -114,6 +114,9 @@ test("the whole token journey", async ({ page, request }) => {
   }
   await expect(page.getByRole("row").filter({ hasText: "Custom end" })).toContainText("Active");
   await expect(page.locator("#generate-token")).toBeDisabled();
+  // It looks disabled too, not only to assistive technology.
+  await expect(page.locator("#generate-token")).toHaveCSS("opacity", "0.5");
+  await expect(page.locator("#generate-token")).toHaveCSS("cursor", "not-allowed");
   await expect(page.getByText(LIMIT)).toBeVisible();
   await expectAccessible(page);
   await page.screenshot({ path: `${screenshotDir}/tokens-list.png`, fullPage: true });
@@ -124,6 +127,7 @@ test("the whole token journey", async ({ page, request }) => {
   await page.waitForSelector("body[data-hydrated]");
   await expect(page.getByRole("row").filter({ hasText: "Thirty" })).toContainText("Expired");
   await expect(page.locator("#generate-token")).toBeEnabled();
+  await expect(page.locator("#generate-token")).toHaveCSS("opacity", "1");
   await expect(page.getByText(LIMIT)).toHaveCount(0);
   // The freed place takes the last preset, 60 days.
   const sixty = await generate(page, "Sixty", "60");
