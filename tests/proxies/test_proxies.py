@@ -11,8 +11,11 @@ API, then for each proxy starts the echo app (tests/proxies/echo_upstream.py) an
 free loopback ports, from a copy of the shipped file in which only the documented addresses
 (127.0.0.1:3000 Patio, 127.0.0.1:8080 the app, 127.0.0.1:8000 the proxy) and file paths are
 replaced, and checks every path of /auth/verify through it: who the app sees, every refusal
-(with the app seeing nothing), and header spoofing. With $PATIO_TEST_POSTGRES_URL set, all of it
-runs a second time on a fresh PostgreSQL database.
+(with the app seeing nothing), and header spoofing. Then Patio is restarted on the same
+database trusting the proxies (PATIO_TRUSTED_PROXIES=127.0.0.1, SPEC §9), and through every proxy
+a client connecting from 127.0.0.2 must be seen as 127.0.0.2 whatever X-Forwarded-For it sends
+(tokens allowlisted to 127.0.0.1/32 refused, to 127.0.0.2/32 allowed). With
+$PATIO_TEST_POSTGRES_URL set, all of it runs a second time on a fresh PostgreSQL database.
 
 What it leaves in target/tmp/suite/ for the secret scan (scripts/scan-secrets): Patio's and the
 proxies' logs in logs/<pid>_proxies-*.log, the SQLite database in sqlite/<pid>_proxies/, and
@@ -203,8 +206,12 @@ class Response:
         return json.loads(self.body or b"null")
 
 
-def request(port, method, path, headers=None, body=None) -> Response:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=HTTP_TIMEOUT)
+def request(port, method, path, headers=None, body=None, source=None) -> Response:
+    """One request to 127.0.0.1:port; with `source`, from that local address (any of 127/8 on
+    Linux) instead of the one the kernel picks (127.0.0.1)."""
+    connection = http.client.HTTPConnection(
+        "127.0.0.1", port, timeout=HTTP_TIMEOUT,
+        source_address=(source, 0) if source is not None else None)
     try:
         connection.putrequest(method, path, skip_accept_encoding=True)
         headers = dict(headers or {})
@@ -248,7 +255,7 @@ def well_formed_unknown_pat() -> str:
 
 
 class Patio:
-    def __init__(self, database_url: str, label: str):
+    def __init__(self, database_url: str, label: str, extra_env: dict[str, str] | None = None):
         self.database_url = database_url
         self.label = label
         self.binary = os.environ.get("PATIO_BIN", str(ROOT / "target" / "release" / "patio"))
@@ -265,6 +272,8 @@ class Patio:
             "PATIO_PUBLIC_URL": f"http://127.0.0.1:{self.port}",
             "RUST_LOG": "debug",
         })
+        # E.g. PATIO_TRUSTED_PROXIES, for the run behind a trusted proxy.
+        self.env.update(extra_env or {})
 
     def reset_admin_password(self) -> str:
         if not os.access(self.binary, os.X_OK):
@@ -432,12 +441,14 @@ def patio_like(name: str) -> bool:
     return re.sub(r"[_.]", "-", name.lower()).startswith("x-patio-")
 
 
-def run_proxy_checks(name: str, port: int, upstream: Upstream, fx: Fixture):
+def proxy_checkers(name: str, port: int, upstream: Upstream, source: str | None = None):
+    """passes() and refused(): one request through the proxy on `port` (from the local address
+    `source` if given), checked against what the app saw."""
     check = RESULTS.check
 
     def through(method, path, headers=None, body=None):
         before = len(upstream.records())
-        response = request(port, method, path, headers, body)
+        response = request(port, method, path, headers, body, source=source)
         return response, upstream.records()[before:]
 
     def passes(label, method, path, headers, user, access, body=None, token_id=None,
@@ -485,6 +496,13 @@ def run_proxy_checks(name: str, port: int, upstream: Upstream, fx: Fixture):
         if 300 <= response.status < 400:
             problems.append(f"a redirect to {response.all('Location')}")
         check(f"{name}: {label}", not problems, "; ".join(problems))
+
+    return passes, refused
+
+
+def run_proxy_checks(name: str, port: int, upstream: Upstream, fx: Fixture):
+    check = RESULTS.check
+    passes, refused = proxy_checkers(name, port, upstream)
 
     # Allowed: the app sees who is calling.
     passes("valid token as Bearer reaches the app as its owner", "GET",
@@ -872,6 +890,141 @@ def check_git(patio: Patio, fx: Fixture):
 
 
 # ---------------------------------------------------------------------------------------------
+# Behind a trusted proxy (SPEC §9): Patio takes the client's address from X-Forwarded-For.
+
+# Every proxy here connects to Patio from 127.0.0.1; the test client connects to the proxy from
+# another loopback address (Linux routes all of 127/8 to lo), so that the two differ.
+PROXY_ADDRESS = "127.0.0.1"
+CLIENT_ADDRESS = "127.0.0.2"
+
+
+class TrustFixture:
+    """A user of its own with two tokens, one allowlisted to the proxies' address only, one to
+    the test client's; made on the run's Patio before it is restarted trusting the proxies."""
+
+    def __init__(self, patio: Patio, fx: Fixture):
+        password = secrets.token_urlsafe(24)
+        SECRETS.append(password)
+        patio.api(fx.admin_access, "POST", "/api/v1/admin/users",
+                  {"username": "dana", "display_name": "Dana", "password": password,
+                   "role": "user"}, expect=(201,))
+        dana = patio.access_token("dana", password)
+        self.proxy_only_id, self.proxy_only = patio.new_token(
+            dana, "proxies proxy address only", allowed_ips=[f"{PROXY_ADDRESS}/32"])
+        self.client_only_id, self.client_only = patio.new_token(
+            dana, "proxies client address only", allowed_ips=[f"{CLIENT_ADDRESS}/32"])
+
+
+def check_behind_trusted_proxies(patio: Patio, fx: Fixture):
+    """The run's database under a Patio restarted with PATIO_TRUSTED_PROXIES=127.0.0.1 and the
+    test client on 127.0.0.2. Through every proxy: the token allowlisted to the proxy's address
+    is refused whatever X-Forwarded-For the client sends (its garbage, left of the proxy's own
+    entry, must not make Patio fall back to the proxy's address), the client's token passes with
+    or without one, and a read-only token's write claiming to be a GET is still refused.
+    Stops `patio`; the restarted one is stopped before this returns."""
+    trusted = None
+    setup = f"Patio restarted with PATIO_TRUSTED_PROXIES={PROXY_ADDRESS}, its user and tokens"
+    try:
+        tfx = TrustFixture(patio, fx)
+        try:
+            with socket.create_connection(("127.0.0.1", patio.port), timeout=5,
+                                          source_address=(CLIENT_ADDRESS, 0)):
+                pass
+        except OSError as error:
+            raise SetupError(f"cannot connect from {CLIENT_ADDRESS} to 127.0.0.1 "
+                             f"({error}): the loopback interface must carry all of 127/8")
+        patio.stop()
+        trusted = Patio(patio.database_url, f"{patio.label}-trusted",
+                        {"PATIO_TRUSTED_PROXIES": PROXY_ADDRESS})
+        trusted.start()
+    except Exception as error:  # noqa: BLE001
+        RESULTS.check(setup, False, f"{type(error).__name__}: {error}")
+        if trusted is not None:
+            trusted.stop()
+        return
+    RESULTS.check(setup, True)
+    try:
+        trusted_direct_checks(trusted, tfx)
+        for name in PROXIES:
+            check_proxy_trusted(name, trusted, fx, tfx)
+    finally:
+        trusted.stop()
+
+
+def trusted_direct_checks(patio: Patio, tfx: TrustFixture):
+    """/auth/verify of the Patio that trusts 127.0.0.1, without a proxy: tells a Patio problem
+    from a proxy problem."""
+    label = f"patio trusting {PROXY_ADDRESS}: /auth/verify"
+    chain = f"garbage, {CLIENT_ADDRESS}"
+    try:
+        response = request(patio.port, "GET", "/auth/verify",
+                           {**bearer(tfx.proxy_only), "X-Forwarded-For": chain})
+        RESULTS.check(f"{label} from {PROXY_ADDRESS}, X-Forwarded-For: {chain}: the "
+                      f"{PROXY_ADDRESS}/32 token is 403", response.status == 403,
+                      f"status {response.status}")
+        response = request(patio.port, "GET", "/auth/verify",
+                           {**bearer(tfx.client_only), "X-Forwarded-For": chain})
+        users = response.all("X-Patio-User")
+        RESULTS.check(f"{label} from {PROXY_ADDRESS}, X-Forwarded-For: {chain}: the "
+                      f"{CLIENT_ADDRESS}/32 token is 200", response.status == 200
+                      and users == ["dana"], f"status {response.status}, X-Patio-User: {users}")
+        # From an address that is not a proxy, X-Forwarded-For is not read at all.
+        response = request(patio.port, "GET", "/auth/verify",
+                           {**bearer(tfx.proxy_only), "X-Forwarded-For": PROXY_ADDRESS},
+                           source=CLIENT_ADDRESS)
+        RESULTS.check(f"{label} from {CLIENT_ADDRESS}, X-Forwarded-For: {PROXY_ADDRESS}: the "
+                      f"{PROXY_ADDRESS}/32 token is 403", response.status == 403,
+                      f"status {response.status}")
+    except Exception as error:  # noqa: BLE001
+        RESULTS.check(f"{label} answers", False, f"{type(error).__name__}: {error}")
+
+
+def check_proxy_trusted(name, patio: Patio, fx: Fixture, tfx: TrustFixture):
+    folder = RUN["dir"] / f"{name}-trusted"
+    label = f"{name} [trusted, client {CLIENT_ADDRESS}]"
+    upstream = proxy = None
+    try:
+        upstream = Upstream(folder)
+        port, proxy = start_proxy(name, PROXIES[name], folder, patio.port, upstream.port, {401})
+        run_trusted_proxy_checks(label, port, upstream, fx, tfx)
+    except SetupError as error:
+        RESULTS.check(f"{label}: set up", False, str(error))
+    except Exception as error:  # noqa: BLE001 - reported as a failure, the run goes on
+        RESULTS.check(f"{label}: checks ran to the end", False,
+                      f"{type(error).__name__}: {error}")
+    finally:
+        for child in (proxy, upstream.child if upstream else None):
+            if child is not None:
+                PROCESSES.stop(child)
+
+
+def run_trusted_proxy_checks(label: str, port: int, upstream: Upstream, fx: Fixture,
+                             tfx: TrustFixture):
+    passes, refused = proxy_checkers(label, port, upstream, source=CLIENT_ADDRESS)
+    sent_xff = {"no X-Forwarded-For": {},
+                "X-Forwarded-For: garbage": {"X-Forwarded-For": "garbage"},
+                f"X-Forwarded-For: {PROXY_ADDRESS}": {"X-Forwarded-For": PROXY_ADDRESS},
+                "X-Forwarded-For: 10.0.0.1": {"X-Forwarded-For": "10.0.0.1"}}
+
+    # The client's own address: Patio reads it from the proxy's entry, whatever the client sent.
+    for sent in ("no X-Forwarded-For", "X-Forwarded-For: garbage", "X-Forwarded-For: 10.0.0.1"):
+        passes(f"allowlist {CLIENT_ADDRESS}/32 (the client), client-sent {sent}: reaches the "
+               "app as its owner", "GET", "/reports",
+               {**bearer(tfx.client_only), **sent_xff[sent]}, "dana", "read_write",
+               token_id=tfx.client_only_id, role="user")
+    # The proxy's address is never the client's.
+    for sent in ("X-Forwarded-For: garbage", f"X-Forwarded-For: {PROXY_ADDRESS}",
+                 "no X-Forwarded-For"):
+        refused(f"allowlist {PROXY_ADDRESS}/32 (the proxy), client-sent {sent}: 403", 403,
+                "GET", "/reports", {**bearer(tfx.proxy_only), **sent_xff[sent]})
+    # Nor does trusting the proxy let a client's method headers turn a write into a read.
+    refused("read-only token: POST /reports claiming to be a GET (X-Forwarded-Method, "
+            "X-Original-Method) is 403", 403, "POST", "/reports",
+            {**bearer(fx.ro), "X-Forwarded-Method": "GET", "X-Original-Method": "GET",
+             "Content-Type": "application/json"}, b"{}")
+
+
+# ---------------------------------------------------------------------------------------------
 # A whole run on one database.
 
 def run_all(database_url: str, label: str):
@@ -889,6 +1042,7 @@ def run_all(database_url: str, label: str):
         for name in PROXIES:
             check_proxy(name, patio, fx)
         check_git(patio, fx)
+        check_behind_trusted_proxies(patio, fx)
     finally:
         patio.stop()
 
