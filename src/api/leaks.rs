@@ -66,19 +66,20 @@ pub async fn revoke_credentials(
             message: format!("Report from 1 to {MAX_CREDENTIALS} credentials at a time."),
         });
     }
-    admit(&state.leak_reports, &state, client)?;
+    admit(&state.leak_reports, client, state.clock.now())?;
     let digests = leaks::candidates(report.credentials.iter().map(String::as_str));
     state.leak_intake().accept(digests, &origin).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
+/// Counts a report against `budget`, or refuses it with 429.
 fn admit(
     budget: &leaks::ReportLimiter,
-    state: &AppState,
     client: ClientAddress,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), ApiError> {
     budget
-        .admit(client.0, state.clock.now())
+        .admit(client.0, now)
         .map_err(|retry_after_secs| ApiError::RateLimited {
             message: "Too many reports from this address. Try again later.".into(),
             retry_after_secs,
@@ -185,7 +186,7 @@ pub async fn revoke_tokens(
             other.token_type.chars().take(80).collect::<String>()
         )));
     }
-    admit(&state.gitlab_reports, &state, client)?;
+    admit(&state.gitlab_reports, client, state.clock.now())?;
     let digests = leaks::candidates(findings.iter().map(|finding| finding.token.as_str()));
     state.leak_intake().accept(digests, &origin).await?;
     Ok(StatusCode::NO_CONTENT)

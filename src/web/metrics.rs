@@ -143,8 +143,8 @@ pub async fn metrics(
     headers: axum::http::HeaderMap,
 ) -> Response {
     match may_read(&state, peer, client, &headers) {
-        Access::Granted => {}
-        Access::Refused => {
+        Scrape::Granted => {}
+        Scrape::Refused => {
             return (
                 StatusCode::FORBIDDEN,
                 "Metrics are readable from this machine only, or with PATIO_METRICS_TOKEN as a \
@@ -152,7 +152,7 @@ pub async fn metrics(
             )
                 .into_response();
         }
-        Access::TooManyGuesses(seconds) => {
+        Scrape::TooManyGuesses(seconds) => {
             return (
                 StatusCode::TOO_MANY_REQUESTS,
                 [(header::RETRY_AFTER, seconds.to_string())],
@@ -190,7 +190,8 @@ pub async fn metrics(
     response
 }
 
-enum Access {
+/// Whether a scrape may read the metrics.
+enum Scrape {
     Granted,
     Refused,
     TooManyGuesses(u64),
@@ -205,18 +206,18 @@ fn may_read(
     peer: SocketAddr,
     client: ClientAddress,
     headers: &axum::http::HeaderMap,
-) -> Access {
+) -> Scrape {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
     if let (Some(expected), Some(given)) = (&state.config.metrics_token, given) {
         if let Err(seconds) = state.may_guess(client.0) {
-            return Access::TooManyGuesses(seconds);
+            return Scrape::TooManyGuesses(seconds);
         }
         use subtle::ConstantTimeEq;
         if bool::from(given.trim().as_bytes().ct_eq(expected.as_bytes())) {
-            return Access::Granted;
+            return Scrape::Granted;
         }
         state.guessed_wrong(client.0);
     }
@@ -226,9 +227,9 @@ fn may_read(
     // A dual-stack listener sees IPv4 peers as `::ffff:127.0.0.1`.
     let peer = peer.ip().to_canonical();
     if peer.is_loopback() && client.0.is_loopback() && !forwarded {
-        Access::Granted
+        Scrape::Granted
     } else {
-        Access::Refused
+        Scrape::Refused
     }
 }
 

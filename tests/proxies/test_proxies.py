@@ -715,44 +715,43 @@ def start_proxy(name, starter, folder, patio_port, app_port, ready_statuses):
     raise SetupError(f"{name} never answered with {ready_statuses} (last: {last}): {tail(log)}")
 
 
-def check_proxy(name, patio: Patio, fx: Fixture):
-    folder = RUN["dir"] / name
+def with_proxy(name, folder, label, patio_port, ready_statuses, checks):
+    """Starts the echo app and `name` from its shipped configuration in `folder`, in front of
+    Patio on `patio_port`, runs `checks(port, upstream)`, reports a failed set-up or an exception
+    as a failed check (the run goes on), and stops both."""
     upstream = proxy = None
     try:
         upstream = Upstream(folder)
-        port, proxy = start_proxy(name, PROXIES[name], folder, patio.port, upstream.port, {401})
-        run_proxy_checks(name, port, upstream, fx)
+        port, proxy = start_proxy(name, PROXIES[name], folder, patio_port, upstream.port,
+                                  ready_statuses)
+        checks(port, upstream)
     except SetupError as error:
-        RESULTS.check(f"{name}: set up", False, str(error))
+        RESULTS.check(f"{label}: set up", False, str(error))
     except Exception as error:  # noqa: BLE001 - reported as a failure, the run goes on
-        RESULTS.check(f"{name}: checks ran to the end", False,
+        RESULTS.check(f"{label}: checks ran to the end", False,
                       f"{type(error).__name__}: {error}")
     finally:
         for child in (proxy, upstream.child if upstream else None):
             if child is not None:
                 PROCESSES.stop(child)
 
+
+def check_proxy(name, patio: Patio, fx: Fixture):
+    folder = RUN["dir"] / name
+    with_proxy(name, folder, name, patio.port, {401},
+               lambda port, upstream: run_proxy_checks(name, port, upstream, fx))
+
     # Fail closed: with Patio unreachable, a valid token gets an error and the app nothing.
-    folder = folder.parent / f"{name}-patio-down"
-    upstream = proxy = None
-    try:
-        upstream = Upstream(folder)
-        closed_port = free_ports(1)[0]
-        port, proxy = start_proxy(name, PROXIES[name], folder, closed_port, upstream.port,
-                                  set(range(500, 600)))
+    def unreachable(port, upstream):
         before = len(upstream.records())
         response = request(port, "GET", "/reports", bearer(fx.rw))
         seen = upstream.records()[before:]
         RESULTS.check(f"{name}: Patio unreachable: refused with a 5xx, the app sees nothing",
                       response.status >= 500 and not seen,
                       f"status {response.status}, the app got {len(seen)} request(s)")
-    except Exception as error:  # noqa: BLE001
-        RESULTS.check(f"{name}: Patio unreachable: set up", False,
-                      f"{type(error).__name__}: {error}")
-    finally:
-        for child in (proxy, upstream.child if upstream else None):
-            if child is not None:
-                PROCESSES.stop(child)
+
+    with_proxy(name, folder.parent / f"{name}-patio-down", f"{name}: Patio unreachable",
+               free_ports(1)[0], set(range(500, 600)), unreachable)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -980,22 +979,9 @@ def trusted_direct_checks(patio: Patio, tfx: TrustFixture):
 
 
 def check_proxy_trusted(name, patio: Patio, fx: Fixture, tfx: TrustFixture):
-    folder = RUN["dir"] / f"{name}-trusted"
     label = f"{name} [trusted, client {CLIENT_ADDRESS}]"
-    upstream = proxy = None
-    try:
-        upstream = Upstream(folder)
-        port, proxy = start_proxy(name, PROXIES[name], folder, patio.port, upstream.port, {401})
-        run_trusted_proxy_checks(label, port, upstream, fx, tfx)
-    except SetupError as error:
-        RESULTS.check(f"{label}: set up", False, str(error))
-    except Exception as error:  # noqa: BLE001 - reported as a failure, the run goes on
-        RESULTS.check(f"{label}: checks ran to the end", False,
-                      f"{type(error).__name__}: {error}")
-    finally:
-        for child in (proxy, upstream.child if upstream else None):
-            if child is not None:
-                PROCESSES.stop(child)
+    with_proxy(name, RUN["dir"] / f"{name}-trusted", label, patio.port, {401},
+               lambda port, upstream: run_trusted_proxy_checks(label, port, upstream, fx, tfx))
 
 
 def run_trusted_proxy_checks(label: str, port: int, upstream: Upstream, fx: Fixture,
