@@ -17,6 +17,7 @@ pub mod schema;
 pub mod tokens;
 mod users;
 pub mod verify;
+mod webhook;
 
 pub use crate::web::ApiError;
 
@@ -37,7 +38,7 @@ use utoipa_axum::router::OpenApiRouter;
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),
-    tags((name = "tokens"), (name = "users"), (name = "admin"), (name = "leaks"), (name = "health"))
+    tags((name = "tokens"), (name = "users"), (name = "notifications"), (name = "admin"), (name = "leaks"), (name = "health"))
 )]
 struct ApiDoc;
 
@@ -65,6 +66,7 @@ fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(me::router())
+        .merge(webhook::router())
         .merge(events::router())
         .merge(tokens::router())
         .merge(users::router())

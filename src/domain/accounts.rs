@@ -188,6 +188,9 @@ pub struct Account {
     pub display_name: String,
     pub role: Role,
     pub active: bool,
+    /// The e-mail address for notifications (SPEC §11), verified or not.
+    pub email: Option<String>,
+    pub email_verified: bool,
 }
 
 /// A user named by another record (who revoked a token, who acted in the audit log).

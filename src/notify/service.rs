@@ -7,7 +7,7 @@ use crate::domain::limiter::Limiter;
 use crate::domain::notices::{parse_email, parse_webhook_url, NoticeKind};
 use crate::domain::problem::{Answer, Kind, Problem};
 use crate::notify::mail::Mailer;
-use crate::store::{NewNotice, NotificationSettings, Store};
+use crate::store::{DeliveryRecord, NewNotice, NotificationSettings, Store};
 use crate::time::Clock;
 use crate::tokens::secret;
 use chrono::Duration;
@@ -39,7 +39,14 @@ impl Problem for NotifyError {
     fn answer(&self) -> Answer {
         let unprocessable = |code| Answer::new(Kind::Unprocessable, code, self.to_string());
         match self {
-            NotifyError::Invalid { field, .. } => unprocessable("invalid_email").at(field),
+            NotifyError::Invalid { field, .. } => {
+                let code = if *field == "url" {
+                    "invalid_url"
+                } else {
+                    "invalid_email"
+                };
+                unprocessable(code).at(field)
+            }
             NotifyError::MailOff => unprocessable("mail_off"),
             NotifyError::TooSoon {
                 retry_after_secs, ..
@@ -209,6 +216,16 @@ impl<'a> Notifications<'a> {
             .await?;
         tracing::info!(user_id, "webhook registered");
         Ok(signing)
+    }
+
+    /// The user's last 20 notifications, newest first (SPEC §11): on every channel, or on
+    /// one (`mail`, `webhook`).
+    pub async fn deliveries(
+        &self,
+        user_id: i64,
+        channel: Option<&str>,
+    ) -> Result<Vec<DeliveryRecord>, NotifyError> {
+        Ok(self.store.deliveries(user_id, channel, 20).await?)
     }
 
     pub async fn remove_webhook(&self, user_id: i64) -> Result<bool, NotifyError> {

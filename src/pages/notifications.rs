@@ -49,8 +49,8 @@ pub async fn notification_settings() -> Result<SettingsView, AppError> {
     let state = context::state();
     let settings = state.notifications().settings(caller.user.id).await?;
     let deliveries = state
-        .store
-        .deliveries(caller.user.id, 20)
+        .notifications()
+        .deliveries(caller.user.id, None)
         .await?
         .into_iter()
         .map(|d| DeliveryView {

@@ -211,13 +211,20 @@ impl Store {
         Ok(())
     }
 
-    /// The user's latest notifications, newest first.
-    pub async fn deliveries(&self, user_id: i64, limit: i64) -> StoreResult<Vec<DeliveryRecord>> {
+    /// The user's latest notifications, newest first: on every channel, or on one.
+    pub async fn deliveries(
+        &self,
+        user_id: i64,
+        channel: Option<&str>,
+        limit: i64,
+    ) -> StoreResult<Vec<DeliveryRecord>> {
         let rows = query(
             "SELECT id, channel, kind, created_at, attempts, sent_at, failed_at, last_status \
-             FROM outbox WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+             FROM outbox WHERE user_id = $1 AND ($2 IS NULL OR channel = $2) \
+             ORDER BY id DESC LIMIT $3",
         )
         .bind(user_id)
+        .bind(channel)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

@@ -73,7 +73,7 @@ impl Store {
 
     pub async fn session(&self, digest: &str) -> StoreResult<Option<(SessionRecord, Account)>> {
         let Some(row) = query(
-            "SELECT u.id, u.username, u.display_name, u.role, u.active, s.created_at AS session_created_at, \
+            "SELECT u.id, u.username, u.display_name, u.role, u.active, u.email, u.email_verified_at, s.created_at AS session_created_at, \
                s.last_seen_at \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.digest = $1",
         )
@@ -164,7 +164,7 @@ impl Store {
         digest: &str,
     ) -> StoreResult<Option<(DateTime<Utc>, Account)>> {
         let Some(row) = query(
-            "SELECT u.id, u.username, u.display_name, u.role, u.active, a.expires_at \
+            "SELECT u.id, u.username, u.display_name, u.role, u.active, u.email, u.email_verified_at, a.expires_at \
              FROM access_tokens a JOIN users u ON u.id = a.user_id WHERE a.digest = $1",
         )
         .bind(digest)

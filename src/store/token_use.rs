@@ -73,7 +73,7 @@ impl Store {
         let Some(row) = query(
             "SELECT p.id AS pat_id, p.name, COALESCE(p.issued_at, p.created_at) AS issued_at, \
                p.expires_at, p.last_used_at, p.access, p.allowed_ips, \
-               u.id, u.username, u.display_name, u.role, u.active \
+               u.id, u.username, u.display_name, u.role, u.active, u.email, u.email_verified_at \
              FROM personal_access_tokens p JOIN users u ON u.id = p.user_id \
              WHERE p.digest = $1 AND p.revoked_at IS NULL",
         )

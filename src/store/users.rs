@@ -253,6 +253,8 @@ pub(super) fn account_from_row(row: &Row) -> sqlx::Result<Account> {
         display_name: row.try_get("display_name")?,
         role: Role::parse(&role).unwrap_or(Role::User),
         active: row.try_get("active")?,
+        email: row.try_get("email")?,
+        email_verified: row.try_get::<Option<i64>>("email_verified_at")?.is_some(),
     })
 }
 

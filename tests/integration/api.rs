@@ -852,6 +852,12 @@ async fn the_openapi_document_lists_every_route(app: TestApp) {
         "GET /api/v1/admin/policy",
         "PUT /api/v1/admin/policy",
         "GET /api/v1/admin/audit",
+        "PATCH /api/v1/me",
+        "PUT /api/v1/me/webhook",
+        "GET /api/v1/me/webhook",
+        "DELETE /api/v1/me/webhook",
+        "POST /api/v1/me/webhook/test",
+        "GET /api/v1/me/webhook/deliveries",
     ];
     routes.sort();
     assert_eq!(documented, routes);

@@ -814,3 +814,131 @@ async fn a_slow_endpoint_delays_nobody_else_sqlite() {
 async fn a_slow_endpoint_delays_nobody_else_postgres() {
     a_slow_endpoint_delays_nobody_else(Backend::Postgres).await;
 }
+
+/// SPEC §17: what Profile and Notifications do, through the REST API — `PATCH /api/v1/me`, the
+/// `/api/v1/me/webhook` family and its deliveries — for scripts and CI jobs.
+async fn notifications_through_the_rest_api(backend: Backend) {
+    let Some(database) = fresh_database(backend).await else {
+        return;
+    };
+    let app = TestApp::spawn_configured(database, |config| {
+        config.webhook_allow_private = true;
+        config.smtp_url = Some("smtp://127.0.0.1:9".into());
+        config.mail_from = Some("Patio <patio@example.com>".into());
+    })
+    .await;
+    app.set_up().await;
+    app.create_user("ada", "user").await;
+    let ada = app.access_token("ada", USER_PASSWORD).await;
+    let me = json(app.get_as("/api/v1/me", &ada).await).await;
+    assert_eq!(me["email"], Value::Null);
+    assert_eq!(me["email_verified"], false);
+
+    let changed = app
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            &ada,
+            Some(json!({ "display_name": "  Ada Lovelace ", "email": "ada@example.com" })),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let changed = json(changed).await;
+    assert_eq!(changed["display_name"], "Ada Lovelace");
+    assert_eq!(changed["email"], "ada@example.com");
+    assert_eq!(changed["email_verified"], false);
+    let me = json(app.get_as("/api/v1/me", &ada).await).await;
+    assert_eq!(me["display_name"], "Ada Lovelace");
+    assert_eq!(me["email"], "ada@example.com");
+    for (body, status) in [
+        (json!({ "email": "not an address" }), 422),
+        (json!({ "display_name": "" }), 400),
+        (json!({ "nickname": "x" }), 400),
+    ] {
+        let refused = app
+            .call(Method::PATCH, "/api/v1/me", &ada, Some(body.clone()))
+            .await;
+        assert_eq!(refused.status().as_u16(), status, "{body}");
+        assert!(json(refused).await["message"].is_string(), "{body}");
+    }
+    let (_, reader) = app
+        .new_pat(
+            &ada,
+            json!({ "name": "reader", "expires_in_days": 30, "access": "read" }),
+        )
+        .await;
+    let read_only = app
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            &reader,
+            Some(json!({ "display_name": "x" })),
+        )
+        .await;
+    assert_eq!(read_only.status(), StatusCode::FORBIDDEN);
+
+    // The webhook: none, set (secret once), tested, delivered, listed, removed.
+    let none = json(app.get_as("/api/v1/me/webhook", &ada).await).await;
+    assert_eq!(none, json!({ "webhook": null }));
+    let bad = app
+        .call(
+            Method::PUT,
+            "/api/v1/me/webhook",
+            &ada,
+            Some(json!({ "url": "ftp://example.com/" })),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(json(bad).await["error"], "invalid_url");
+    let receiver = Receiver::default();
+    let url = format!("http://127.0.0.1:{}/fast", receiver.start().await);
+    let set = app
+        .call(
+            Method::PUT,
+            "/api/v1/me/webhook",
+            &ada,
+            Some(json!({ "url": url })),
+        )
+        .await;
+    assert_eq!(set.status(), StatusCode::OK);
+    assert_eq!(set.headers()["cache-control"], "no-store");
+    let set = json(set).await;
+    assert_eq!(set["webhook"]["url"], url.as_str());
+    let secret = set["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("patio_whsec_"));
+    let shown = json(app.get_as("/api/v1/me/webhook", &ada).await).await;
+    assert_eq!(shown["webhook"]["url"], url.as_str());
+    assert!(
+        !shown.to_string().contains(&secret),
+        "the secret is shown once"
+    );
+    let tested = app
+        .call(Method::POST, "/api/v1/me/webhook/test", &ada, None)
+        .await;
+    assert_eq!(tested.status(), StatusCode::ACCEPTED);
+    settle(&app).await;
+    assert_eq!(receiver.got("fast").len(), 1);
+    let deliveries = json(app.get_as("/api/v1/me/webhook/deliveries", &ada).await).await;
+    let listed = deliveries["deliveries"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "webhook deliveries only: {deliveries}");
+    assert_eq!(listed[0]["event"], "test");
+    assert_eq!(listed[0]["status"], "delivered");
+    assert_eq!(listed[0]["response_status"], 204);
+    assert_eq!(listed[0]["attempts"], 1);
+    let removed = app
+        .call(Method::DELETE, "/api/v1/me/webhook", &ada, None)
+        .await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    let none = json(app.get_as("/api/v1/me/webhook", &ada).await).await;
+    assert_eq!(none, json!({ "webhook": null }));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_through_the_rest_api_sqlite() {
+    notifications_through_the_rest_api(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_through_the_rest_api_postgres() {
+    notifications_through_the_rest_api(Backend::Postgres).await;
+}
