@@ -80,17 +80,18 @@ impl Config {
         // A missing .env is normal; anything set in the real environment wins over it. Only
         // the working folder's: a .env in some parent folder is not this installation's.
         let _ = dotenvy::from_path(".env");
-        let file = std::path::Path::new("Leptos.toml")
-            .exists()
-            .then_some("Leptos.toml");
-        let mut leptos = leptos::config::get_configuration(file)
-            .map_err(|error| ConfigError::Leptos(error.to_string()))?
-            .leptos_options;
+        // The site settings: the working folder's Leptos.toml, else the one compiled in, so a
+        // binary started from any folder has them; LEPTOS_* variables override either.
+        let text = std::fs::read_to_string("Leptos.toml")
+            .unwrap_or_else(|_| include_str!("../Leptos.toml").to_owned());
+        let mut leptos = leptos::config::get_config_from_str(&text)
+            .map_err(|error| ConfigError::Leptos(error.to_string()))?;
         // cargo-leptos writes hash.txt beside the binary it builds; a binary run without one
         // (a debug build, a copy elsewhere) serves the unhashed names instead of failing.
         if leptos.hash_files && !hash_file_beside_binary(&leptos) {
             leptos.hash_files = false;
         }
+        leptos.site_root = find_site_root(&leptos.site_root).into();
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
         let public_url = match env("PATIO_PUBLIC_URL") {
             Some(text) => parse_public_url(&text)?,
@@ -165,6 +166,56 @@ fn parse_public_url(text: &str) -> Result<Url, ConfigError> {
         return Err(ConfigError::PublicUrl(text.to_owned()));
     }
     Ok(url)
+}
+
+/// The site folder (the hydrate bundle, stylesheet and favicon): `site_root` from the working
+/// folder when it is there; else a `site` folder beside the binary, or one level up — where
+/// cargo-leptos leaves it (`target/release/patio`, `target/site`) — so the release binary serves
+/// the same styled pages whatever folder it is started from.
+fn find_site_root(site_root: &str) -> String {
+    let given = std::path::Path::new(site_root);
+    if given.is_absolute() || given.is_dir() {
+        return site_root.to_owned();
+    }
+    let beside_binary = std::env::current_exe().ok().and_then(|exe| {
+        let dir = exe.parent()?.to_path_buf();
+        [dir.join("site"), dir.parent()?.join("site")]
+            .into_iter()
+            .find(|candidate| candidate.is_dir())
+    });
+    beside_binary.map_or_else(|| site_root.to_owned(), |dir| dir.display().to_string())
+}
+
+impl Config {
+    /// The site files the pages link that are missing from the site folder: with any missing,
+    /// pages are served without their stylesheet or WebAssembly (plain forms still work).
+    pub fn missing_site_files(&self) -> Vec<std::path::PathBuf> {
+        let options = &self.leptos;
+        let mut hashes = std::collections::HashMap::new();
+        if options.hash_files {
+            let hash_file = std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
+            let text = hash_file
+                .and_then(|file| std::fs::read_to_string(file).ok())
+                .unwrap_or_default();
+            for line in text.lines() {
+                if let Some((kind, hash)) = line.split_once(':') {
+                    hashes.insert(kind.trim().to_owned(), format!(".{}", hash.trim()));
+                }
+            }
+        }
+        let pkg =
+            std::path::Path::new(options.site_root.as_ref()).join(options.site_pkg_dir.as_ref());
+        ["js", "wasm", "css"]
+            .into_iter()
+            .map(|kind| {
+                let hash = hashes.get(kind).map_or("", String::as_str);
+                pkg.join(format!("{}{hash}.{kind}", options.output_name))
+            })
+            .filter(|file| !file.exists())
+            .collect()
+    }
 }
 
 fn hash_file_beside_binary(leptos: &LeptosOptions) -> bool {

@@ -73,6 +73,20 @@ async fn run(args: Vec<String>) -> Result<(), String> {
 }
 
 async fn serve(state: AppState) -> Result<(), String> {
+    let missing = state.config.missing_site_files();
+    if !missing.is_empty() {
+        let files: Vec<String> = missing.iter().map(|f| f.display().to_string()).collect();
+        tracing::error!(
+            missing = %files.join(", "),
+            "the site files are missing: pages will have no stylesheet and no WebAssembly \
+             (build with `cargo leptos build --release`, keep hash.txt beside the binary, or set \
+             LEPTOS_SITE_ROOT to the folder holding pkg/)"
+        );
+        eprintln!(
+            "patio: warning: pages will be unstyled and without WebAssembly; missing: {}",
+            files.join(", ")
+        );
+    }
     let address = state.config.listen_addr();
     let listener = tokio::net::TcpListener::bind(address)
         .await
